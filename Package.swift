@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Hot numerical code is compiled with `-Ounchecked` in release builds (no overflow or
+/// bounds traps in inner loops); debug builds keep every check for the tests.
+let fastRelease: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "EnsembleGen",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ensemblegen", targets: ["ensemblegen"]),
+        .library(name: "EnsembleGen", targets: ["EnsembleGen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libnetcdf-dev, libopenblas-dev + liblapacke-dev, libproj-dev, libcairo2-dev).
+        .systemLibrary(name: "CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
+        .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(name: "CProj", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+
+        .target(name: "RandomStreams", swiftSettings: fastRelease),
+        .target(name: "NetCDF", dependencies: ["CNetCDF"]),
+        .target(name: "Tensor", dependencies: ["CBLAS", "RandomStreams"], swiftSettings: fastRelease),
+        .target(name: "Climate", dependencies: ["NetCDF", "CProj"], swiftSettings: fastRelease),
+        .target(name: "Simulator", dependencies: ["Climate", "RandomStreams"], swiftSettings: fastRelease),
+        .target(name: "Models", dependencies: ["Tensor", "Climate"], swiftSettings: fastRelease),
+        .target(name: "Diagnostics",
+                dependencies: ["Climate", "CBLAS", "CProj", "CCairo", "RandomStreams"],
+                swiftSettings: fastRelease),
+        .target(name: "EnsembleGen",
+                dependencies: ["NetCDF", "Climate", "Simulator", "Tensor", "Models", "Diagnostics", "RandomStreams"]),
+        .executableTarget(name: "ensemblegen",
+                          dependencies: ["EnsembleGen",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .testTarget(name: "RandomStreamsTests", dependencies: ["RandomStreams"]),
+        .testTarget(name: "NetCDFTests", dependencies: ["NetCDF"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "RandomStreams"]),
+        .testTarget(name: "ClimateTests", dependencies: ["Climate", "NetCDF"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Climate"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "Climate"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Climate", "Simulator"]),
+        .testTarget(name: "EnsembleGenTests", dependencies: ["EnsembleGen", "Climate", "NetCDF"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// Module Climate: see ../shared/DESIGN.md (module map).

@@ -1,0 +1,1 @@
+// Module Diagnostics: see ../shared/DESIGN.md (module map).

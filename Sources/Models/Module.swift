@@ -1,0 +1,1 @@
+// Module Models: see ../shared/DESIGN.md (module map).

@@ -1,0 +1,1 @@
+// Module NetCDF: see ../shared/DESIGN.md (module map).

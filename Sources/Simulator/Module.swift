@@ -1,0 +1,1 @@
+// Module Simulator: see ../shared/DESIGN.md (module map).

@@ -1,0 +1,1 @@
+// Module Tensor: see ../shared/DESIGN.md (module map).

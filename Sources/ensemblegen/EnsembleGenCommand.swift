@@ -1,0 +1,12 @@
+import ArgumentParser
+import EnsembleGen
+
+@main
+struct EnsembleGenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ensemblegen",
+        abstract: "Generate large climate ensembles with a latent diffusion model, written as CF-compliant NetCDF.",
+        version: EnsembleGenVersion.string,
+        subcommands: []
+    )
+}
