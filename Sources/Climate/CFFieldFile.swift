@@ -174,7 +174,7 @@ struct CFFieldLayout {
     }
 
     /// Labels from a char label variable over the member dimension, else the member coordinate
-    /// variable, else 0, 1, …; `variant_label` (CMIP) or the file name for single-member files.
+    /// variable's `member_labels` attribute or values, else 0, 1, …; `variant_label` (CMIP) or the file name for single-member files.
     static func memberLabels(file: NetCDFFile, memberDimension: String?, count: Int) throws -> [String] {
         guard let dim = memberDimension else {
             if let label = try file.attribute("variant_label")?.text?.trimmed(), !label.isEmpty { return [label] }
@@ -187,6 +187,11 @@ struct CFFieldLayout {
             if text.count == count, Set(text).count == count, !text.contains("") { return text }
         }
         if let v = try file.variable(dim), v.rank == 1 {
+            // Labels written by EnsembleWriter: `realization:member_labels = "r1i1p1f1 r2i1p1f1"`.
+            if let text = try v.attribute("member_labels")?.text {
+                let labels = text.split(separator: " ").map(String.init)
+                if labels.count == count, Set(labels).count == count { return labels }
+            }
             if v.dataType == .char || v.dataType == .string {
                 return (0..<count).map(String.init)
             }

@@ -4,13 +4,13 @@ import NetCDF
 /// Writes an ensemble as CF-1.8 NetCDF-4, member by member, following the
 /// project's CF output contract:
 ///
-/// `<var>(realization, time, lat, lon)` float32 in `variable.units` (K) with `standard_name`,
+/// `<var>(realization, time, lat, lon)` (or `(time, realization, lat, lon)`, see `Layout`) float32 in `variable.units` (K) with `standard_name`,
 /// `long_name`, `cell_methods` (default `time: mean`), `_FillValue`/`missing_value` 1e20 (NaN
 /// in memory is written as 1e20); deflate (level 1–4) + shuffle, chunks (1, 1, lat, lon).
 /// Coordinates `realization` (int, `standard_name = realization`), `time` (double, units,
 /// calendar, `bounds = time_bnds`), `lat`/`lon` (double, `axis`, `standard_name`, units,
-/// bounds `lat_bnds`/`lon_bnds`), and `member_id` (char labels) when the member labels are not
-/// just the realization numbers.
+/// bounds `lat_bnds`/`lon_bnds`). Member labels that are not just the realization numbers
+/// (e.g. `r1i1p1f1`) are kept in the attribute `realization:member_labels` (space-separated).
 ///
 /// The file is written to `<path>.partial` and renamed to `path` by `finish()`. If the writer
 /// is cancelled, fails, or is released without `finish()`, the partial file is removed, so an
@@ -27,6 +27,18 @@ public final class EnsembleWriter {
     public let members: [String]
     /// Realization numbers written to the `realization` coordinate.
     public let realizations: [Int32]
+    /// Dimension order of the data variable.
+    public let layout: Layout
+
+    /// Dimension order of the data variable in the file. The reader accepts both.
+    public enum Layout: String, Sendable, CaseIterable {
+        /// `(realization, time, lat, lon)`: the project's CF output contract. CDO (2.1) cannot
+        /// read it: CDI requires time to be the first dimension and skips the variable.
+        case realizationFirst = "realization-first"
+        /// `(time, realization, lat, lon)`: readable by CDO, which shows the members as a
+        /// generic vertical axis (`cdo splitlevel` splits members).
+        case timeFirst = "time-first"
+    }
 
     /// Value written for missing (NaN) data.
     public static let fillValue: Float = 1e20
@@ -41,8 +53,9 @@ public final class EnsembleWriter {
     ///   - members: member labels; realization numbers are the labels when these are distinct
     ///     integers, the `k` of CMIP-style `r<k>i…` labels when distinct, otherwise 0, 1, 2 …
     ///   - deflateLevel: zlib level, 1…4.
+    ///   - layout: dimension order in the file (the contract's `realizationFirst` by default).
     public init(path: String, variable: VariableMetadata, grid: Grid, time: TimeAxis, members: [String],
-                attributes: OutputAttributes, deflateLevel: Int = 1) throws {
+                attributes: OutputAttributes, deflateLevel: Int = 1, layout: Layout = .realizationFirst) throws {
         guard (1...4).contains(deflateLevel) else {
             throw CFError(file: path, variable: variable.name, "deflate level must be 1…4, got \(deflateLevel)")
         }
@@ -56,6 +69,7 @@ public final class EnsembleWriter {
         self.time = time
         self.members = members
         self.realizations = EnsembleWriter.realizationNumbers(for: members)
+        self.layout = layout
         self.written = [Bool](repeating: false, count: members.count * time.count)
         do {
             try define(attributes: attributes, deflateLevel: deflateLevel)
@@ -90,13 +104,11 @@ public final class EnsembleWriter {
         let realization = try f.addVariable("realization", type: .int32, dimensions: [r])
         try realization.setAttribute("standard_name", "realization")
         try realization.setAttribute("long_name", "realization")
-        let labelsNeeded = members != realizations.map { String($0) }
-        var labelVariable: Variable?
-        if labelsNeeded {
-            let width = max(1, members.map { $0.utf8.count }.max() ?? 1)
-            let s = try f.addDimension("label_length", length: width)
-            labelVariable = try f.addVariable("member_id", type: .char, dimensions: [r, s])
-            try labelVariable?.setAttribute("long_name", "ensemble member label")
+        try realization.setAttribute("units", "1")
+        // Labels that are not just the realization numbers (e.g. r1i1p1f1) go into an attribute
+        // rather than a char variable, which CDO would warn about.
+        if members != realizations.map({ String($0) }) {
+            try realization.setAttribute("member_labels", .text(members.joined(separator: " ")))
         }
 
         let timeVariable = try f.addVariable("time", type: .double, dimensions: [t])
@@ -119,14 +131,13 @@ public final class EnsembleWriter {
         }
         let lonBounds = try f.addVariable("lon_bnds", type: .double, dimensions: [x, b])
 
-        let data = try f.addVariable(variable.name, type: .float, dimensions: [r, t, y, x])
+        let data = try f.addVariable(variable.name, type: .float, dimensions: layout == .realizationFirst ? [r, t, y, x] : [t, r, y, x])
         if let s = variable.standardName { try data.setAttribute("standard_name", .text(s)) }
         if let l = variable.longName { try data.setAttribute("long_name", .text(l)) }
         try data.setAttribute("units", .text(variable.units))
         try data.setAttribute("cell_methods", .text(variable.cellMethods ?? "time: mean"))
         try data.setAttribute("_FillValue", .float([EnsembleWriter.fillValue]))
         try data.setAttribute("missing_value", .float([EnsembleWriter.fillValue]))
-        if labelsNeeded { try data.setAttribute("coordinates", "member_id") }
         try data.setChunking([1, 1, grid.latitudeCount, grid.longitudeCount])
         try data.setCompression(deflateLevel: deflateLevel, shuffle: true)
         dataVariable = data
@@ -135,7 +146,6 @@ public final class EnsembleWriter {
 
         // Coordinate values.
         try realization.write(realizations)
-        if let lv = labelVariable { try lv.writeText(members) }
         try timeVariable.write(time.values)
         try timeBounds.write(EnsembleWriter.timeBounds(time).flatMap { $0 })
         try lat.write(grid.latitudes)
@@ -182,7 +192,11 @@ public final class EnsembleWriter {
                           "member \(member), time steps \(timeStart)..<\(timeStart + steps) outside \(members.count) members × \(time.count) steps")
         }
         let filled = values.map { $0.isNaN ? EnsembleWriter.fillValue : $0 }
-        try data.write(filled, start: [member, timeStart, 0, 0], count: [1, steps, grid.latitudeCount, grid.longitudeCount])
+        let (ny, nx) = (grid.latitudeCount, grid.longitudeCount)
+        switch layout {
+        case .realizationFirst: try data.write(filled, start: [member, timeStart, 0, 0], count: [1, steps, ny, nx])
+        case .timeFirst: try data.write(filled, start: [timeStart, member, 0, 0], count: [steps, 1, ny, nx])
+        }
         for k in timeStart..<(timeStart + steps) { written[member * time.count + k] = true }
     }
 
@@ -220,9 +234,10 @@ public final class EnsembleWriter {
     }
 
     /// Writes a whole in-memory ensemble to `path` (via `<path>.partial`).
-    public static func write(_ ensemble: Ensemble, to path: String, attributes: OutputAttributes, deflateLevel: Int = 1) throws {
+    public static func write(_ ensemble: Ensemble, to path: String, attributes: OutputAttributes, deflateLevel: Int = 1,
+                             layout: Layout = .realizationFirst) throws {
         let writer = try EnsembleWriter(path: path, variable: ensemble.variable, grid: ensemble.grid, time: ensemble.time,
-                                        members: ensemble.members, attributes: attributes, deflateLevel: deflateLevel)
+                                        members: ensemble.members, attributes: attributes, deflateLevel: deflateLevel, layout: layout)
         for m in 0..<ensemble.memberCount {
             try ensemble.data.withUnsafeBufferPointer { all in
                 let slice = UnsafeBufferPointer(rebasing: all[(m * ensemble.valuesPerMember)..<((m + 1) * ensemble.valuesPerMember)])
