@@ -55,7 +55,7 @@ public final class EnsembleReader {
         var firstFile: NetCDFFile?
         for path in paths {
             let file = try NetCDFFile.open(path)
-            let layout = try CFFieldLayout(file: file, variableName: variable ?? layouts.first?.variable.name)
+            let layout = try CFFieldLayout(file: file, variableName: variable)
             if let reference = layouts.first {
                 try EnsembleReader.checkCompatible(layout, with: reference)
             }
