@@ -28,7 +28,11 @@ extension CFFieldLayout {
         let blockSteps = max(1, min(times.count, (1 << 22) / max(cellCount, 1)))
         var raw = [Double](repeating: 0, count: blockSteps * cellCount)
         var missingCount = 0
-        let missing = missingValues, lo = validMin, hi = validMax, scale = self.scale, offset = self.offset, unit = self.unit
+        let lo = validMin, hi = validMax, scale = self.scale, offset = self.offset, unit = self.unit
+        // Usually one or two missing-value codes: compare those directly (NaN never matches).
+        let m0 = missingValues.first ?? .nan, m1 = missingValues.count > 1 ? missingValues[1] : .nan
+        let moreMissing = Array(missingValues.dropFirst(2))
+        let identity = scale == 1 && offset == 0 && unit == .kelvin
         var t0 = times.lowerBound
         while t0 < times.upperBound {
             let nt = min(blockSteps, times.upperBound - t0)
@@ -52,11 +56,11 @@ extension CFFieldLayout {
                     let rowTarget = base + (t * ny + j) * nx
                     for i in 0..<nx {
                         let r = raw[rowSource + longitudeSource[i] * sx]
-                        if r.isNaN || r < lo || r > hi || missing.contains(r) {
+                        if r.isNaN || r < lo || r > hi || r == m0 || r == m1 || (!moreMissing.isEmpty && moreMissing.contains(r)) {
                             out[rowTarget + i] = .nan
                             missingCount += 1
                         } else {
-                            out[rowTarget + i] = Float(unit.toKelvin(r * scale + offset))
+                            out[rowTarget + i] = identity ? Float(r) : Float(unit.toKelvin(r * scale + offset))
                         }
                     }
                 }

@@ -198,4 +198,30 @@ final class CFReaderTests: CFTestCase {
         let g = try NetCDFFile.withFile(p) { try Grid(netCDF: $0) }
         XCTAssertEqual(g, e.grid)
     }
+
+    /// A length-1 level dimension is dropped; a real level axis is an error naming it.
+    func testSingletonLevelDimensionAndRealLevelAxis() throws {
+        func cdl(levels: Int) -> String {
+            """
+            netcdf lev {
+            dimensions: time = 1 ; height = \(levels) ; lat = 2 ; lon = 2 ;
+            variables:
+                double time(time) ; time:units = "days since 2000-01-01" ;
+                double height(height) ; height:units = "m" ; height:positive = "up" ;
+                double lat(lat) ; lat:standard_name = "latitude" ;
+                double lon(lon) ; lon:standard_name = "longitude" ;
+                float tas(time, height, lat, lon) ; tas:units = "K" ;
+            data: time = 0 ; lat = -45, 45 ; lon = 90, 270 ;
+                height = \((1...levels).map { String($0) }.joined(separator: ", ")) ;
+                tas = \((0..<(4 * levels)).map { String(300 + $0) }.joined(separator: ", ")) ;
+            }
+            """
+        }
+        let one = try ncgen(cdl(levels: 1), name: "one.nc")
+        XCTAssertEqual(try EnsembleReader.read(paths: [one]).data, [300, 301, 302, 303])
+        let three = try ncgen(cdl(levels: 3), name: "three.nc")
+        XCTAssertThrowsError(try EnsembleReader(path: three)) { error in
+            XCTAssertEqual("\(error)", "\(three): tas: dimension 'height' (length 3) is not time, latitude, longitude or member; select one level first")
+        }
+    }
 }
