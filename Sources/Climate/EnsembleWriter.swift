@@ -191,11 +191,14 @@ public final class EnsembleWriter {
             throw CFError(file: path, variable: variable.name,
                           "member \(member), time steps \(timeStart)..<\(timeStart + steps) outside \(members.count) members × \(time.count) steps")
         }
-        let filled = values.map { $0.isNaN ? EnsembleWriter.fillValue : $0 }
         let (ny, nx) = (grid.latitudeCount, grid.longitudeCount)
-        switch layout {
-        case .realizationFirst: try data.write(filled, start: [member, timeStart, 0, 0], count: [1, steps, ny, nx])
-        case .timeFirst: try data.write(filled, start: [timeStart, member, 0, 0], count: [steps, 1, ny, nx])
+        let (start, count) = layout == .realizationFirst
+            ? ([member, timeStart, 0, 0], [1, steps, ny, nx]) : ([timeStart, member, 0, 0], [steps, 1, ny, nx])
+        if values.contains(where: { $0.isNaN }) {
+            // Missing values are stored as the fill value (a copy only when there are any).
+            try data.write(values.map { $0.isNaN ? EnsembleWriter.fillValue : $0 }, start: start, count: count)
+        } else {
+            try data.write(values, start: start, count: count)
         }
         for k in timeStart..<(timeStart + steps) { written[member * time.count + k] = true }
     }

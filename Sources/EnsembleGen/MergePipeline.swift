@@ -2,6 +2,9 @@ import Climate
 import Foundation
 import NetCDF
 
+/// Dimension order of written ensemble files (see `EnsembleWriter.Layout`).
+public typealias OutputLayout = EnsembleWriter.Layout
+
 /// `ensemblegen merge`: combines one-member files (or files with a member dimension) that
 /// agree on variable, grid and time into one CF ensemble file with a `realization` dimension,
 /// streaming member by member (memory: one member).

@@ -43,7 +43,9 @@ enum TypedIO {
     static func getAtt<T: NetCDFScalar>(_ ncid: Int32, _ varid: Int32, _ name: String, length: Int) -> (Int32, [T])? {
         var status: Int32? = NC_NOERR
         let values = [T](unsafeUninitializedCapacity: max(length, 1)) { buffer, initialized in
-            let p = UnsafeMutableRawPointer(buffer.baseAddress!)
+            // Capacity is at least 1, so the base address exists.
+            guard let base = buffer.baseAddress else { status = NC_ENOMEM; initialized = 0; return }
+            let p = UnsafeMutableRawPointer(base)
             switch ObjectIdentifier(T.self) {
             case ObjectIdentifier(Float.self): status = nc_get_att_float(ncid, varid, name, p.assumingMemoryBound(to: Float.self))
             case ObjectIdentifier(Double.self): status = nc_get_att_double(ncid, varid, name, p.assumingMemoryBound(to: Double.self))

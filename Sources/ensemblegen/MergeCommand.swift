@@ -1,5 +1,4 @@
 import ArgumentParser
-import Climate
 import EnsembleGen
 import Foundation
 
@@ -22,14 +21,14 @@ struct MergeCommand: ParsableCommand {
     var deflateLevel: Int = 1
 
     @Option(name: .long, help: "Dimension order: realization-first (realization, time, lat, lon; the CF output contract) or time-first (time, realization, lat, lon; readable by CDO).")
-    var layout: String = EnsembleWriter.Layout.realizationFirst.rawValue
+    var layout: String = OutputLayout.realizationFirst.rawValue
 
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
     func run() throws {
         do {
-            guard let layout = EnsembleWriter.Layout(rawValue: layout) else {
+            guard let layout = OutputLayout(rawValue: layout) else {
                 throw ValidationError("--layout must be realization-first or time-first, not '\(layout)'")
             }
             let options = MergePipeline.Options(inputs: files, output: output, variable: variable,
