@@ -33,4 +33,15 @@ final class CFComplianceTests: XCTestCase {
         XCTAssertTrue(back.data[5].isNaN)
         XCTAssertEqual(back.data[6], data[6])
     }
+
+    /// Without the CF tables the script skips (exit 77) and says why.
+    func testCheckScriptSkipsWithoutTables() throws {
+        let script = repositoryRoot.appendingPathComponent("Scripts/check-cf.sh").path
+        let r = try runProcess(URL(fileURLWithPath: "/bin/bash"), [script, "/nonexistent.nc"],
+                               environment: ["CF_TABLES_DIR": "/nonexistent-cf-tables"])
+        XCTAssertEqual(r.status, 77)
+        XCTAssertTrue(r.stderr.contains("check-cf: skipped: CF table /nonexistent-cf-tables/cf-standard-name-table.xml not found"), r.stderr)
+        let usage = try runProcess(URL(fileURLWithPath: "/bin/bash"), [script])
+        XCTAssertEqual(usage.status, 2)
+    }
 }
