@@ -53,9 +53,9 @@ public final class EnsembleWriter {
     ///   - members: member labels; realization numbers are the labels when these are distinct
     ///     integers, the `k` of CMIP-style `r<k>i…` labels when distinct, otherwise 0, 1, 2 …
     ///   - deflateLevel: zlib level, 1…4.
-    ///   - layout: dimension order in the file (the contract's `realizationFirst` by default).
+    ///   - layout: dimension order in the file (`timeFirst` by default: see Docs/output-format.md).
     public init(path: String, variable: VariableMetadata, grid: Grid, time: TimeAxis, members: [String],
-                attributes: OutputAttributes, deflateLevel: Int = 1, layout: Layout = .realizationFirst) throws {
+                attributes: OutputAttributes, deflateLevel: Int = 1, layout: Layout = .timeFirst) throws {
         guard (1...4).contains(deflateLevel) else {
             throw CFError(file: path, variable: variable.name, "deflate level must be 1…4, got \(deflateLevel)")
         }
@@ -238,7 +238,7 @@ public final class EnsembleWriter {
 
     /// Writes a whole in-memory ensemble to `path` (via `<path>.partial`).
     public static func write(_ ensemble: Ensemble, to path: String, attributes: OutputAttributes, deflateLevel: Int = 1,
-                             layout: Layout = .realizationFirst) throws {
+                             layout: Layout = .timeFirst) throws {
         let writer = try EnsembleWriter(path: path, variable: ensemble.variable, grid: ensemble.grid, time: ensemble.time,
                                         members: ensemble.members, attributes: attributes, deflateLevel: deflateLevel, layout: layout)
         for m in 0..<ensemble.memberCount {

@@ -23,7 +23,7 @@ public enum MergePipeline {
         public var layout: EnsembleWriter.Layout
 
         public init(inputs: [String], output: String, variable: String? = nil, deflateLevel: Int = 1,
-                    commandLine: [String] = CommandLine.arguments, layout: EnsembleWriter.Layout = .realizationFirst) {
+                    commandLine: [String] = CommandLine.arguments, layout: EnsembleWriter.Layout = .timeFirst) {
             self.inputs = inputs
             self.output = output
             self.variable = variable

@@ -20,8 +20,8 @@ struct MergeCommand: ParsableCommand {
     @Option(name: .long, help: "zlib deflate level of the output, 1-4.")
     var deflateLevel: Int = 1
 
-    @Option(name: .long, help: "Dimension order: realization-first (realization, time, lat, lon; the CF output contract) or time-first (time, realization, lat, lon; readable by CDO).")
-    var layout: String = OutputLayout.realizationFirst.rawValue
+    @Option(name: .long, help: "Dimension order: time-first (time, realization, lat, lon; the default, readable by every CF tool including CDO) or realization-first (realization, time, lat, lon; CDO cannot read it).")
+    var layout: String = OutputLayout.timeFirst.rawValue
 
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false

@@ -50,7 +50,7 @@ final class CFWriterTests: CFTestCase {
         try NetCDFFile.withFile(p) { f in
             XCTAssertEqual(f.format, .netCDF4)
             let tas = try XCTUnwrap(f.variable("tas"))
-            XCTAssertEqual(tas.dimensionNames, ["realization", "time", "lat", "lon"])
+            XCTAssertEqual(tas.dimensionNames, ["time", "realization", "lat", "lon"])
             XCTAssertEqual(tas.dataType, .float)
             XCTAssertEqual(try tas.chunking(), [1, 1, 4, 6])
             XCTAssertEqual(try tas.compression().deflateLevel, 3)

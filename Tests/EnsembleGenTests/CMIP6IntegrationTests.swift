@@ -79,17 +79,18 @@ final class CMIP6IntegrationTests: XCTestCase {
         }
     }
 
-    /// Our merged output passes every validator (time-first layout); with the contract's
-    /// realization-first layout only CDO objects, because CDI requires time first.
+    /// Our merged output passes every validator with the default (time-first) layout; with the
+    /// optional realization-first layout only CDO objects, because CDI requires time first.
     func testMergedFilePassesCFChecks() throws {
         let timeFirst = directory.appendingPathComponent("tf.nc").path
-        _ = try MergePipeline.run(.init(inputs: inputs, output: timeFirst, commandLine: ["ensemblegen", "merge"], layout: .timeFirst))
+        _ = try MergePipeline.run(.init(inputs: inputs, output: timeFirst, commandLine: ["ensemblegen", "merge"]))
         let good = try runCheckCF(timeFirst)
         XCTAssertEqual(good.status, 0, good.stdout + good.stderr)
         XCTAssertTrue(good.stdout.contains("cfchecks: 0 errors, 0 warnings"), good.stdout)
 
         let memberFirst = directory.appendingPathComponent("rf.nc").path
-        _ = try MergePipeline.run(.init(inputs: inputs, output: memberFirst, commandLine: ["ensemblegen", "merge"]))
+        _ = try MergePipeline.run(.init(inputs: inputs, output: memberFirst, commandLine: ["ensemblegen", "merge"],
+                                        layout: .realizationFirst))
         let r = try runCheckCF(memberFirst)
         XCTAssertTrue(r.stdout.contains("cfchecks: 0 errors, 0 warnings"), r.stdout + r.stderr)
         XCTAssertTrue(r.stdout.contains("xarray: "), r.stdout + r.stderr)
