@@ -1,0 +1,137 @@
+import Climate
+import Foundation
+import NetCDF
+import Simulator
+
+/// `ensemblegen simulate`: writes members `firstMember ..< firstMember + memberCount` of the
+/// synthetic large ensemble as CF NetCDF, one member at a time (memory: one member,
+/// whatever the member count). Member k depends only on (seed, k).
+public enum SimulatePipeline {
+    public struct Options: Sendable {
+        public var memberCount: Int
+        public var firstMember: Int
+        public var startYear: Int
+        public var endYear: Int
+        /// Grid size (latitudes, longitudes) of a global regular grid.
+        public var latitudeCount: Int
+        public var longitudeCount: Int
+        public var seed: UInt64
+        public var calendar: CalendarKind
+        public var output: String
+        /// Optional NetCDF file for the forcing series (W m-2 per agent) and the global-mean
+        /// forced response (K).
+        public var forcingOutput: String?
+        public var deflateLevel: Int
+        public var layout: OutputLayout
+        public var commandLine: [String]
+
+        public init(memberCount: Int, firstMember: Int = 0, startYear: Int = 1850, endYear: Int = 2005,
+                    latitudeCount: Int = 32, longitudeCount: Int = 64, seed: UInt64 = 1,
+                    calendar: CalendarKind = .standard, output: String, forcingOutput: String? = nil,
+                    deflateLevel: Int = 1, layout: OutputLayout = .timeFirst,
+                    commandLine: [String] = CommandLine.arguments) {
+            self.memberCount = memberCount; self.firstMember = firstMember
+            self.startYear = startYear; self.endYear = endYear
+            self.latitudeCount = latitudeCount; self.longitudeCount = longitudeCount
+            self.seed = seed; self.calendar = calendar; self.output = output
+            self.forcingOutput = forcingOutput; self.deflateLevel = deflateLevel
+            self.layout = layout; self.commandLine = commandLine
+        }
+    }
+
+    public struct Result: Sendable {
+        public var output: String
+        public var members: ClosedRange<Int>
+        public var months: Int
+        public var grid: Grid
+        public var seconds: Double
+        public var text: String {
+            "wrote \(output): tas(realization=\(members.count) [\(members.lowerBound)…\(members.upperBound)], time=\(months), "
+                + "lat=\(grid.latitudeCount), lon=\(grid.longitudeCount)) in \(String(format: "%.1f", seconds)) s"
+        }
+    }
+
+    /// Parses a grid such as `32x64` (latitudes × longitudes).
+    public static func parseGrid(_ text: String) throws -> (latitudes: Int, longitudes: Int) {
+        let parts = text.lowercased().split(whereSeparator: { $0 == "x" || $0 == "×" }).map { Int($0) }
+        guard parts.count == 2, let nlat = parts[0], let nlon = parts[1], nlat >= 2, nlon >= 4 else {
+            throw CFError(file: "--grid", "'\(text)' is not a grid size like 32x64 (latitudes x longitudes, at least 2x4)")
+        }
+        return (nlat, nlon)
+    }
+
+    public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
+        guard o.memberCount >= 1 else { throw CFError(file: o.output, "--members must be at least 1 (got \(o.memberCount))") }
+        guard o.firstMember >= 0 else { throw CFError(file: o.output, "--first-member must be ≥ 0 (got \(o.firstMember))") }
+        let started = Date()
+        let grid = Grid.regular(latitudeCount: o.latitudeCount, longitudeCount: o.longitudeCount)
+        let simulator = try EnsembleSimulator(configuration: SimulatorConfiguration(
+            grid: grid, startYear: o.startYear, endYear: o.endYear, seed: o.seed, calendar: o.calendar))
+        let members = o.firstMember...(o.firstMember + o.memberCount - 1)
+        let attributes = OutputAttributes(
+            title: "Synthetic large ensemble of near-surface air temperature (EnsembleGen simulator)",
+            institution: "EnsembleGen",
+            source: "EnsembleGen \(EnsembleGenVersion.string), \(simulator.sourceDescription)",
+            history: OutputAttributes.historyLine(commandLine: o.commandLine),
+            references: EnsembleSimulator.references,
+            comment: "Monthly means. Member k depends only on (seed, k).",
+            extra: [("seed", .int64(Int64(bitPattern: o.seed))), ("first_member", .int32(Int32(o.firstMember)))])
+        if let f = o.forcingOutput { try writeForcing(simulator, to: f, commandLine: o.commandLine) }
+        let writer = try EnsembleWriter(path: o.output, variable: .nearSurfaceAirTemperature, grid: grid,
+                                        time: simulator.timeAxis, members: members.map(String.init),
+                                        attributes: attributes, deflateLevel: o.deflateLevel, layout: o.layout)
+        var buffer = [Float](repeating: 0, count: simulator.valuesPerMember)
+        for (i, k) in members.enumerated() {
+            buffer.withUnsafeMutableBufferPointer { simulator.member(k, into: $0) }
+            try buffer.withUnsafeBufferPointer { try writer.write(member: i, timeStart: 0, values: $0) }
+            progress?(i + 1, members.count)
+        }
+        try writer.finish()
+        return Result(output: o.output, members: members, months: simulator.monthCount, grid: grid,
+                      seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Forcing series and forced response as a CF time-series file (`.partial`, then renamed).
+    static func writeForcing(_ simulator: EnsembleSimulator, to path: String, commandLine: [String]) throws {
+        let partial = path + ".partial"
+        var completed = false
+        defer { if !completed { try? FileManager.default.removeItem(atPath: partial) } }
+        let time = simulator.timeAxis
+        try NetCDFFile.withFile(try NetCDFFile.create(partial, format: .netCDF4, overwrite: true)) { f in
+            try f.addDimension("time", length: time.count)
+            try f.addDimension("bnds", length: 2)
+            let t = try f.addVariable("time", type: .double, dimensions: ["time"])
+            try t.setAttribute("units", .text(time.units.cfString))
+            try t.setAttribute("calendar", .text(time.calendar.cfName))
+            try t.setAttribute("standard_name", .text("time"))
+            try t.setAttribute("axis", .text("T"))
+            try t.setAttribute("bounds", .text("time_bnds"))
+            let tb = try f.addVariable("time_bnds", type: .double, dimensions: ["time", "bnds"])
+            var series: [(Variable, [Double])] = []
+            for (name, values) in simulator.forcing.agents {
+                let v = try f.addVariable("erf_" + name, type: .double, dimensions: ["time"])
+                try v.setAttribute("long_name", .text("effective radiative forcing: \(name.replacingOccurrences(of: "_", with: " "))"))
+                try v.setAttribute("units", .text("W m-2"))
+                try v.setAttribute("cell_methods", .text("time: mean"))
+                series.append((v, values))
+            }
+            let co2 = try f.addVariable("co2", type: .double, dimensions: ["time"])
+            try co2.setAttribute("long_name", .text("CO2 concentration"))
+            try co2.setAttribute("units", .text("1e-6"))
+            series.append((co2, simulator.forcing.co2Concentration))
+            let response = try f.addVariable("tas_forced", type: .double, dimensions: ["time"])
+            try response.setAttribute("long_name", .text("global-mean forced surface temperature response (energy-balance model)"))
+            try response.setAttribute("units", .text("K"))
+            series.append((response, simulator.forcedResponse.surface))
+            try f.setAttribute("Conventions", .text("CF-1.8"))
+            try f.setAttribute("title", .text("Forcing of the EnsembleGen synthetic ensemble"))
+            try f.setAttribute("source", .text("EnsembleGen \(EnsembleGenVersion.string)"))
+            try f.setAttribute("history", .text(OutputAttributes.historyLine(commandLine: commandLine)))
+            try t.write(time.values)
+            try tb.write((time.bounds ?? time.values.map { [$0, $0] }).flatMap { $0 })
+            for (v, values) in series { try v.write(values) }
+        }
+        try FileManager.default.moveItem(atPath: partial, toPath: path)
+        completed = true
+    }
+}
