@@ -31,12 +31,4 @@ final class ReproducibilityTests: XCTestCase {
         p.oceanPersistence = 1
         XCTAssertThrowsError(try EnsembleSimulator(configuration: SimulatorConfiguration(grid: grid, parameters: p)))
     }
-
-    func testDebugSpeed() throws {
-        let grid = Grid.regular(latitudeCount: 32, longitudeCount: 64)
-        let sim = try EnsembleSimulator(configuration: SimulatorConfiguration(grid: grid, startYear: 1850, endYear: 2005, seed: 1))
-        let t = Date()
-        _ = sim.member(0)
-        print("debug member time", Date().timeIntervalSince(t))
-    }
 }

@@ -85,7 +85,13 @@ enum Stats {
     /// Weighted-mean time series of `field` (time, cells) over (cell, weight) pairs.
     static func series(_ field: [Float], cells: Int, weights: [(Int, Double)]) -> [Double] {
         let nt = field.count / cells
-        return (0..<nt).map { t in weights.reduce(0) { $0 + $1.1 * Double(field[t * cells + $1.0]) } }
+        var out = [Double](repeating: 0, count: nt)
+        for t in 0..<nt {
+            var s = 0.0
+            for (c, w) in weights { s += w * Double(field[t * cells + c]) }
+            out[t] = s
+        }
+        return out
     }
 
     static func globalMean(_ field: [Float], grid: Grid) -> [Double] {
