@@ -22,6 +22,9 @@ public final class EnsembleSimulator: Sendable {
     public let configuration: SimulatorConfiguration
     /// Simulated months, January of `startYear` to December of `endYear`.
     public let months: [YearMonth]
+    /// CF time axis of the members: mid-month values, month bounds, units
+    /// "days since <startYear>-01-01", `configuration.calendar`.
+    public let timeAxis: TimeAxis
     /// Monthly-mean ERF per agent, W m⁻², over the simulated months.
     public let forcing: ForcingHistory
     /// Global-mean two-layer EBM response, K, over the simulated months.
@@ -48,6 +51,7 @@ public final class EnsembleSimulator: Sendable {
             throw SimulatorError.invalidConfiguration("heat capacities and the Atlantic timescale must be positive")
         }
         self.configuration = c
+        timeAxis = TimeAxis.monthly(startYear: c.startYear, endYear: c.endYear, calendar: c.calendar)
         months = (c.startYear...c.endYear).flatMap { y in (1...12).map { YearMonth(year: y, month: $0) } }
         smoother = try NoiseSmoother(grid: c.grid, lengthScale: p.weatherLengthScale)
         patterns = Patterns(grid: c.grid, parameters: p)

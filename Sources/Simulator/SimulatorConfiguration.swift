@@ -13,6 +13,9 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var endYear: Int
     /// Ensemble seed; member `k` depends only on `(seed, k)`.
     public var seed: UInt64
+    /// Calendar of the output time axis. The model itself steps in months of equal length,
+    /// so the calendar only labels the months.
+    public var calendar: CalendarKind
     /// Physical parameters of every component.
     public var parameters: SimulatorParameters
     /// Threads used inside one member (`nil`: all active processors). Results are
@@ -20,11 +23,12 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var threadCount: Int?
 
     public init(grid: Grid, startYear: Int = 1850, endYear: Int = 2005, seed: UInt64 = 0,
-                parameters: SimulatorParameters = SimulatorParameters(), threadCount: Int? = nil) {
+                calendar: CalendarKind = .standard, parameters: SimulatorParameters = SimulatorParameters(), threadCount: Int? = nil) {
         self.grid = grid
         self.startYear = startYear
         self.endYear = endYear
         self.seed = seed
+        self.calendar = calendar
         self.parameters = parameters
         self.threadCount = threadCount
     }

@@ -23,6 +23,18 @@ final class ReproducibilityTests: XCTestCase {
         XCTAssertTrue(alone.allSatisfy { $0.isFinite && $0 > 180 && $0 < 340 })
     }
 
+    func testTimeAxisMatchesMonths() throws {
+        let grid = Grid.regular(latitudeCount: 8, longitudeCount: 16)
+        let sim = try EnsembleSimulator(configuration: SimulatorConfiguration(grid: grid, startYear: 1999, endYear: 2001,
+                                                                              calendar: .noLeap))
+        XCTAssertEqual(sim.timeAxis.count, 36)
+        XCTAssertEqual(sim.timeAxis.calendar, .noLeap)
+        XCTAssertEqual(sim.timeAxis.monthsOfYear, sim.months.map(\.month))
+        XCTAssertEqual(sim.timeAxis.years, sim.months.map(\.year))
+        XCTAssertEqual(sim.forcing.time.count, 36)
+        XCTAssertEqual(sim.forcedResponse.surface.count, 36)
+    }
+
     func testRejectsInvalidConfiguration() {
         let grid = Grid.regular(latitudeCount: 8, longitudeCount: 16)
         XCTAssertThrowsError(try EnsembleSimulator(configuration: SimulatorConfiguration(grid: grid, startYear: 2000, endYear: 1999)))
