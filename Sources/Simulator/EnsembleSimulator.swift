@@ -47,8 +47,13 @@ public final class EnsembleSimulator: Sendable {
         guard (0..<1).contains(p.oceanPersistence), (0..<1).contains(p.landPersistence) else {
             throw SimulatorError.invalidConfiguration("persistence must lie in [0, 1)")
         }
-        guard p.upperHeatCapacity > 0, p.deepHeatCapacity > 0, p.atlanticTimescale > 0 else {
-            throw SimulatorError.invalidConfiguration("heat capacities and the Atlantic timescale must be positive")
+        guard p.heatCapacities.count >= 2, p.layerCouplings.count == p.heatCapacities.count - 1,
+              p.heatCapacities.allSatisfy({ $0 > 0 }), p.layerCouplings.allSatisfy({ $0 > 0 }), p.feedback > 0 else {
+            throw SimulatorError.invalidConfiguration(
+                "the energy-balance model needs k ≥ 2 positive heat capacities, k − 1 positive couplings and a positive feedback")
+        }
+        guard p.atlanticTimescale > 0, p.weatherLengthScale > 0 else {
+            throw SimulatorError.invalidConfiguration("the Atlantic timescale and the weather length scale must be positive")
         }
         self.configuration = c
         timeAxis = TimeAxis.monthly(startYear: c.startYear, endYear: c.endYear, calendar: c.calendar)
@@ -62,9 +67,10 @@ public final class EnsembleSimulator: Sendable {
         let window = (12 * (c.startYear - spinStart))..<full.time.count
         forcing = full.slice(window)
         let ebm = EnergyBalanceModel(parameters: p)
-        let total = ebm.response(to: full.total)
+        let total = ebm.layerResponse(to: full.total)
         let volc = ebm.response(to: full.volcanic)
-        forcedResponse = ForcedResponse(surface: Array(total.surface[window]), deep: Array(total.deep[window]),
+        forcedResponse = ForcedResponse(surface: Array(total[0][window]), mixedLayer: Array(total[1][window]),
+                                        deep: Array(total[total.count - 1][window]),
                                         volcanicSurface: Array(volc.surface[window]))
     }
 

@@ -11,7 +11,7 @@ public struct VolcanicEruption: Sendable, Equatable {
 
     /// Eruption time in decimal years (months of equal length).
     public var decimalYear: Double { Double(year) + (Double(month - 1) + Double(day - 1) / 30.5) / 12 }
-    /// Peak ERF, W m⁻²: −25 W m⁻² per unit optical depth (IPCC AR5 WG1 §8.4.2.3; Hansen et al. 2005: −23).
+    /// Peak ERF, W m⁻²: −20 W m⁻² per unit optical depth (IPCC AR6 WG1 §7.3.4.6: −20 ± 5).
     public var peakForcing: Double { -Forcing.forcingPerOpticalDepth * peakOpticalDepth }
 }
 
@@ -21,7 +21,7 @@ public struct VolcanicEruption: Sendable, Equatable {
 /// volcanic aerosol. Tables are interpolated linearly; see Docs/simulator.md.
 public enum Forcing {
     /// W m⁻² per unit stratospheric aerosol optical depth.
-    public static let forcingPerOpticalDepth = 25.0
+    public static let forcingPerOpticalDepth = 20.0
     /// Reference (pre-industrial) CO₂ concentration C₀, ppm.
     public static let referenceCO2 = 278.0
 
@@ -33,7 +33,7 @@ public enum Forcing {
         VolcanicEruption(name: "Novarupta", year: 1912, month: 6, day: 6, peakOpticalDepth: 0.05),
         VolcanicEruption(name: "Agung", year: 1963, month: 3, day: 17, peakOpticalDepth: 0.08),
         VolcanicEruption(name: "El Chichón", year: 1982, month: 4, day: 4, peakOpticalDepth: 0.09),
-        VolcanicEruption(name: "Pinatubo", year: 1991, month: 6, day: 15, peakOpticalDepth: 0.14),
+        VolcanicEruption(name: "Pinatubo", year: 1991, month: 6, day: 15, peakOpticalDepth: 0.15),
     ]
     /// Rise (τ_r) and e-folding decay (τ_d) times of the volcanic aerosol, years.
     public static let volcanicRiseTime = 0.25, volcanicDecayTime = 1.0

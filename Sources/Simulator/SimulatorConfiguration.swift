@@ -51,16 +51,17 @@ public enum SimulatorError: Error, CustomStringConvertible, Equatable {
 /// Physical parameters of the synthetic ensemble. Units are stated per field; the
 /// defaults and their provenance are listed in Docs/simulator.md.
 public struct SimulatorParameters: Sendable, Equatable {
-    // MARK: Two-layer energy-balance model (Geoffroy et al. 2013, CMIP5 multi-model mean)
+    // MARK: Layered energy-balance model (Geoffroy et al. 2013 two-layer values, upper layer split)
 
-    /// Upper-layer (mixed layer + atmosphere + land) heat capacity C, W yr m⁻² K⁻¹.
-    public var upperHeatCapacity = 7.3
-    /// Deep-ocean heat capacity C_D, W yr m⁻² K⁻¹.
-    public var deepHeatCapacity = 106.0
+    /// Heat capacities C₁ (surface: land, atmosphere, top of the mixed layer), C₂ (rest of
+    /// the mixed layer) and C₃ (deep ocean), W yr m⁻² K⁻¹. C₁ + C₂ = 7.3 and C₃ = 106 are
+    /// the CMIP5 multi-model mean two-layer values of Geoffroy et al. (2013).
+    public var heatCapacities = [3.0, 4.3, 106.0]
+    /// Couplings κ₂ (surface ↔ mixed layer) and κ₃ = γ (mixed layer ↔ deep, Geoffroy et
+    /// al. 2013: 0.74), W m⁻² K⁻¹.
+    public var layerCouplings = [5.0, 0.74]
     /// Climate feedback parameter λ, W m⁻² K⁻¹ (ECS = F₂ₓ / λ ≈ 3.3 K).
     public var feedback = 1.13
-    /// Heat-exchange coefficient γ between the layers, W m⁻² K⁻¹.
-    public var heatExchange = 0.74
     /// Deep-ocean heat-uptake efficacy ε (1 = Held et al. 2010 model without efficacy).
     public var efficacy = 1.0
     /// First year of the forcing spin-up (EBM at rest, forcing ≈ 0, pre-industrial).
