@@ -86,10 +86,22 @@ public final class EnsembleSimulator: Sendable {
     /// Mid-month decimal years of the simulated months (months of equal length).
     public var decimalYears: [Double] { forcing.time }
 
-    /// The random stream of member `k`.
+    /// The random stream of member `k` (k ≥ 0; callers validate user input).
     func stream(ofMember k: Int) -> RandomStream {
-        RandomStream(seed: configuration.seed).substream(UInt64(k))
+        precondition(k >= 0, "member index must be non-negative (got \(k))")
+        return RandomStream(seed: configuration.seed).substream(UInt64(k))
     }
+
+    /// One-line description for the CF `source` attribute.
+    public var sourceDescription: String {
+        "EnsembleGen synthetic large ensemble (3-layer EBM forced response, recharge-oscillator ENSO, "
+            + "AR(1) Atlantic mode, correlated AR(1) weather noise), seed \(configuration.seed)"
+    }
+
+    /// Literature behind the model, for the CF `references` attribute.
+    public static let references = "Held et al. 2010 J. Climate; Geoffroy et al. 2013 J. Climate; Cummins et al. 2020 J. Climate; "
+        + "Myhre et al. 1998 GRL; Sato et al. 1993 JGR; IPCC AR5/AR6 WG1 ch. 7-8; Jin 1997 JAS; Burgers et al. 2005 GRL; "
+        + "Stein et al. 2014 J. Climate; Levine et al. 2016 J. Climate"
 
     /// ENSO, its lagged imprint and the Atlantic index of member `k` (cheap: no fields).
     public func internalModes(ofMember k: Int) -> InternalModes {
