@@ -18,8 +18,9 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var calendar: CalendarKind
     /// Physical parameters of every component.
     public var parameters: SimulatorParameters
-    /// Threads used inside one member (`nil`: all active processors). Results are
-    /// bit-identical whatever the value.
+    /// Parallelism inside one member: 1 computes serially on the calling thread; `nil` (all
+    /// active processors) or n > 1 splits the work into 4n chunks run by Dispatch.
+    /// Results are bit-identical whatever the value.
     public var threadCount: Int?
 
     public init(grid: Grid, startYear: Int = 1850, endYear: Int = 2005, seed: UInt64 = 0,

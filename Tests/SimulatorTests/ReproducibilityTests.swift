@@ -23,6 +23,15 @@ final class ReproducibilityTests: XCTestCase {
         XCTAssertTrue(alone.allSatisfy { $0.isFinite && $0 > 180 && $0 < 340 })
     }
 
+    /// 96×192 works (one year here to keep the debug test short); memory is one member.
+    func testHighResolutionMember() throws {
+        let grid = Grid.regular(latitudeCount: 96, longitudeCount: 192)
+        let sim = try EnsembleSimulator(configuration: SimulatorConfiguration(grid: grid, startYear: 1991, endYear: 1991, seed: 3))
+        let m = sim.member(5)
+        XCTAssertEqual(m.count, 12 * grid.cellCount)
+        XCTAssertTrue(m.allSatisfy { $0.isFinite && $0 > 180 && $0 < 340 })
+    }
+
     func testTimeAxisMatchesMonths() throws {
         let grid = Grid.regular(latitudeCount: 8, longitudeCount: 16)
         let sim = try EnsembleSimulator(configuration: SimulatorConfiguration(grid: grid, startYear: 1999, endYear: 2001,
