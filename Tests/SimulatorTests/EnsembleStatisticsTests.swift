@@ -51,6 +51,18 @@ final class EnsembleStatisticsTests: XCTestCase {
         XCTAssertEqual(warming, ebm, accuracy: 0.05)
     }
 
+    /// The exact ensemble mean (climatology + forced response) agrees with the sample mean:
+    /// the monthly global-mean difference has SD ≈ 0.2/√10 ≈ 0.063 K (internal GM noise),
+    /// and its average over 1872 months (≈ 150 independent values) has SE ≈ 0.005 K.
+    func testExactEnsembleMean() {
+        let f = Self.fixture
+        let exact = Stats.globalMean(f.simulator.ensembleMean(), grid: f.simulator.grid)
+        let diff = exact.indices.map { t in f.globalMean.reduce(0) { $0 + $1[t] } / Double(f.memberCount) - exact[t] }
+        XCTAssertEqual(Stats.mean(diff), 0, accuracy: 0.02)
+        let rms = (diff.reduce(0) { $0 + $1 * $1 } / Double(diff.count)).squareRoot()
+        XCTAssertTrue((0.04...0.09).contains(rms), "RMS of sample − exact ensemble mean: \(rms) K")
+    }
+
     /// Cooling relative to the mean of the 12 months before the eruption month.
     func dip(_ series: [Double], eruption e: Int, months: Range<Int>) -> [Double] {
         let before = Stats.mean(Array(series[(e - 12)..<e]))
