@@ -1,0 +1,72 @@
+import NetCDF
+
+extension CFFieldLayout {
+    /// Values per time step in program order (lat × lon).
+    var cellCount: Int { grid.cellCount }
+
+    /// Reads member `member` (index within this file) for `times`, writing Float32 kelvin in
+    /// program order (time, lat, lon) to `out` (count `times.count × cellCount`).
+    /// Missing values become NaN. Returns the number of missing values.
+    ///
+    /// Data are read in blocks of whole time steps (at most about 2²² values at a time), so
+    /// the temporary Double buffer stays small whatever the length of the series.
+    @discardableResult
+    func read(from file: NetCDFFile, member: Int, times: Range<Int>, into out: UnsafeMutableBufferPointer<Float>) throws -> Int {
+        guard let v = try file.variable(variable.name) else {
+            throw CFError(file: path, variable: variable.name, "variable disappeared")
+        }
+        guard out.count == times.count * cellCount else {
+            throw CFError(file: path, variable: variable.name, "output buffer holds \(out.count) values, need \(times.count * cellCount)")
+        }
+        guard times.lowerBound >= 0, times.upperBound <= time.count else {
+            throw CFError(file: path, variable: variable.name, "time range \(times) outside 0..<\(time.count)")
+        }
+        guard member >= 0, member < members.count else {
+            throw CFError(file: path, variable: variable.name, "member \(member) outside 0..<\(members.count)")
+        }
+        let ny = grid.latitudeCount, nx = grid.longitudeCount
+        let blockSteps = max(1, min(times.count, (1 << 22) / max(cellCount, 1)))
+        var raw = [Double](repeating: 0, count: blockSteps * cellCount)
+        var missingCount = 0
+        let lo = validMin, hi = validMax, scale = self.scale, offset = self.offset, unit = self.unit
+        // Usually one or two missing-value codes: compare those directly (NaN never matches).
+        let m0 = missingValues.first ?? .nan, m1 = missingValues.count > 1 ? missingValues[1] : .nan
+        let moreMissing = Array(missingValues.dropFirst(2))
+        let identity = scale == 1 && offset == 0 && unit == .kelvin
+        var t0 = times.lowerBound
+        while t0 < times.upperBound {
+            let nt = min(blockSteps, times.upperBound - t0)
+            var start = [Int](repeating: 0, count: fileShape.count)
+            var count = fileShape.map { _ in 1 }
+            start[timeAxis] = t0; count[timeAxis] = nt
+            count[latitudeAxis] = ny; count[longitudeAxis] = nx
+            if let m = memberAxis { start[m] = member }
+            // Strides (in the raw block) of the time, latitude and longitude axes.
+            var strides = [Int](repeating: 1, count: count.count)
+            for k in stride(from: count.count - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * count[k + 1] }
+            let st = strides[timeAxis], sy = strides[latitudeAxis], sx = strides[longitudeAxis]
+            try raw.withUnsafeMutableBufferPointer { buffer in
+                let slab = UnsafeMutableBufferPointer(rebasing: buffer[0..<(nt * cellCount)])
+                try v.read(start: start, count: count, into: slab)
+            }
+            let base = (t0 - times.lowerBound) * cellCount
+            for t in 0..<nt {
+                for j in 0..<ny {
+                    let rowSource = t * st + latitudeSource[j] * sy
+                    let rowTarget = base + (t * ny + j) * nx
+                    for i in 0..<nx {
+                        let r = raw[rowSource + longitudeSource[i] * sx]
+                        if r.isNaN || r < lo || r > hi || r == m0 || r == m1 || (!moreMissing.isEmpty && moreMissing.contains(r)) {
+                            out[rowTarget + i] = .nan
+                            missingCount += 1
+                        } else {
+                            out[rowTarget + i] = identity ? Float(r) : Float(unit.toKelvin(r * scale + offset))
+                        }
+                    }
+                }
+            }
+            t0 += nt
+        }
+        return missingCount
+    }
+}

@@ -1,1 +1,0 @@
-// Module NetCDF: see ../shared/DESIGN.md (module map).
