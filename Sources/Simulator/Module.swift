@@ -1,1 +1,0 @@
-// Module Simulator: see ../shared/DESIGN.md (module map).
