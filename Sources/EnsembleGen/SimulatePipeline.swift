@@ -75,7 +75,7 @@ public enum SimulatePipeline {
             history: OutputAttributes.historyLine(commandLine: o.commandLine),
             references: EnsembleSimulator.references,
             comment: "Monthly means. Member k depends only on (seed, k).",
-            extra: [("seed", .int64(Int64(bitPattern: o.seed))), ("first_member", .int32(Int32(o.firstMember)))])
+            extra: [("seed", .int64([Int64(bitPattern: o.seed)])), ("first_member", .int32([Int32(o.firstMember)]))])
         if let f = o.forcingOutput { try writeForcing(simulator, to: f, commandLine: o.commandLine) }
         let writer = try EnsembleWriter(path: o.output, variable: .nearSurfaceAirTemperature, grid: grid,
                                         time: simulator.timeAxis, members: members.map(String.init),
@@ -97,29 +97,30 @@ public enum SimulatePipeline {
         var completed = false
         defer { if !completed { try? FileManager.default.removeItem(atPath: partial) } }
         let time = simulator.timeAxis
-        try NetCDFFile.withFile(try NetCDFFile.create(partial, format: .netCDF4, overwrite: true)) { f in
-            try f.addDimension("time", length: time.count)
-            try f.addDimension("bnds", length: 2)
-            let t = try f.addVariable("time", type: .double, dimensions: ["time"])
+        let f = try NetCDFFile.create(partial, format: .netCDF4, overwrite: true)
+        do {
+            let timeDim = try f.addDimension("time", length: time.count)
+            let bndsDim = try f.addDimension("bnds", length: 2)
+            let t = try f.addVariable("time", type: .double, dimensions: [timeDim])
             try t.setAttribute("units", .text(time.units.cfString))
             try t.setAttribute("calendar", .text(time.calendar.cfName))
             try t.setAttribute("standard_name", .text("time"))
             try t.setAttribute("axis", .text("T"))
             try t.setAttribute("bounds", .text("time_bnds"))
-            let tb = try f.addVariable("time_bnds", type: .double, dimensions: ["time", "bnds"])
+            let tb = try f.addVariable("time_bnds", type: .double, dimensions: [timeDim, bndsDim])
             var series: [(Variable, [Double])] = []
             for (name, values) in simulator.forcing.agents {
-                let v = try f.addVariable("erf_" + name, type: .double, dimensions: ["time"])
+                let v = try f.addVariable("erf_" + name, type: .double, dimensions: [timeDim])
                 try v.setAttribute("long_name", .text("effective radiative forcing: \(name.replacingOccurrences(of: "_", with: " "))"))
                 try v.setAttribute("units", .text("W m-2"))
                 try v.setAttribute("cell_methods", .text("time: mean"))
                 series.append((v, values))
             }
-            let co2 = try f.addVariable("co2", type: .double, dimensions: ["time"])
+            let co2 = try f.addVariable("co2", type: .double, dimensions: [timeDim])
             try co2.setAttribute("long_name", .text("CO2 concentration"))
             try co2.setAttribute("units", .text("1e-6"))
             series.append((co2, simulator.forcing.co2Concentration))
-            let response = try f.addVariable("tas_forced", type: .double, dimensions: ["time"])
+            let response = try f.addVariable("tas_forced", type: .double, dimensions: [timeDim])
             try response.setAttribute("long_name", .text("global-mean forced surface temperature response (energy-balance model)"))
             try response.setAttribute("units", .text("K"))
             series.append((response, simulator.forcedResponse.surface))
@@ -130,6 +131,10 @@ public enum SimulatePipeline {
             try t.write(time.values)
             try tb.write((time.bounds ?? time.values.map { [$0, $0] }).flatMap { $0 })
             for (v, values) in series { try v.write(values) }
+            try f.close()
+        } catch {
+            try? f.close()
+            throw error
         }
         try FileManager.default.moveItem(atPath: partial, toPath: path)
         completed = true
