@@ -1,1 +1,0 @@
-// Module Climate: see ../shared/DESIGN.md (module map).
