@@ -74,6 +74,13 @@ public struct EnsembleFields: Sendable {
         self.name = name
     }
 
+    /// Same as the designated initialiser with months and years taken from a CF time axis
+    /// (its `count` must equal `timeCount`).
+    public init(values: [Float], memberCount: Int, grid: Grid, time: TimeAxis, name: String = "ensemble") throws {
+        try self.init(values: values, memberCount: memberCount, timeCount: time.count, grid: grid,
+                      monthsOfYear: time.monthsOfYear, years: time.years, name: name)
+    }
+
     /// Number of grid cells per field.
     public var cellCount: Int { grid.cellCount }
 

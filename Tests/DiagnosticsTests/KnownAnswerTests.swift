@@ -205,3 +205,14 @@ final class KnownAnswerTests: XCTestCase {
         }
     }
 }
+
+final class TimeAxisInputTests: XCTestCase {
+    func testFieldsFromCFTimeAxis() throws {
+        let axis = TimeAxis.monthly(startYear: 1991, endYear: 1992, calendar: .noLeap)
+        let grid = Grid.regular(latitudeCount: 2, longitudeCount: 4)
+        let f = try EnsembleFields(values: [Float](repeating: 1, count: 24 * 8), memberCount: 1, grid: grid, time: axis)
+        XCTAssertEqual(f.timeCount, 24)
+        XCTAssertEqual(f.timeIndex(year: 1991, month: 6), 5)
+        XCTAssertEqual(f.fractionalYears[0], 1991 + 0.5 / 12, accuracy: 1e-12)
+    }
+}
