@@ -63,7 +63,7 @@ struct Axes {
     /// Frame, grid, ticks, labels and title. `xTicks` overrides the automatic ticks.
     func drawFrame(title: String?, xLabel: String, yLabel: String, xTicks: [Double]? = nil, xTickText: ((Double) -> String)? = nil, fontSize: Double = 12) {
         let xt = xTicks ?? (xLog ? Axes.logTicks(xRange) : niceTicks(xRange))
-        let yt = yLog ? Axes.logTicks(yRange) : niceTicks(yRange, target: 5)
+        let yt = yLog ? Axes.logTicks(yRange) : niceTicks(yRange, target: 6)
         for t in xt where xRange.contains(t) { canvas.line([(px(t), y0), (px(t), y0 + height)], color: .lightGray, width: 0.7) }
         for t in yt where yRange.contains(t) { canvas.line([(x0, py(t)), (x0 + width, py(t))], color: .lightGray, width: 0.7) }
         canvas.rectangle(x: x0, y: y0, width: width, height: height, stroke: .black, lineWidth: 1)

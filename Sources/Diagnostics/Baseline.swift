@@ -1,6 +1,7 @@
 import Foundation
 import Climate
 import RandomStreams
+import CBLAS
 
 /// A statistical emulator in the style of MESMER (Beusch et al. 2020): a forced component
 /// plus grid-point AR(1) noise whose innovations have an EOF-truncated spatial covariance.
@@ -91,19 +92,26 @@ public struct StatisticalBaseline: Sendable {
         }
         let T = forced.count / n, P = validCells.count
         var rng = RandomStream(seed: seed).substream(UInt64(member))
-        var out = [Float](repeating: .nan, count: forced.count)
-        var a = [Double](repeating: 0, count: P), eta = a
-        var z = [Double](repeating: 0, count: modeCount)
+        // Draw per month: modeCount amplitudes z, then P residual variates ε.
+        var z = [Double](repeating: 0, count: T * modeCount)
+        var eta = [Double](repeating: 0, count: T * P)
         for t in 0..<T {
-            for k in 0..<modeCount { z[k] = rng.gaussian() }
-            for j in 0..<P { eta[j] = residualStd[j] * rng.gaussian() }
-            for k in 0..<modeCount {
-                let zk = z[k], base = k * P
-                for j in 0..<P { eta[j] += zk * patterns[base + j] }
-            }
+            for k in 0..<modeCount { z[t * modeCount + k] = rng.gaussian() }
+            for j in 0..<P { eta[t * P + j] = residualStd[j] * rng.gaussian() }
+        }
+        // η += Z · patterns  (T × modeCount) · (modeCount × P), one GEMM.
+        if modeCount > 0 {
+            z.withUnsafeBufferPointer { zp in patterns.withUnsafeBufferPointer { pp in eta.withUnsafeMutableBufferPointer { ep in
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(P), Int32(modeCount),
+                            1.0, zp.baseAddress, Int32(modeCount), pp.baseAddress, Int32(P), 1.0, ep.baseAddress, Int32(P))
+            } } }
+        }
+        var out = [Float](repeating: .nan, count: forced.count)
+        var a = [Double](repeating: 0, count: P)
+        for t in 0..<T {
             for (j, c) in validCells.enumerated() {
-                let phi = lag1[c]
-                a[j] = t == 0 ? eta[j] / (1 - phi * phi).squareRoot() : phi * a[j] + eta[j]
+                let phi = lag1[c], e = eta[t * P + j]
+                a[j] = t == 0 ? e / (1 - phi * phi).squareRoot() : phi * a[j] + e
                 out[t * n + c] = forced[t * n + c] + Float(a[j])
             }
         }

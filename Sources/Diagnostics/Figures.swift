@@ -32,10 +32,11 @@ enum Figures {
         ax.drawFrame(title: "Global-mean surface temperature (annual means)", xLabel: "year",
                      yLabel: "anomaly (K) from \(g0.years[0])–\(g0.years[baseYears - 1]) mean of \(first.name)")
         var legend = [(String, RGB, LegendStyle)]()
-        for (k, s) in series.enumerated().reversed() {
+        let memberAlpha = min(0.5, 6 / Double(max(g0.annualMeans.count, 1)))
+        for m in g0.annualMeans { ax.line(g0.years.map(Double.init), m.map { $0 - base }, color: first.color, width: 0.5, alpha: memberAlpha) }
+        for s in series.reversed() {
             let gm = s.summary.globalMean, x = gm.years.map(Double.init)
             ax.band(x, lo: gm.percentile5.map { $0 - base }, hi: gm.percentile95.map { $0 - base }, color: s.color, alpha: 0.22)
-            if k == 0 { for m in gm.annualMeans { ax.line(x, m.map { $0 - base }, color: s.color, width: 0.6, alpha: 0.45) } }
         }
         for s in series {
             let gm = s.summary.globalMean
@@ -43,7 +44,7 @@ enum Figures {
             legend.append(("\(s.name) mean (\(s.summary.memberCount) members)", s.color, .line(width: 2.4, dash: [])))
             legend.append(("\(s.name) 5–95%", s.color, .band(alpha: 0.22)))
         }
-        legend.insert(("\(first.name) members", first.color, .line(width: 0.6, dash: [])), at: 1)
+        legend.insert(("\(first.name) members", first.color, .line(width: 0.5, dash: [])), at: 1)
         ax.legend(legend, topLeft: true)
         try canvas.writePNG(to: url)
     }
@@ -117,7 +118,14 @@ enum Figures {
                 ax.band(lags, lo: c.percentile5, hi: c.percentile95, color: s.color, alpha: 0.2)
                 ax.line(lags, c.ensembleMean, color: s.color, width: 2)
             }
-            if p == 0 { ax.legend(series.map { ($0.name, $0.color, .line(width: 2, dash: [])) }, topLeft: false, fontSize: 10) }
+            if p == 0 && names.count == rows * cols { ax.legend(series.map { ($0.name, $0.color, .line(width: 2, dash: [])) }, topLeft: false, fontSize: 10) }
+        }
+        if names.count < rows * cols {
+            // Legend in the first free panel slot, clear of the data.
+            let p = names.count
+            let x0 = 85 + Double(p % cols) * (pw + 80), y0 = 70 + Double(p / cols) * (ph + 90)
+            Axes(canvas: canvas, x0: x0, y0: y0, width: pw, height: ph, xRange: 0...1, yRange: 0...1)
+                .legend(series.map { ("\($0.name): mean, 5–95% band", $0.color, .line(width: 2, dash: [])) }, topLeft: true, fontSize: 12)
         }
         try canvas.writePNG(to: url)
     }
