@@ -127,6 +127,18 @@ public struct StatisticalBaseline: Sendable {
         return out
     }
 
+    /// `memberCount` members as an `EnsembleFields` on the time axis of `template` (whose
+    /// grid must match), e.g. to score the baseline with `EnsembleEvaluation.compare`.
+    public func ensemble(memberCount: Int, forced: [Float], seed: UInt64, timeLike template: EnsembleFields,
+                         name: String = "baseline") throws -> EnsembleFields {
+        guard template.grid.matches(grid), forced.count == template.timeCount * grid.cellCount else {
+            throw DiagnosticsError.shape("baseline: forced component (\(forced.count) values) or grid does not match \(template.name) (\(template.timeCount) months × \(template.grid.summary))")
+        }
+        return try EnsembleFields(values: try generate(memberCount: memberCount, forced: forced, seed: seed),
+                                  memberCount: memberCount, timeCount: template.timeCount, grid: grid,
+                                  monthsOfYear: template.monthsOfYear, years: template.years, name: name)
+    }
+
     /// Forced component as the ensemble mean of `fields`, order (time, lat, lon).
     public static func ensembleMean(of fields: EnsembleFields) -> [Float] {
         let n = fields.timeCount * fields.cellCount

@@ -85,6 +85,9 @@ final class BaselineTests: XCTestCase {
         XCTAssertEqual(Array(three[forced.count..<(2 * forced.count)]), second)
         XCTAssertNotEqual(try model.generateMember(1, forced: forced, seed: 100), second)
         XCTAssertThrowsError(try model.generateMember(0, forced: [1, 2, 3], seed: 1))
+        let ens = try model.ensemble(memberCount: 3, forced: forced, seed: 99, timeLike: training)
+        XCTAssertEqual(ens.values, three)
+        XCTAssertEqual(ens.name, "baseline")
     }
 
     func testSmoothedForcedComponentFollowsTrend() throws {

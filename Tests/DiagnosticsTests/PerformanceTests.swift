@@ -21,8 +21,7 @@ final class PerformanceTests: XCTestCase {
         print(String(format: "perf: baseline fit (10 members) %.1f s", Date().timeIntervalSince(t0)))
         t0 = Date()
         let forced = StatisticalBaseline.ensembleMean(of: ref)
-        let base = try EnsembleFields(values: try model.generate(memberCount: 30, forced: forced, seed: 5), memberCount: 30,
-                                      timeCount: ref.timeCount, grid: grid, monthsOfYear: ref.monthsOfYear, years: ref.years, name: "baseline")
+        let base = try model.ensemble(memberCount: 30, forced: forced, seed: 5, timeLike: ref)
         print(String(format: "perf: baseline generate 30 members %.1f s", Date().timeIntervalSince(t0)))
         t0 = Date()
         let d = try EnsembleDiagnostics.compute(gen)
