@@ -1,0 +1,198 @@
+import Foundation
+import Climate
+
+/// Errors raised by the diagnostics, with a message that names the input and the problem.
+public enum DiagnosticsError: Error, CustomStringConvertible, Equatable {
+    /// Array sizes that do not match the declared counts.
+    case shape(String)
+    /// An argument outside its valid range.
+    case invalidArgument(String)
+    /// Not enough valid (non-missing) data for the requested statistic.
+    case insufficientData(String)
+    /// A LAPACK routine returned a non-zero `info`.
+    case lapack(routine: String, info: Int32)
+    /// A file could not be written.
+    case io(String)
+    /// PROJ could not create or apply a projection.
+    case projection(String)
+
+    public var description: String {
+        switch self {
+        case .shape(let m): return "diagnostics: shape mismatch: \(m)"
+        case .invalidArgument(let m): return "diagnostics: invalid argument: \(m)"
+        case .insufficientData(let m): return "diagnostics: insufficient data: \(m)"
+        case .lapack(let r, let info): return "diagnostics: LAPACK \(r) failed with info = \(info)"
+        case .io(let m): return "diagnostics: I/O error: \(m)"
+        case .projection(let m): return "diagnostics: projection error: \(m)"
+        }
+    }
+}
+
+/// A gridded ensemble held as one flat Float32 array, order (member, time, lat, lon),
+/// row-major; NaN marks missing values (masked cells or missing months).
+///
+/// This is the plain-array input of every diagnostic. Units are whatever the caller's
+/// field has (kelvin for `tas`); every diagnostic reports in the same unit.
+public struct EnsembleFields: Sendable {
+    /// Values, count `memberCount × timeCount × grid.cellCount`, order (member, time, lat, lon).
+    public var values: [Float]
+    /// Number of members (realizations).
+    public let memberCount: Int
+    /// Number of time steps (months).
+    public let timeCount: Int
+    /// Horizontal grid (latitude ascending, longitude ascending in [0, 360)).
+    public let grid: Grid
+    /// Calendar month (1…12) of each time step, count `timeCount`.
+    public let monthsOfYear: [Int]
+    /// Calendar year of each time step, count `timeCount`.
+    public let years: [Int]
+    /// Label used in reports and figure legends (e.g. "generated", "reference").
+    public var name: String
+
+    /// Validates the sizes: `values.count == memberCount·timeCount·cellCount`, one month
+    /// (1…12) and one year per time step, at least one member and one time step.
+    public init(values: [Float], memberCount: Int, timeCount: Int, grid: Grid,
+                monthsOfYear: [Int], years: [Int], name: String = "ensemble") throws {
+        guard memberCount >= 1, timeCount >= 1 else {
+            throw DiagnosticsError.shape("\(name): need at least one member and one time step (got \(memberCount) × \(timeCount))")
+        }
+        guard values.count == memberCount * timeCount * grid.cellCount else {
+            throw DiagnosticsError.shape("\(name): values has \(values.count) elements, expected members \(memberCount) × time \(timeCount) × lat \(grid.latitudeCount) × lon \(grid.longitudeCount) = \(memberCount * timeCount * grid.cellCount)")
+        }
+        guard monthsOfYear.count == timeCount, years.count == timeCount else {
+            throw DiagnosticsError.shape("\(name): monthsOfYear (\(monthsOfYear.count)) and years (\(years.count)) must both have timeCount = \(timeCount) entries")
+        }
+        guard monthsOfYear.allSatisfy({ (1...12).contains($0) }) else {
+            throw DiagnosticsError.invalidArgument("\(name): monthsOfYear must be in 1…12")
+        }
+        self.values = values
+        self.memberCount = memberCount
+        self.timeCount = timeCount
+        self.grid = grid
+        self.monthsOfYear = monthsOfYear
+        self.years = years
+        self.name = name
+    }
+
+    /// Same as the designated initialiser with months and years taken from a CF time axis
+    /// (its `count` must equal `timeCount`).
+    public init(values: [Float], memberCount: Int, grid: Grid, time: TimeAxis, name: String = "ensemble") throws {
+        try self.init(values: values, memberCount: memberCount, timeCount: time.count, grid: grid,
+                      monthsOfYear: time.monthsOfYear, years: time.years, name: name)
+    }
+
+    /// Number of grid cells per field.
+    public var cellCount: Int { grid.cellCount }
+
+    /// Time in fractional years, `year + (month − 0.5) / 12` (mid-month), count `timeCount`.
+    public var fractionalYears: [Double] {
+        (0..<timeCount).map { Double(years[$0]) + (Double(monthsOfYear[$0]) - 0.5) / 12 }
+    }
+
+    /// Offset of the field (member, time) in `values`.
+    @inline(__always)
+    public func offset(member: Int, time: Int) -> Int { (member * timeCount + time) * grid.cellCount }
+
+    /// A new ensemble holding the given members (in the given order).
+    public func selecting(members indices: [Int], name: String? = nil) throws -> EnsembleFields {
+        guard indices.allSatisfy({ (0..<memberCount).contains($0) }) else {
+            throw DiagnosticsError.invalidArgument("\(self.name): member index outside 0..<\(memberCount)")
+        }
+        let n = timeCount * cellCount
+        var v = [Float]()
+        v.reserveCapacity(indices.count * n)
+        for m in indices { v.append(contentsOf: values[(m * n)..<((m + 1) * n)]) }
+        return try EnsembleFields(values: v, memberCount: indices.count, timeCount: timeCount, grid: grid,
+                                  monthsOfYear: monthsOfYear, years: years, name: name ?? self.name)
+    }
+
+    /// Index of the time step at (year, month), or nil when it is outside the record.
+    public func timeIndex(year: Int, month: Int) -> Int? {
+        (0..<timeCount).first { years[$0] == year && monthsOfYear[$0] == month }
+    }
+
+    /// Throws unless `other` has the same grid and time axis (months and years).
+    func checkCompatible(with other: EnsembleFields) throws {
+        guard grid.matches(other.grid) else {
+            throw DiagnosticsError.shape("\(name) grid \(grid.summary) differs from \(other.name) grid \(other.grid.summary)")
+        }
+        guard timeCount == other.timeCount, monthsOfYear == other.monthsOfYear, years == other.years else {
+            throw DiagnosticsError.shape("\(name) time axis (\(timeCount) steps, \(years.first ?? 0)–\(years.last ?? 0)) differs from \(other.name) (\(other.timeCount) steps, \(other.years.first ?? 0)–\(other.years.last ?? 0))")
+        }
+    }
+}
+
+/// A rectangular latitude–longitude region, e.g. Niño3.4 (5°S–5°N, 190°E–240°E).
+public struct Region: Codable, Sendable, Equatable {
+    public var name: String
+    /// Southern and northern edges, degrees north.
+    public var latitudeRange: ClosedRange<Double>
+    /// Western and eastern edges, degrees east in [0, 360]; `west > east` wraps across 0°.
+    public var west: Double
+    public var east: Double
+
+    public init(name: String, latitudeRange: ClosedRange<Double>, west: Double, east: Double) {
+        self.name = name; self.latitudeRange = latitudeRange; self.west = west; self.east = east
+    }
+
+    /// Niño3.4: 5°S–5°N, 170°W–120°W (190°E–240°E).
+    public static let nino34 = Region(name: "Niño3.4", latitudeRange: -5...5, west: 190, east: 240)
+
+    /// Weight of every cell (row-major lat×lon): the area of the cell's intersection with
+    /// the region, `(sin φ₂ − sin φ₁)·(λ₂ − λ₁)` over the overlap, normalised to sum 1.
+    /// Cells partly inside count with their overlapping fraction. Throws when no cell overlaps.
+    public func weights(on grid: Grid) throws -> [Double] {
+        let lonIntervals: [(Double, Double)] = west <= east ? [(west, east)] : [(west, 360), (0, east)]
+        var w = [Double](repeating: 0, count: grid.cellCount)
+        for j in 0..<grid.latitudeCount {
+            let b = grid.latitudeBounds[j]
+            let lo = max(min(b[0], b[1]), latitudeRange.lowerBound), hi = min(max(b[0], b[1]), latitudeRange.upperBound)
+            guard hi > lo else { continue }
+            let latPart = sin(hi * .pi / 180) - sin(lo * .pi / 180)
+            for i in 0..<grid.longitudeCount {
+                let lb = grid.longitudeBounds[i]
+                let a = min(lb[0], lb[1]), c = max(lb[0], lb[1])
+                var overlap = 0.0
+                // The cell may be written as [-Δ, Δ] or [360 − Δ, 360 + Δ]; test shifted copies.
+                for shift in [-360.0, 0, 360] {
+                    for (rw, re) in lonIntervals { overlap += max(0, min(c + shift, re) - max(a + shift, rw)) }
+                }
+                w[j * grid.longitudeCount + i] = latPart * overlap
+            }
+        }
+        let s = w.reduce(0, +)
+        guard s > 0 else { throw DiagnosticsError.insufficientData("region \(name) does not overlap the grid \(grid.summary)") }
+        return w.map { $0 / s }
+    }
+}
+
+extension EnsembleFields {
+    /// Weighted mean over cells of every (member, time) field, skipping NaN cells (the
+    /// weights of the remaining cells are renormalised). Result order (member, time),
+    /// count `memberCount × timeCount`; NaN where every weighted cell is missing.
+    public func weightedMeans(weights: [Double]) -> [Double] {
+        let n = cellCount
+        let active = (0..<n).filter { weights[$0] > 0 }
+        var out = [Double](repeating: .nan, count: memberCount * timeCount)
+        values.withUnsafeBufferPointer { v in
+            for f in 0..<(memberCount * timeCount) {
+                let base = f * n
+                var s = 0.0, ws = 0.0
+                for c in active {
+                    let x = v[base + c]
+                    if x.isFinite { s += weights[c] * Double(x); ws += weights[c] }
+                }
+                if ws > 0 { out[f] = s / ws }
+            }
+        }
+        return out
+    }
+
+    /// Global-mean (area-weighted, mask-aware) series, order (member, time). Units of the field.
+    public func globalMean() -> [Double] { weightedMeans(weights: grid.areaWeights) }
+
+    /// Area-weighted mean over `region`, order (member, time).
+    public func regionalMean(_ region: Region) throws -> [Double] {
+        weightedMeans(weights: try region.weights(on: grid))
+    }
+}

@@ -1,1 +1,0 @@
-// Module Diagnostics: see ../shared/DESIGN.md (module map).
