@@ -147,6 +147,36 @@ public enum Verification {
                                   memberCount: m, sampleCount: samples)
     }
 
+    /// Ensemble mean and variance (ddof = 1) at month `t`, cell `c`; nil if any member is missing.
+    static func moments(_ f: EnsembleFields, _ v: UnsafeBufferPointer<Float>, _ t: Int, _ c: Int) -> (Double, Double)? {
+        var s = 0.0, ss = 0.0
+        for i in 0..<f.memberCount {
+            let x = v[f.offset(member: i, time: t) + c]
+            guard x.isFinite else { return nil }
+            s += Double(x); ss += Double(x) * Double(x)
+        }
+        let k = Double(f.memberCount), mean = s / k
+        return (mean, max(0, (ss - k * mean * mean) / (k - 1)))
+    }
+
+    /// Ensemble spread: area-weighted mean over grid points and months of the ensemble
+    /// standard deviation (ddof = 1), field unit. Needs at least 2 members.
+    public static func meanSpread(_ ensemble: EnsembleFields) throws -> Double {
+        guard ensemble.memberCount >= 2 else {
+            throw DiagnosticsError.insufficientData("spread needs at least 2 members in \(ensemble.name)")
+        }
+        let w = ensemble.grid.areaWeights
+        var sum = 0.0, sumW = 0.0
+        ensemble.values.withUnsafeBufferPointer { v in
+            for t in 0..<ensemble.timeCount { for c in 0..<ensemble.cellCount {
+                guard let m = moments(ensemble, v, t, c) else { continue }
+                sum += w[c] * m.1.squareRoot(); sumW += w[c]
+            } }
+        }
+        guard sumW > 0 else { throw DiagnosticsError.insufficientData("\(ensemble.name): no valid cells") }
+        return sum / sumW
+    }
+
     /// Spread ratio, its per-cell map and ensemble-mean errors of `ensemble` against
     /// `reference` (both ≥ 2 members, same grid and time axis).
     public static func compare(_ ensemble: EnsembleFields, to reference: EnsembleFields) throws -> EnsembleComparison {
@@ -157,16 +187,6 @@ public enum Verification {
         let n = ensemble.cellCount, w = ensemble.grid.areaWeights, T = ensemble.timeCount
         var sdG = [Double](repeating: 0, count: n), sdR = sdG, cnt = sdG
         var sumG = 0.0, sumR = 0.0, sumW = 0.0, sq = 0.0, expected = 0.0, bias = 0.0
-        func moments(_ f: EnsembleFields, _ v: UnsafeBufferPointer<Float>, _ t: Int, _ c: Int) -> (Double, Double)? {
-            var s = 0.0, ss = 0.0
-            for i in 0..<f.memberCount {
-                let x = v[f.offset(member: i, time: t) + c]
-                guard x.isFinite else { return nil }
-                s += Double(x); ss += Double(x) * Double(x)
-            }
-            let k = Double(f.memberCount), mean = s / k
-            return (mean, max(0, (ss - k * mean * mean) / (k - 1)))
-        }
         ensemble.values.withUnsafeBufferPointer { gv in reference.values.withUnsafeBufferPointer { rv in
             for t in 0..<T { for c in 0..<n {
                 guard let g = moments(ensemble, gv, t, c), let r = moments(reference, rv, t, c) else { continue }

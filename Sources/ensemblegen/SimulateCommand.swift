@@ -54,7 +54,7 @@ struct SimulateCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        do {
+        try reportingErrors {
             guard let layout = OutputLayout(rawValue: layout) else {
                 throw ValidationError("--layout must be time-first or realization-first, not '\(layout)'")
             }
@@ -71,11 +71,6 @@ struct SimulateCommand: ParsableCommand {
             let result = try SimulatePipeline.run(options) { done, _ in bar.update(done) }
             bar.finish()
             print(result.text)
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            printError(error)
-            throw ExitCode.failure
         }
     }
 }

@@ -1,0 +1,233 @@
+import Climate
+import Diagnostics
+import Foundation
+
+/// Member lists such as `0-29`, `30-39`, `0,3,5-7` (0-based indices into a file's members).
+public enum MemberSelection {
+    /// Parses a member list; `count` (the file's member count) bounds the indices.
+    public static func parse(_ text: String, count: Int, file: String) throws -> [Int] {
+        var out: [Int] = []
+        for part in text.split(separator: ",") {
+            let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard (1...2).contains(ends.count), let a = ends.first ?? nil, let b = ends.last ?? nil, a <= b else {
+                throw CFError(file: file, "'\(text)' is not a member list like 0-29 or 0,3,5-7")
+            }
+            out += Array(a...b)
+        }
+        guard let bad = out.first(where: { $0 < 0 || $0 >= count }) else { return out }
+        throw CFError(file: file, "member \(bad) does not exist: the file has \(count) members (0…\(count - 1))")
+    }
+}
+
+/// Reading ensembles for the analysis commands.
+enum AnalysisInput {
+    /// Members `selection` (nil: all) of `path` as `EnsembleFields`, plus the metadata.
+    static func fields(_ path: String, variable: String? = nil, members selection: String? = nil,
+                       name: String) throws -> (fields: EnsembleFields, ensemble: EnsembleReader) {
+        let reader = try EnsembleReader(path: path, variable: variable)
+        defer { try? reader.close() }
+        let indices = try selection.map { try MemberSelection.parse($0, count: reader.memberCount, file: path) }
+            ?? Array(0..<reader.memberCount)
+        var values = [Float]()
+        values.reserveCapacity(indices.count * reader.valuesPerMember)
+        for m in indices { values += try reader.readMember(m) }
+        let f = try EnsembleFields(values: values, memberCount: indices.count, grid: reader.grid, time: reader.time, name: name)
+        return (f, reader)
+    }
+}
+
+/// `ensemblegen diagnose`: every single-ensemble diagnostic, written as report.md,
+/// report.json and PNG figures.
+public enum DiagnosePipeline {
+    public struct Result: Sendable {
+        public var report: DiagnosticsReport
+        public var files: [String]
+        public var memberCount: Int
+        /// Area-weighted mean ensemble standard deviation, K (nil for one member).
+        public var spread: Double?
+
+        /// Short text for the terminal: members, spread, Niño3.4 std and peak, Pinatubo cooling.
+        public var text: String {
+            let s = report.summary
+            var lines = ["members: \(memberCount)"]
+            if let sp = spread { lines.append(String(format: "spread (area-weighted mean ensemble std): %.3f K", sp)) }
+            lines.append(String(format: "Niño3.4: std %.2f K, skewness %.2f, spectral peak %.1f years",
+                                s.nino34.standardDeviation, s.nino34.skewness, s.nino34.peakPeriodYears))
+            if let p = DiagnosePipeline.peakCooling(s.volcanic, eruption: "Pinatubo") {
+                lines.append(String(format: "Pinatubo: ensemble-mean global cooling %.2f K at +%d months", -p.value, p.lag))
+            }
+            lines.append(String(format: "global-mean trend: %.2f K per century", s.globalMean.trendPerCentury))
+            lines.append("wrote " + files.joined(separator: ", "))
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// Largest ensemble-mean cooling within 24 months after an eruption (value < 0 is cooling).
+    public static func peakCooling(_ composites: [EpochComposite], eruption: String) -> (value: Double, lag: Int)? {
+        guard let c = composites.first(where: { $0.name.localizedCaseInsensitiveContains(eruption) }) else { return nil }
+        let window = c.lags.indices.filter { c.lags[$0] >= 0 && c.lags[$0] <= 24 && c.ensembleMean[$0].isFinite }
+        guard let i = window.min(by: { c.ensembleMean[$0] < c.ensembleMean[$1] }) else { return nil }
+        return (c.ensembleMean[i], c.lags[i])
+    }
+
+    public static func run(input: String, variable: String? = nil, members: String? = nil,
+                           outputDirectory: String) throws -> Result {
+        let (fields, _) = try AnalysisInput.fields(input, variable: variable, members: members,
+                                                   name: (input as NSString).lastPathComponent)
+        let report = try EnsembleDiagnostics.compute(fields)
+        let dir = URL(fileURLWithPath: outputDirectory)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let md = dir.appendingPathComponent("report.md"), js = dir.appendingPathComponent("report.json")
+        try AnalysisOutput.write(Data(report.markdown(headingLevel: 1).utf8), to: md)
+        try AnalysisOutput.write(try report.json(), to: js)
+        let figures = try report.writeFigures(to: dir)
+        return Result(report: report, files: [md.path, js.path] + figures.map(\.path), memberCount: fields.memberCount,
+                      spread: fields.memberCount >= 2 ? try Verification.meanSpread(fields) : nil)
+    }
+}
+
+/// `ensemblegen evaluate`: generated (and baseline, training) ensembles scored against a
+/// reference ensemble (e.g. held-out members), side by side.
+public enum EvaluatePipeline {
+    public struct Options: Sendable {
+        public var generated: String
+        public var generatedMembers: String?
+        public var reference: String
+        /// Members of the reference file to use (e.g. "30-39", the held-out members).
+        public var referenceMembers: String?
+        public var baseline: String?
+        /// A training-ensemble file (may be the reference file) and its members (e.g. "0-29").
+        public var training: String?
+        public var trainingMembers: String?
+        /// Conditioning member: an index into the training (or else reference) file.
+        public var conditioningMember: Int?
+        public var variable: String?
+        public var outputDirectory: String
+
+        public init(generated: String, generatedMembers: String? = nil, reference: String, referenceMembers: String? = nil,
+                    baseline: String? = nil, training: String? = nil, trainingMembers: String? = nil,
+                    conditioningMember: Int? = nil, variable: String? = nil, outputDirectory: String) {
+            self.generated = generated; self.generatedMembers = generatedMembers
+            self.reference = reference; self.referenceMembers = referenceMembers
+            self.baseline = baseline; self.training = training; self.trainingMembers = trainingMembers
+            self.conditioningMember = conditioningMember; self.variable = variable
+            self.outputDirectory = outputDirectory
+        }
+    }
+
+    public struct Result: Sendable {
+        public var report: EvaluationReport
+        public var files: [String]
+        /// One line per candidate: spread ratio, fair CRPS, Niño3.4 std ratio, spread–skill.
+        public var text: String {
+            func cell(_ text: String, _ width: Int) -> String {
+                text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+            }
+            func row(_ cols: [String]) -> String {
+                cols[0].padding(toLength: 12, withPad: " ", startingAt: 0) + cols.dropFirst().map { cell($0, 12) }.joined()
+            }
+            var lines = [row(["ensemble", "spread", "CRPS (K)", "Niño σ", "sp/sk", "|r(Niño,c)|"])]
+            for c in report.summary.candidates {
+                lines.append(row([c.name, String(format: "%.3f", c.comparison.spreadRatio),
+                                  String(format: "%.4f", c.verification.crpsFair),
+                                  String(format: "%.3f", c.nino34.standardDeviationRatio),
+                                  String(format: "%.3f", c.verification.spreadSkillRatio),
+                                  c.nino34.conditioningCorrelation.map { cc in
+                                      String(format: "%.3f", cc.perMember.map { abs($0) }.reduce(0, +) / Double(max(cc.perMember.count, 1)))
+                                  } ?? "—"]))
+            }
+            lines.append("(spread and Niño σ: ratios to the reference; sp/sk: spread–skill ratio; |r(Niño,c)|: mean absolute correlation with the conditioning member)")
+            lines.append("wrote " + files.joined(separator: ", "))
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    public static func run(_ o: Options) throws -> Result {
+        let generated = try AnalysisInput.fields(o.generated, variable: o.variable, members: o.generatedMembers, name: "generated").fields
+        let reference = try AnalysisInput.fields(o.reference, variable: o.variable, members: o.referenceMembers, name: "reference").fields
+        let baseline = try o.baseline.map { try AnalysisInput.fields($0, variable: o.variable, name: "baseline").fields }
+        let training = try o.training.map {
+            try AnalysisInput.fields($0, variable: o.variable, members: o.trainingMembers, name: "training").fields
+        }
+        var conditioning: EnsembleFields?
+        if let k = o.conditioningMember {
+            let source = o.training ?? o.reference
+            conditioning = try AnalysisInput.fields(source, variable: o.variable, members: "\(k)", name: "conditioning").fields
+        }
+        let report = try EnsembleEvaluation.compare(generated: generated, reference: reference, baseline: baseline,
+                                                    training: training, conditioningMember: conditioning)
+        let dir = URL(fileURLWithPath: o.outputDirectory)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let md = dir.appendingPathComponent("report.md"), js = dir.appendingPathComponent("report.json")
+        try AnalysisOutput.write(Data(report.markdown.utf8), to: md)
+        try AnalysisOutput.write(try report.json(), to: js)
+        let figures = try report.writeFigures(to: dir)
+        return Result(report: report, files: [md.path, js.path] + figures.map(\.path))
+    }
+}
+
+/// `ensemblegen baseline`: the MESMER-style statistical emulator (conditioning member's
+/// smoothed forced component + AR(1) noise with EOF-truncated spatial covariance), written
+/// like any generated ensemble.
+public enum BaselinePipeline {
+    public struct Options: Sendable {
+        public var training: String
+        public var trainingMembers: String?
+        public var conditioningMember: Int
+        public var memberCount: Int
+        public var seed: UInt64
+        public var modeCount: Int
+        /// Running-mean window (months) that estimates the forced component from the conditioning member.
+        public var smoothingMonths: Int
+        public var variable: String?
+        public var output: String
+        public var commandLine: [String]
+
+        public init(training: String, trainingMembers: String? = nil, conditioningMember: Int = 0, memberCount: Int,
+                    seed: UInt64 = 1, modeCount: Int = 50, smoothingMonths: Int = 121, variable: String? = nil,
+                    output: String, commandLine: [String] = CommandLine.arguments) {
+            self.training = training; self.trainingMembers = trainingMembers
+            self.conditioningMember = conditioningMember; self.memberCount = memberCount; self.seed = seed
+            self.modeCount = modeCount; self.smoothingMonths = smoothingMonths; self.variable = variable
+            self.output = output; self.commandLine = commandLine
+        }
+    }
+
+    public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> String {
+        guard o.memberCount >= 1 else { throw CFError(file: o.output, "--members must be at least 1 (got \(o.memberCount))") }
+        let (training, reader) = try AnalysisInput.fields(o.training, variable: o.variable, members: o.trainingMembers, name: "training")
+        let conditioning = try AnalysisInput.fields(o.training, variable: o.variable, members: "\(o.conditioningMember)",
+                                                    name: "conditioning").fields
+        let model = try StatisticalBaseline.fit(training: training, modeCount: o.modeCount)
+        let forced = StatisticalBaseline.smoothedForcedComponent(of: conditioning, windowMonths: o.smoothingMonths)
+        let attributes = OutputAttributes(
+            title: "Statistical-baseline ensemble (AR(1) + EOF-truncated spatial covariance, MESMER style)",
+            institution: "EnsembleGen",
+            source: "EnsembleGen \(EnsembleGenVersion.string), statistical baseline, \(o.modeCount) EOF modes, "
+                + "forced component: \(o.smoothingMonths)-month running mean of member \(o.conditioningMember)",
+            history: OutputAttributes.historyLine(commandLine: o.commandLine),
+            references: "Beusch et al. 2020, Earth Syst. Dynam. (MESMER)",
+            extra: [("seed", .int64([Int64(bitPattern: o.seed)])), ("conditioning_member", .int32([Int32(o.conditioningMember)])),
+                    ("training_file", .text((o.training as NSString).lastPathComponent)),
+                    ("training_members", .text(o.trainingMembers ?? "all"))])
+        let writer = try EnsembleWriter(path: o.output, variable: reader.variable, grid: reader.grid, time: reader.time,
+                                        members: (0..<o.memberCount).map(String.init), attributes: attributes)
+        for k in 0..<o.memberCount {
+            try writer.write(member: k, values: try model.generateMember(k, forced: forced, seed: o.seed))
+            progress?(k + 1, o.memberCount)
+        }
+        try writer.finish()
+        return "wrote \(o.output): \(reader.variable.name)(realization=\(o.memberCount), time=\(reader.timeCount), "
+            + "lat=\(reader.grid.latitudeCount), lon=\(reader.grid.longitudeCount)) from \(training.memberCount) training members"
+    }
+}
+
+/// Report files are written whole to `<name>.partial` and renamed.
+enum AnalysisOutput {
+    static func write(_ data: Data, to url: URL) throws {
+        let partial = url.appendingPathExtension("partial")
+        try data.write(to: partial)
+        if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+        try FileManager.default.moveItem(at: partial, to: url)
+    }
+}
