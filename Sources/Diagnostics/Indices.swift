@@ -1,4 +1,5 @@
 import Foundation
+import Climate
 
 /// How the forced (slow, common) signal is removed from an index after its monthly
 /// climatology has been subtracted.

@@ -110,7 +110,7 @@ struct Patterns: Sendable {
                     + 0.3 * blob(phi, lon, 35, -45, 10, 30)) * (1 - 0.5 * lf)
             }
         }
-        let boxMean = Patterns.regionMean(ensoRaw, grid: grid, latitudes: -5...5, longitudes: 190...240)
+        let boxMean = Patterns.regionMean(ensoRaw, grid: grid, region: .nino34)
         enso = ensoRaw.map { Float($0 / boxMean) }
         ensoLagged = normalised(lagRaw, to: p.ensoGlobalImprint)
         let amvMax = amvRaw.max() ?? 1
@@ -144,33 +144,12 @@ struct Patterns: Sendable {
         innovation = b
     }
 
-    /// Area-weighted mean of `field` over the cells whose area overlaps the box (overlap
-    /// fractions in latitude and longitude as weights). Longitudes in degrees east.
-    static func regionMean(_ field: [Double], grid: Grid, latitudes: ClosedRange<Double>,
-                           longitudes: ClosedRange<Double>) -> Double {
-        let w = regionWeights(grid: grid, latitudes: latitudes, longitudes: longitudes)
-        var s = 0.0, sw = 0.0
-        for (c, wc) in w { s += wc * field[c]; sw += wc }
-        return sw > 0 ? s / sw : 0
-    }
-
-    /// (cell, weight) of the cells overlapping a lat/lon box: area of the overlap.
-    static func regionWeights(grid: Grid, latitudes: ClosedRange<Double>,
-                              longitudes: ClosedRange<Double>) -> [(Int, Double)] {
-        var out = [(Int, Double)]()
-        for j in 0..<grid.latitudeCount {
-            let lb = grid.latitudeBounds[j]
-            let lo = max(min(lb[0], lb[1]), latitudes.lowerBound), hi = min(max(lb[0], lb[1]), latitudes.upperBound)
-            guard hi > lo else { continue }
-            let wl = sin(hi * .pi / 180) - sin(lo * .pi / 180)
-            for i in 0..<grid.longitudeCount {
-                let xb = grid.longitudeBounds[i]
-                let xlo = max(xb[0], longitudes.lowerBound), xhi = min(xb[1], longitudes.upperBound)
-                guard xhi > xlo else { continue }
-                out.append((j * grid.longitudeCount + i, wl * (xhi - xlo)))
-            }
-        }
-        return out
+    /// Area-weighted mean of `field` (row-major lat × lon) over `region`, partly covered
+    /// cells weighted by their overlap.
+    static func regionMean(_ field: [Double], grid: Grid, region: Region) -> Double {
+        // Every simulator grid is global, so Niño3.4 always overlaps it.
+        guard let w = try? region.weights(on: grid) else { return 0 }
+        return zip(w, field).reduce(0) { $0 + $1.0 * $1.1 }
     }
 }
 
