@@ -90,7 +90,8 @@ public enum DiagnosePipeline {
 /// reference ensemble (e.g. held-out members), side by side.
 public enum EvaluatePipeline {
     public struct Options: Sendable {
-        public var generated: String
+        /// Generated ensemble; nil scores only the baseline and training ensembles.
+        public var generated: String?
         public var generatedMembers: String?
         public var reference: String
         /// Members of the reference file to use (e.g. "30-39", the held-out members).
@@ -104,7 +105,7 @@ public enum EvaluatePipeline {
         public var variable: String?
         public var outputDirectory: String
 
-        public init(generated: String, generatedMembers: String? = nil, reference: String, referenceMembers: String? = nil,
+        public init(generated: String?, generatedMembers: String? = nil, reference: String, referenceMembers: String? = nil,
                     baseline: String? = nil, training: String? = nil, trainingMembers: String? = nil,
                     conditioningMember: Int? = nil, variable: String? = nil, outputDirectory: String) {
             self.generated = generated; self.generatedMembers = generatedMembers
@@ -143,9 +144,18 @@ public enum EvaluatePipeline {
     }
 
     public static func run(_ o: Options) throws -> Result {
-        let generated = try AnalysisInput.fields(o.generated, variable: o.variable, members: o.generatedMembers, name: "generated").fields
         let reference = try AnalysisInput.fields(o.reference, variable: o.variable, members: o.referenceMembers, name: "reference").fields
-        let baseline = try o.baseline.map { try AnalysisInput.fields($0, variable: o.variable, name: "baseline").fields }
+        var baseline = try o.baseline.map { try AnalysisInput.fields($0, variable: o.variable, name: "baseline").fields }
+        let generated: EnsembleFields
+        if let g = o.generated {
+            generated = try AnalysisInput.fields(g, variable: o.variable, members: o.generatedMembers, name: "generated").fields
+        } else if let b = baseline {
+            // Only the baseline to score: it takes the first candidate's place.
+            generated = b
+            baseline = nil
+        } else {
+            throw CFError(file: o.reference, "nothing to evaluate: give --generated and/or --baseline")
+        }
         let training = try o.training.map {
             try AnalysisInput.fields($0, variable: o.variable, members: o.trainingMembers, name: "training").fields
         }

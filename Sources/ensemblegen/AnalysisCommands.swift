@@ -44,8 +44,8 @@ struct EvaluateCommand: ParsableCommand {
             --conditioning-member 0 --output eval/
             """)
 
-    @Option(name: .long, help: "Generated ensemble file.")
-    var generated: String
+    @Option(name: .long, help: "Generated ensemble file (omit to score only --baseline and --training).")
+    var generated: String?
 
     @Option(name: .long, help: "Members of the generated file to use (default: all).")
     var generatedMembers: String?

@@ -44,6 +44,14 @@ final class AnalysisCommandTests: XCTestCase {
         XCTAssertEqual(e.status, 0, e.stderr)
         XCTAssertTrue(e.stdout.contains("generated"), e.stdout)
         XCTAssertTrue(e.stdout.contains("training"), e.stdout)
+        // Baseline alone (no generated ensemble yet) is scored under its own name.
+        let only = try runProcess(exe, ["evaluate", "--baseline", path("base.nc"), "--reference", Self.ensemble,
+                                        "--reference-members", "6-7", "--output", path("eval-baseline")])
+        XCTAssertEqual(only.status, 0, only.stderr)
+        XCTAssertTrue(only.stdout.contains("baseline"), only.stdout)
+        let none = try runProcess(exe, ["evaluate", "--reference", Self.ensemble, "--output", path("eval-none")])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.stderr.contains("nothing to evaluate"), none.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: path("eval/report.md")))
         let r = try runCheckCF(path("base.nc"))
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
