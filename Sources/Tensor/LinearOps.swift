@@ -1,0 +1,104 @@
+// Dense layers on OpenBLAS: general matrix products and the affine map of `Linear`.
+
+import CBLAS
+
+/// C = alpha · op(A) · op(B) + beta · C, row-major (cblas_sgemm).
+@inline(__always)
+func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+          _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+          beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// out[j] += Σ_i matrix[i, j] over a rows × columns matrix (bias gradients), via sgemv.
+func addColumnSums(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+    let ones = [Float](repeating: 1, count: rows)
+    cblas_sgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(columns), 1, matrix, Int32(columns),
+                ones, 1, 1, out, 1)
+}
+
+/// Writes `bias` ([columns]) into every row of a rows × columns matrix.
+func broadcastRows(_ bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+    parallelChunks(rows, grain: max(1, elementwiseGrain / max(columns, 1))) { range in
+        for r in range { (out + r * columns).update(from: bias, count: columns) }
+    }
+}
+
+extension Variable {
+    /// Affine map over the last dimension: x [..., in] · weightᵀ + bias → [..., out], with
+    /// weight [out, in] (PyTorch's layout) and bias [out] (optional).
+    public static func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable {
+        let inputs = x.value.lastDimension, outputs = weight.shape[0]
+        precondition(weight.shape == [outputs, inputs], "linear: weight \(weight.shape) for input \(x.shape)")
+        let rows = x.value.count / inputs
+        let result = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outputs])
+        if let bias {
+            broadcastRows(bias.value.pointer, into: result.pointer, rows: rows, columns: outputs)
+        }
+        gemm(transposeB: true, m: rows, n: outputs, k: inputs, x.value.pointer, lda: inputs,
+             weight.value.pointer, ldb: inputs, beta: bias == nil ? 0 : 1, result.pointer, ldc: outputs)
+        let operands = bias.map { [x, weight, $0] } ?? [x, weight]
+        return Variable(result, inputs: operands) { gradient in
+            let g = gradient.pointer
+            if x.requiresGradient {
+                gemm(m: rows, n: inputs, k: outputs, g, lda: outputs, weight.value.pointer, ldb: inputs,
+                     beta: 1, x.gradientBuffer().pointer, ldc: inputs)
+            }
+            if weight.requiresGradient {
+                gemm(transposeA: true, m: outputs, n: inputs, k: rows, g, lda: outputs, x.value.pointer,
+                     ldb: inputs, beta: 1, weight.gradientBuffer().pointer, ldc: inputs)
+            }
+            if let bias, bias.requiresGradient {
+                addColumnSums(g, rows: rows, columns: outputs, into: bias.gradientBuffer().pointer)
+            }
+        }
+    }
+
+    /// Matrix product over the last two dimensions: a [..., m, k] · b [..., k, n] → [..., m, n].
+    /// `b` either has the same leading (batch) dimensions as `a` or is a single [k, n] matrix.
+    public static func matmul(_ a: Variable, _ b: Variable) -> Variable {
+        precondition(a.value.rank >= 2 && b.value.rank >= 2, "matmul needs matrices: \(a.shape) · \(b.shape)")
+        let m = a.shape[a.value.rank - 2], k = a.shape[a.value.rank - 1]
+        let n = b.shape[b.value.rank - 1]
+        precondition(b.shape[b.value.rank - 2] == k, "matmul: \(a.shape) · \(b.shape)")
+        let batch = a.value.count / (m * k)
+        let sharedB = b.value.rank == 2
+        precondition(sharedB || b.value.count / (k * n) == batch, "matmul batch: \(a.shape) · \(b.shape)")
+        let result = Tensor(uninitializedShape: Array(a.shape.dropLast()) + [n])
+        let pa = a.value.pointer, pb = b.value.pointer, pc = result.pointer
+        if sharedB {
+            gemm(m: batch * m, n: n, k: k, pa, lda: k, pb, ldb: n, beta: 0, pc, ldc: n)
+        } else {
+            for i in 0..<batch {
+                gemm(m: m, n: n, k: k, pa + i * m * k, lda: k, pb + i * k * n, ldb: n, beta: 0,
+                     pc + i * m * n, ldc: n)
+            }
+        }
+        return Variable(result, inputs: [a, b]) { gradient in
+            let g = gradient.pointer
+            if a.requiresGradient {
+                let da = a.gradientBuffer().pointer
+                if sharedB {
+                    gemm(transposeB: true, m: batch * m, n: k, k: n, g, lda: n, pb, ldb: n, beta: 1, da, ldc: k)
+                } else {
+                    for i in 0..<batch {
+                        gemm(transposeB: true, m: m, n: k, k: n, g + i * m * n, lda: n, pb + i * k * n, ldb: n,
+                             beta: 1, da + i * m * k, ldc: k)
+                    }
+                }
+            }
+            if b.requiresGradient {
+                let db = b.gradientBuffer().pointer
+                if sharedB {
+                    gemm(transposeA: true, m: k, n: n, k: batch * m, pa, lda: k, g, ldb: n, beta: 1, db, ldc: n)
+                } else {
+                    for i in 0..<batch {
+                        gemm(transposeA: true, m: k, n: n, k: m, pa + i * m * k, lda: k, g + i * m * n, ldb: n,
+                             beta: 1, db + i * k * n, ldc: n)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Module Tensor: see ../shared/DESIGN.md (module map).

@@ -1,0 +1,156 @@
+// Group normalisation (channels-last images) and layer normalisation (last dimension).
+
+extension Variable {
+    /// Group normalisation of x [batch, …, channels]: per sample, channels are split into
+    /// `groups` and each group is normalised over its channels and all positions, then
+    /// scaled by gamma [channels] and shifted by beta [channels].
+    public static func groupNorm(_ x: Variable, groups: Int, gamma: Variable, beta: Variable,
+                                 epsilon: Float = 1e-5) -> Variable {
+        let channels = x.value.lastDimension, batch = x.shape[0]
+        precondition(channels % groups == 0, "groupNorm: \(channels) channels in \(groups) groups")
+        precondition(gamma.value.count == channels && beta.value.count == channels,
+                     "groupNorm: gamma/beta must have \(channels) values")
+        let positions = x.value.count / (batch * channels), width = channels / groups
+        let count = Float(positions * width)
+        let result = Tensor(uninitializedShape: x.shape)
+        let mean = Tensor(uninitializedShape: [batch, groups])
+        let inverseStd = Tensor(uninitializedShape: [batch, groups])
+        let px = x.value.pointer, py = result.pointer, pg = gamma.value.pointer, pb = beta.value.pointer
+        parallelChunks(batch, grain: 1) { samples in
+            var sum = [Float](repeating: 0, count: channels)
+            for b in samples {
+                let base = px + b * positions * channels
+                // Two passes (mean, then centred squares) per channel, combined per group.
+                sum.withUnsafeMutableBufferPointer { s in
+                    for c in 0..<channels { s[c] = 0 }
+                    for p in 0..<positions { let row = base + p * channels; for c in 0..<channels { s[c] += row[c] } }
+                    for gi in 0..<groups {
+                        var total: Float = 0
+                        for c in gi * width..<(gi + 1) * width { total += s[c] }
+                        mean[b * groups + gi] = total / count
+                    }
+                    for c in 0..<channels { s[c] = 0 }
+                    for p in 0..<positions {
+                        let row = base + p * channels
+                        for c in 0..<channels { let d = row[c] - mean[b * groups + c / width]; s[c] += d * d }
+                    }
+                    for gi in 0..<groups {
+                        var total: Float = 0
+                        for c in gi * width..<(gi + 1) * width { total += s[c] }
+                        inverseStd[b * groups + gi] = 1 / (total / count + epsilon).squareRoot()
+                    }
+                    // y = (x − μ)·r·γ + β as y = x·a + d with per-channel a, d.
+                    var scale = [Float](repeating: 0, count: channels), shift = scale
+                    for c in 0..<channels {
+                        let gi = b * groups + c / width
+                        scale[c] = inverseStd[gi] * pg[c]
+                        shift[c] = pb[c] - mean[gi] * scale[c]
+                    }
+                    let out = py + b * positions * channels
+                    for p in 0..<positions {
+                        let row = base + p * channels, target = out + p * channels
+                        for c in 0..<channels { target[c] = row[c] * scale[c] + shift[c] }
+                    }
+                }
+            }
+        }
+        return Variable(result, inputs: [x, gamma, beta]) { gradient in
+            let dy = gradient.pointer
+            let dx = x.requiresGradient ? x.gradientBuffer().pointer : nil
+            // Per-sample partial sums of dγ, dβ, merged after the parallel loop.
+            let partialGamma = Tensor(shape: [batch, channels]), partialBeta = Tensor(shape: [batch, channels])
+            parallelChunks(batch, grain: 1) { samples in
+                for b in samples {
+                    let base = px + b * positions * channels, gBase = dy + b * positions * channels
+                    let sg = partialGamma.pointer + b * channels, sb = partialBeta.pointer + b * channels
+                    // Σ dy and Σ dy·x̂ per channel.
+                    for p in 0..<positions {
+                        let row = base + p * channels, grow = gBase + p * channels
+                        for c in 0..<channels {
+                            let gi = b * groups + c / width
+                            sb[c] += grow[c]
+                            sg[c] += grow[c] * (row[c] - mean[gi]) * inverseStd[gi]
+                        }
+                    }
+                    guard let dx else { continue }
+                    // dx = r/N · (N·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂)), dx̂ = dy·γ, sums per group.
+                    var sumD = [Float](repeating: 0, count: groups), sumDX = sumD
+                    for c in 0..<channels {
+                        sumD[c / width] += sb[c] * pg[c]
+                        sumDX[c / width] += sg[c] * pg[c]
+                    }
+                    let out = dx + b * positions * channels
+                    for p in 0..<positions {
+                        let row = base + p * channels, grow = gBase + p * channels, target = out + p * channels
+                        for c in 0..<channels {
+                            let gl = c / width, gi = b * groups + gl
+                            let xhat = (row[c] - mean[gi]) * inverseStd[gi]
+                            target[c] += inverseStd[gi] * (grow[c] * pg[c] - (sumD[gl] + xhat * sumDX[gl]) / count)
+                        }
+                    }
+                }
+            }
+            if gamma.requiresGradient {
+                addColumnSums(partialGamma.pointer, rows: batch, columns: channels, into: gamma.gradientBuffer().pointer)
+            }
+            if beta.requiresGradient {
+                addColumnSums(partialBeta.pointer, rows: batch, columns: channels, into: beta.gradientBuffer().pointer)
+            }
+        }
+    }
+
+    /// Layer normalisation over the last dimension, scaled by gamma and shifted by beta
+    /// (both [last dimension]).
+    public static func layerNorm(_ x: Variable, gamma: Variable, beta: Variable, epsilon: Float = 1e-5) -> Variable {
+        let width = x.value.lastDimension, rows = x.value.count / width
+        precondition(gamma.value.count == width && beta.value.count == width,
+                     "layerNorm: gamma/beta must have \(width) values")
+        let result = Tensor(uninitializedShape: x.shape)
+        let normalized = Tensor(uninitializedShape: x.shape)
+        let inverseStd = Tensor(uninitializedShape: [rows])
+        let px = x.value.pointer, py = result.pointer, pn = normalized.pointer
+        let pg = gamma.value.pointer, pb = beta.value.pointer
+        let grain = max(1, elementwiseGrain / width)
+        parallelChunks(rows, grain: grain) { range in
+            for r in range {
+                let row = px + r * width, xhat = pn + r * width, out = py + r * width
+                var total: Float = 0
+                for j in 0..<width { total += row[j] }
+                let mean = total / Float(width)
+                var squares: Float = 0
+                for j in 0..<width { let d = row[j] - mean; squares += d * d }
+                let inv = 1 / (squares / Float(width) + epsilon).squareRoot()
+                inverseStd[r] = inv
+                for j in 0..<width {
+                    xhat[j] = (row[j] - mean) * inv
+                    out[j] = xhat[j] * pg[j] + pb[j]
+                }
+            }
+        }
+        return Variable(result, inputs: [x, gamma, beta]) { gradient in
+            let dy = gradient.pointer, pn = normalized.pointer
+            if gamma.requiresGradient || beta.requiresGradient {
+                let product = Tensor(uninitializedShape: x.shape)
+                let pp = product.pointer
+                parallelChunks(x.value.count, grain: elementwiseGrain) { range in
+                    for i in range { pp[i] = dy[i] * pn[i] }
+                }
+                if gamma.requiresGradient { addColumnSums(pp, rows: rows, columns: width, into: gamma.gradientBuffer().pointer) }
+                if beta.requiresGradient { addColumnSums(dy, rows: rows, columns: width, into: beta.gradientBuffer().pointer) }
+            }
+            guard x.requiresGradient else { return }
+            let dx = x.gradientBuffer().pointer
+            parallelChunks(rows, grain: grain) { range in
+                for r in range {
+                    let grow = dy + r * width, xhat = pn + r * width, target = dx + r * width
+                    var sumD: Float = 0, sumDX: Float = 0
+                    for j in 0..<width { let d = grow[j] * pg[j]; sumD += d; sumDX += d * xhat[j] }
+                    let inv = inverseStd[r], n = Float(width)
+                    for j in 0..<width {
+                        target[j] += inv * (grow[j] * pg[j] - (sumD + xhat[j] * sumDX) / n)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+// Checkpoints in the safetensors format (what Python's `safetensors` reads): an 8-byte
+// little-endian header length, a JSON header {name: {dtype, shape, data_offsets}, 
+// "__metadata__": {string: string}}, then the raw little-endian tensor bytes.
+
+import Foundation
+
+/// A checkpoint problem, naming the file or tensor.
+public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+    case missingTensor(String)
+    case shapeMismatch(name: String, expected: [Int], found: [Int])
+    case unexpectedTensors([String])
+    case malformed(path: String, reason: String)
+    case io(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .missingTensor(let name): return "checkpoint has no tensor '\(name)'"
+        case .shapeMismatch(let name, let expected, let found):
+            return "checkpoint tensor '\(name)' has shape \(found), the model expects \(expected)"
+        case .unexpectedTensors(let names):
+            return "checkpoint has tensors the model does not: \(names.prefix(5).joined(separator: ", "))"
+                + (names.count > 5 ? " and \(names.count - 5) more" : "")
+        case .malformed(let path, let reason): return "\(path): not a valid safetensors file: \(reason)"
+        case .io(let path, let reason): return "\(path): \(reason)"
+        }
+    }
+}
+
+/// Reading and writing safetensors files of Float32 tensors.
+public enum SafeTensors {
+    /// Writes `tensors` and string `metadata` to `url`, through `<url>.partial` renamed when complete.
+    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to url: URL) throws {
+        let names = tensors.keys.sorted()
+        var entries: [String] = []
+        var offset = 0
+        for name in names {
+            let tensor = tensors[name]!
+            let bytes = tensor.count * 4
+            entries.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            offset += bytes
+        }
+        if !metadata.isEmpty {
+            let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            entries.insert("\"__metadata__\":{\(pairs.joined(separator: ","))}", at: 0)
+        }
+        var header = Array("{\(entries.joined(separator: ","))}".utf8)
+        while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
+        var data = Data(capacity: 8 + header.count + offset)
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: header)
+        for name in names {
+            let tensor = tensors[name]!
+            // Float32 is stored little-endian, as on every platform Swift runs on here.
+            data.append(UnsafeBufferPointer(start: tensor.pointer, count: tensor.count))
+        }
+        let partial = URL(fileURLWithPath: url.path + ".partial")
+        do {
+            try data.write(to: partial)
+            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+            try FileManager.default.moveItem(at: partial, to: url)
+        } catch {
+            throw CheckpointError.io(path: url.path, reason: "cannot write checkpoint: \(error.localizedDescription)")
+        }
+    }
+
+    /// Reads every tensor (F32 only) and the metadata of a safetensors file.
+    public static func read(_ url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        let path = url.path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CheckpointError.io(path: path, reason: "cannot read the checkpoint (missing or unreadable)")
+        }
+        guard data.count >= 8 else { throw CheckpointError.malformed(path: path, reason: "shorter than 8 bytes") }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= UInt64(data.count - 8) else {
+            throw CheckpointError.malformed(path: path, reason: "header length \(headerLength) exceeds the file")
+        }
+        let dataStart = 8 + Int(headerLength)
+        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<dataStart)) as? [String: Any] else {
+            throw CheckpointError.malformed(path: path, reason: "header is not a JSON object")
+        }
+        var tensors: [String: Tensor] = [:]
+        var metadata: [String: String] = [:]
+        for (name, entry) in header {
+            if name == "__metadata__" {
+                metadata = entry as? [String: String] ?? [:]
+                continue
+            }
+            guard let fields = entry as? [String: Any], let dtype = fields["dtype"] as? String,
+                  let shape = fields["shape"] as? [Int], let offsets = fields["data_offsets"] as? [Int],
+                  offsets.count == 2 else {
+                throw CheckpointError.malformed(path: path, reason: "entry '\(name)' lacks dtype, shape or data_offsets")
+            }
+            guard dtype == "F32" else {
+                throw CheckpointError.malformed(path: path, reason: "tensor '\(name)' has dtype \(dtype); only F32 is supported")
+            }
+            let count = shape.reduce(1, *)
+            guard offsets[1] - offsets[0] == 4 * count, offsets[0] >= 0, dataStart + offsets[1] <= data.count else {
+                throw CheckpointError.malformed(path: path, reason: "tensor '\(name)' offsets \(offsets) do not fit shape \(shape)")
+            }
+            let tensor = Tensor(uninitializedShape: shape)
+            data.withUnsafeBytes { raw in
+                let start = raw.baseAddress! + dataStart + offsets[0]
+                UnsafeMutableRawPointer(tensor.pointer).copyMemory(from: start, byteCount: 4 * count)
+            }
+            tensors[name] = tensor
+        }
+        return (tensors, metadata)
+    }
+
+    /// Copies checkpoint tensors into `parameters` by name; every parameter must be present
+    /// with its shape. `allowExtra` tolerates other tensors (optimiser state, EMA).
+    public static func load(_ tensors: [String: Tensor], into parameters: [Parameter], allowExtra: Bool = true) throws {
+        for parameter in parameters {
+            guard let tensor = tensors[parameter.name] else { throw CheckpointError.missingTensor(parameter.name) }
+            guard tensor.shape == parameter.value.shape else {
+                throw CheckpointError.shapeMismatch(name: parameter.name, expected: parameter.value.shape, found: tensor.shape)
+            }
+            parameter.value.assign(tensor)
+        }
+        if !allowExtra {
+            let known = Set(parameters.map(\.name))
+            let extra = tensors.keys.filter { !known.contains($0) }.sorted()
+            if !extra.isEmpty { throw CheckpointError.unexpectedTensors(extra) }
+        }
+    }
+
+    private static func jsonString(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}
+
+extension Layer {
+    /// The parameters as named tensors (for `SafeTensors.write`).
+    public var namedTensors: [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.value) })
+    }
+}

@@ -1,0 +1,163 @@
+import XCTest
+import Foundation
+@testable import Tensor
+
+/// Forward kernels against straightforward loops written directly from the definitions.
+final class ForwardReferenceTests: XCTestCase {
+    /// y[b, oy, ox, o] = bias[o] + Σ w[ky, kx, i, o] · padded x[b, oy·s + ky − p, ox·s + kx − p, i].
+    func naiveConvolution(_ x: Tensor, _ w: Tensor, _ bias: Tensor, stride: Int, padding: Padding) -> [Float] {
+        let (n, h, wd, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let k = w.shape[0], out = w.shape[3], p = k / 2
+        let oh = (h + 2 * p - k) / stride + 1, ow = (wd + 2 * p - k) / stride + 1
+        var y = [Float](repeating: 0, count: n * oh * ow * out)
+        func source(_ b: Int, _ i: Int, _ j: Int, _ ch: Int) -> Float {
+            var row = i, column = j
+            if row < 0 || row >= h {
+                switch padding.latitude {
+                case .zero: return 0
+                case .replicate: row = min(max(row, 0), h - 1)
+                case .reflect: row = row < 0 ? -row : 2 * h - 2 - row
+                }
+            }
+            if column < 0 || column >= wd {
+                if padding.longitude == .zero { return 0 }
+                column = (column + wd) % wd
+            }
+            return x[((b * h + row) * wd + column) * c + ch]
+        }
+        for b in 0..<n { for oy in 0..<oh { for ox in 0..<ow { for o in 0..<out {
+            var total = Double(bias[o])
+            for ky in 0..<k { for kx in 0..<k { for i in 0..<c {
+                total += Double(w[((ky * k + kx) * c + i) * out + o]) * Double(source(b, oy * stride + ky - p, ox * stride + kx - p, i))
+            } } }
+            y[((b * oh + oy) * ow + ox) * out + o] = Float(total)
+        } } } }
+        return y
+    }
+
+    func assertClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5, _ message: String,
+                     file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, message, file: file, line: line)
+        let worst = zip(a, b).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        XCTAssertLessThan(worst, tolerance, "\(message): worst relative difference \(worst)", file: file, line: line)
+    }
+
+    func testConvolutionMatchesNaiveLoops() {
+        let x = randomTensor([2, 6, 8, 3], seed: 1)
+        for padding in [Padding.geographic, .zero, Padding(latitude: .replicate, longitude: .periodic)] {
+            for (k, stride) in [(3, 1), (3, 2), (1, 1)] {
+                let w = randomTensor([k, k, 3, 5], seed: 2), bias = randomTensor([5], seed: 3)
+                let y = Variable.conv2d(Variable(x), weight: Variable(w), bias: Variable(bias), stride: stride, padding: padding)
+                XCTAssertEqual(y.shape, [2, 6 / stride, 8 / stride, 5])
+                assertClose(y.value.values, naiveConvolution(x, w, bias, stride: stride, padding: padding),
+                            "conv k=\(k) stride \(stride) \(padding)")
+            }
+        }
+    }
+
+    /// Periodic padding: a field shifted by one grid column gives the convolution shifted by one column.
+    func testPeriodicPaddingCommutesWithLongitudeShift() {
+        let x = randomTensor([1, 4, 8, 2], seed: 4), w = randomTensor([3, 3, 2, 3], seed: 5), b = randomTensor([3], seed: 6)
+        let shifted = Tensor(uninitializedShape: x.shape)
+        for i in 0..<4 { for j in 0..<8 { for c in 0..<2 { shifted[(i * 8 + (j + 1) % 8) * 2 + c] = x[(i * 8 + j) * 2 + c] } } }
+        let y = Variable.conv2d(Variable(x), weight: Variable(w), bias: Variable(b), padding: .geographic).value
+        let ys = Variable.conv2d(Variable(shifted), weight: Variable(w), bias: Variable(b), padding: .geographic).value
+        for i in 0..<4 { for j in 0..<8 { for c in 0..<3 {
+            XCTAssertEqual(ys[(i * 8 + (j + 1) % 8) * 3 + c], y[(i * 8 + j) * 3 + c], accuracy: 1e-5)
+        } } }
+    }
+
+    func testAttentionMatchesNaiveLoops() {
+        let (b, t, d, heads) = (2, 5, 8, 2)
+        let q = randomTensor([b, t, d], seed: 7), k = randomTensor([b, t, d], seed: 8), v = randomTensor([b, t, d], seed: 9)
+        for causal in [false, true] {
+            let y = Variable.attention(query: Variable(q), key: Variable(k), value: Variable(v), heads: heads, causal: causal).value
+            var expected = [Float](repeating: 0, count: b * t * d)
+            let dh = d / heads
+            for bi in 0..<b { for h in 0..<heads { for i in 0..<t {
+                var scores = [Double](repeating: -.infinity, count: t)
+                for j in 0..<t where !causal || j <= i {
+                    var s = 0.0
+                    for e in 0..<dh { s += Double(q[(bi * t + i) * d + h * dh + e]) * Double(k[(bi * t + j) * d + h * dh + e]) }
+                    scores[j] = s / Double(dh).squareRoot()
+                }
+                let peak = scores.max()!
+                let weights = scores.map { Foundation.exp($0 - peak) }
+                let total = weights.reduce(0, +)
+                for e in 0..<dh {
+                    var o = 0.0
+                    for j in 0..<t { o += weights[j] / total * Double(v[(bi * t + j) * d + h * dh + e]) }
+                    expected[(bi * t + i) * d + h * dh + e] = Float(o)
+                }
+            } } }
+            assertClose(y.values, expected, "attention causal=\(causal)")
+        }
+    }
+
+    func testGroupNormMatchesDefinition() {
+        let (n, positions, c, groups) = (2, 12, 6, 3)
+        let x = randomTensor([n, 3, 4, c], seed: 10, scale: 3)
+        let gamma = randomTensor([c], seed: 11), beta = randomTensor([c], seed: 12)
+        let y = Variable.groupNorm(Variable(x), groups: groups, gamma: Variable(gamma), beta: Variable(beta)).value
+        var expected = [Float](repeating: 0, count: x.count)
+        let width = c / groups
+        for b in 0..<n { for g in 0..<groups {
+            var values: [Double] = []
+            for p in 0..<positions { for ch in g * width..<(g + 1) * width { values.append(Double(x[(b * positions + p) * c + ch])) } }
+            let mean = values.reduce(0, +) / Double(values.count)
+            let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)
+            for p in 0..<positions { for ch in g * width..<(g + 1) * width {
+                let i = (b * positions + p) * c + ch
+                expected[i] = Float((Double(x[i]) - mean) / (variance + 1e-5).squareRoot() * Double(gamma[ch]) + Double(beta[ch]))
+            } }
+        } }
+        assertClose(y.values, expected, tolerance: 1e-4, "groupNorm")
+    }
+
+    func testLayerNormMatchesDefinition() {
+        let x = randomTensor([4, 10], seed: 13, scale: 2), gamma = randomTensor([10], seed: 14), beta = randomTensor([10], seed: 15)
+        let y = Variable.layerNorm(Variable(x), gamma: Variable(gamma), beta: Variable(beta)).value
+        for r in 0..<4 {
+            let row = (0..<10).map { Double(x[r * 10 + $0]) }
+            let mean = row.reduce(0, +) / 10
+            let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 10
+            for j in 0..<10 {
+                let expected = (row[j] - mean) / (variance + 1e-5).squareRoot() * Double(gamma[j]) + Double(beta[j])
+                XCTAssertEqual(Double(y[r * 10 + j]), expected, accuracy: 1e-4)
+            }
+        }
+    }
+
+    func testUpsampleRepeatsEachCell() {
+        let x = randomTensor([1, 2, 3, 2], seed: 16)
+        let y = x.upsampledNearestForTest()
+        for i in 0..<4 { for j in 0..<6 { for c in 0..<2 {
+            XCTAssertEqual(y[(i * 6 + j) * 2 + c], x[((i / 2) * 3 + j / 2) * 2 + c])
+        } } }
+    }
+
+    func testFastMathAgainstFoundation() {
+        var worstExp: Float = 0, worstErf: Float = 0
+        for i in -4000...4000 {
+            let x = Float(i) / 100
+            worstExp = max(worstExp, abs(FastMath.exp(x) - Foundation.exp(x)) / Foundation.exp(x))
+            worstErf = max(worstErf, abs(FastMath.erf(x) - Foundation.erf(x)))
+        }
+        XCTAssertLessThan(worstExp, 3e-7, "exp relative error (2 ulp)")
+        XCTAssertLessThan(worstErf, 3e-7, "erf absolute error")
+    }
+
+    func testTimestepEmbedding() {
+        let e = timestepEmbedding([0, 10], dimension: 4)
+        XCTAssertEqual(e.values, [0, 0, 1, 1, Float(sin(10.0)), Float(sin(0.1)), Float(cos(10.0)), Float(cos(0.1))])
+    }
+
+    func testSoftmaxRowsSumToOne() {
+        let y = Variable(randomTensor([3, 9], seed: 17, scale: 5)).softmax().value
+        for r in 0..<3 { XCTAssertEqual((0..<9).map { y[r * 9 + $0] }.reduce(0, +), 1, accuracy: 1e-6) }
+    }
+}
+
+extension Tensor {
+    func upsampledNearestForTest() -> Tensor { Variable(self).upsampledNearest().value }
+}
