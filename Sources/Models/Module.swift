@@ -1,1 +1,0 @@
-// Module Models: see ../shared/DESIGN.md (module map).
