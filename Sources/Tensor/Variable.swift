@@ -121,7 +121,23 @@ public final class Parameter {
     }
 
     /// A graph leaf for one use of this parameter; every use accumulates into `gradient`.
-    public var variable: Variable { Variable(value, gradient: gradient) }
+    /// A constant inside `GradientRecording.disabled`.
+    public var variable: Variable { GradientRecording.isEnabled ? Variable(value, gradient: gradient) : Variable(value) }
 
     public func zeroGradient() { gradient.fill(0) }
+}
+
+/// Whether parameters enter the graph as gradient leaves. Inference (encoding, sampling)
+/// runs inside `GradientRecording.disabled { … }`: no pullbacks are recorded and
+/// intermediate buffers are freed as soon as they are used.
+public enum GradientRecording {
+    nonisolated(unsafe) static var isEnabled = true
+
+    /// Runs `body` with gradient recording off (restored afterwards).
+    public static func disabled<T>(_ body: () throws -> T) rethrows -> T {
+        let previous = isEnabled
+        isEnabled = false
+        defer { isEnabled = previous }
+        return try body()
+    }
 }

@@ -1,0 +1,238 @@
+import Climate
+import Foundation
+import Models
+import RandomStreams
+import Tensor
+
+/// `ensemblegen train-vae`: fits the anomaly normalisation on the training members, then
+/// trains the VAE with shuffled mini-batches, AdamW, warm-up + cosine learning rate,
+/// gradient clipping; validates on held-out members after every epoch (RMSE in K) and
+/// checkpoints so that `resume` continues a killed run to the same final weights.
+public enum VAETrainingPipeline {
+    public struct Options: Sendable {
+        public var data: [String]
+        public var variable: String?
+        /// Training members (default: all but the validation members).
+        public var trainingMembers: String?
+        /// Held-out members for the validation RMSE (default: none).
+        public var validationMembers: String?
+        public var configuration: VAEConfiguration
+        public var scaling: AnomalyNormalization.Scaling
+        public var epochs: Int
+        public var batchSize: Int
+        /// Fields drawn per epoch (default: every training field once).
+        public var samplesPerEpoch: Int?
+        public var learningRate: Float
+        public var validationSamples: Int
+        public var checkpointInterval: Int
+        public var seed: UInt64
+        public var output: String
+        public var resume: Bool
+        /// Testing aid: stop after this many optimiser steps in this run, as if killed.
+        public var stopAfterSteps: Int?
+
+        public init(data: [String], variable: String? = nil, trainingMembers: String? = nil, validationMembers: String? = nil,
+                    configuration: VAEConfiguration = VAEConfiguration(), scaling: AnomalyNormalization.Scaling = .global,
+                    epochs: Int = 10, batchSize: Int = 32, samplesPerEpoch: Int? = nil, learningRate: Float = 2e-3,
+                    validationSamples: Int = 1024, checkpointInterval: Int = 200, seed: UInt64 = 1, output: String,
+                    resume: Bool = false, stopAfterSteps: Int? = nil) {
+            self.data = data; self.variable = variable
+            self.trainingMembers = trainingMembers; self.validationMembers = validationMembers
+            self.configuration = configuration; self.scaling = scaling
+            self.epochs = epochs; self.batchSize = batchSize; self.samplesPerEpoch = samplesPerEpoch
+            self.learningRate = learningRate; self.validationSamples = validationSamples
+            self.checkpointInterval = checkpointInterval; self.seed = seed; self.output = output
+            self.resume = resume; self.stopAfterSteps = stopAfterSteps
+        }
+    }
+
+    public struct EpochReport: Sendable {
+        public var epoch: Int
+        public var trainingLoss: Double
+        public var validationRMSE: Double?
+        public var samplesPerSecond: Double
+        public var text: String {
+            var line = String(format: "epoch %d  loss %.4f", epoch + 1, trainingLoss)
+            if let rmse = validationRMSE { line += String(format: "  validation RMSE %.3f K", rmse) }
+            return line + String(format: "  %.0f samples/s", samplesPerSecond)
+        }
+    }
+
+    public struct Result: Sendable {
+        public var output: String
+        public var epochs: [EpochReport]
+        public var compressionRatio: Double
+        public var seconds: Double
+        public var completed: Bool
+        public var text: String {
+            var lines = [completed ? "wrote \(output)" : "stopped early; resume with --resume (state in \(VAETrainingPipeline.statePath(output)))"]
+            lines.append(String(format: "compression ratio %.1f, %.1f s", compressionRatio, seconds))
+            if let last = epochs.last?.validationRMSE { lines.append(String(format: "validation RMSE %.3f K", last)) }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// The resumable training state written next to the model.
+    public static func statePath(_ output: String) -> String { output + ".training-state" }
+
+    /// Progress callback: (step within epoch, steps in epoch, epoch, running loss).
+    public typealias Progress = (Int, Int, Int, Double) -> Void
+
+    public static func run(_ o: Options, progress: Progress? = nil, epochEnded: ((EpochReport) -> Void)? = nil) throws -> Result {
+        let started = Date()
+        guard o.epochs >= 1, o.batchSize >= 1 else { throw CFError(file: o.output, "--epochs and --batch-size must be at least 1") }
+        let reader = try EnsembleReader(paths: o.data, variable: o.variable)
+        defer { try? reader.close() }
+        let source = o.data.joined(separator: ", ")
+        let validation = try o.validationMembers.map { try MemberSelection.parse($0, count: reader.memberCount, file: source) } ?? []
+        let training = try o.trainingMembers.map { try MemberSelection.parse($0, count: reader.memberCount, file: source) }
+            ?? (0..<reader.memberCount).filter { !validation.contains($0) }
+        guard !training.isEmpty else { throw CFError(file: source, "no training members left (all are validation members)") }
+        try o.configuration.validate(latitudes: reader.grid.latitudeCount, longitudes: reader.grid.longitudeCount)
+        let months = reader.time.monthsOfYear
+        let trainingFields = try training.map { try reader.readMember($0) }
+        let fingerprint = "\(source)|\(training)|\(o.seed)|\(o.batchSize)|\(o.samplesPerEpoch ?? -1)|\(o.epochs)|\(o.learningRate)"
+
+        // Model, normalisation and optimiser: fresh, or from the training state.
+        var startEpoch = 0, startStep = 0
+        let vae: TrainedVAE
+        let optimizer: AdamW
+        let statePath = statePath(o.output)
+        if o.resume {
+            guard FileManager.default.fileExists(atPath: statePath) else {
+                throw CFError(file: statePath, "no training state to resume (a completed run removes it; start without --resume)")
+            }
+            let (tensors, metadata) = try SafeTensors.read(URL(fileURLWithPath: statePath))
+            guard metadata["training.fingerprint"] == fingerprint else {
+                throw CFError(file: statePath, "the saved run used other data, members, seed or schedule; resume with the same options")
+            }
+            vae = try TrainedVAE.load(tensors: tensors, metadata: metadata, path: statePath)
+            optimizer = AdamW(parameters: vae.model.parameters, learningRate: o.learningRate)
+            try optimizer.restore(tensors)
+            startEpoch = Int(metadata["training.epoch"] ?? "") ?? 0
+            startStep = Int(metadata["training.step"] ?? "") ?? 0
+        } else {
+            let normalization = try AnomalyNormalization.fit(members: trainingFields, monthsOfYear: months, grid: reader.grid,
+                                                             scaling: o.scaling, source: source)
+            var random = RandomStream(seed: o.seed).substream("vae-initialisation")
+            vae = TrainedVAE(model: VariationalAutoencoder(configuration: o.configuration, random: &random),
+                             normalization: normalization)
+            optimizer = AdamW(parameters: vae.model.parameters, learningRate: o.learningRate)
+        }
+        try vae.checkGrid(reader.grid, dataPath: source)
+        let cells = reader.grid.cellCount, times = months.count
+        var normalized = [Float]()
+        normalized.reserveCapacity(trainingFields.count * times * cells)
+        for member in trainingFields { normalized += vae.normalization.normalize(member, monthsOfYear: months) }
+        let fieldCount = trainingFields.count * times
+        let validationSet = try validationFields(reader: reader, members: validation, samples: o.validationSamples, vae: vae)
+
+        let areaWeights = Tensor(shape: [reader.grid.latitudeCount, reader.grid.longitudeCount],
+                                 values: reader.grid.areaWeights.map { Float($0 * Double(cells)) })
+        let samples = min(o.samplesPerEpoch ?? fieldCount, fieldCount)
+        let stepsPerEpoch = (samples + o.batchSize - 1) / o.batchSize
+        let schedule = LearningRateSchedule(peak: o.learningRate, floor: o.learningRate / 20,
+                                            warmupSteps: min(200, stepsPerEpoch), totalSteps: stepsPerEpoch * o.epochs)
+        let parameters = vae.model.parameters
+        var reports: [EpochReport] = []
+        var stepsThisRun = 0
+        vae.provenance = ["data": source, "training_members": "\(training)", "seed": "\(o.seed)", "epochs": "\(o.epochs)",
+                          "batch_size": "\(o.batchSize)", "scaling": o.scaling.rawValue]
+
+        func saveState(epoch: Int, step: Int) throws {
+            var (tensors, metadata) = try vae.checkpointContents()
+            tensors.merge(optimizer.state) { a, _ in a }
+            metadata["training.fingerprint"] = fingerprint
+            metadata["training.epoch"] = "\(epoch)"
+            metadata["training.step"] = "\(step)"
+            try SafeTensors.write(tensors, metadata: metadata, to: URL(fileURLWithPath: statePath))
+        }
+
+        for epoch in startEpoch..<o.epochs {
+            let epochStart = Date()
+            var order = Array(0..<fieldCount)
+            var shuffler = RandomStream(seed: o.seed).substream("vae-epoch-\(epoch)")
+            order.shuffle(using: &shuffler)
+            var lossTotal = 0.0, lossCount = 0, seen = 0
+            let firstStep = epoch == startEpoch ? startStep : 0
+            for step in firstStep..<stepsPerEpoch {
+                let indices = order[(step * o.batchSize)..<min(samples, (step + 1) * o.batchSize)]
+                let batch = Tensor(uninitializedShape: [indices.count, reader.grid.latitudeCount, reader.grid.longitudeCount, 1])
+                for (row, index) in indices.enumerated() {
+                    normalized.withUnsafeBufferPointer {
+                        (batch.pointer + row * cells).update(from: $0.baseAddress! + index * cells, count: cells)
+                    }
+                }
+                optimizer.learningRate = schedule.rate(at: epoch * stepsPerEpoch + step)
+                var noise = RandomStream(seed: o.seed).substream("vae-noise-\(epoch)-\(step)")
+                parameters.forEach { $0.zeroGradient() }
+                let loss = vae.model.loss(batch, areaWeights: areaWeights, random: &noise)
+                loss.total.backward()
+                clipGradientNorm(parameters, maxNorm: 1)
+                optimizer.update()
+                lossTotal += Double(loss.total.value[0]); lossCount += 1; seen += indices.count
+                stepsThisRun += 1
+                progress?(step + 1, stepsPerEpoch, epoch, lossTotal / Double(lossCount))
+                if (step + 1) % o.checkpointInterval == 0 && step + 1 < stepsPerEpoch {
+                    try saveState(epoch: epoch, step: step + 1)
+                }
+                if let stop = o.stopAfterSteps, stepsThisRun >= stop {
+                    try saveState(epoch: epoch, step: step + 1)
+                    return Result(output: o.output, epochs: reports, compressionRatio: vae.compressionRatio,
+                                  seconds: Date().timeIntervalSince(started), completed: false)
+                }
+            }
+            let rmse = validationSet.map { validationRMSE(vae, $0, grid: reader.grid) }
+            let report = EpochReport(epoch: epoch, trainingLoss: lossCount > 0 ? lossTotal / Double(lossCount) : .nan,
+                                     validationRMSE: rmse, samplesPerSecond: Double(seen) / Date().timeIntervalSince(epochStart))
+            reports.append(report)
+            epochEnded?(report)
+            if let rmse { vae.provenance["validation_rmse_K"] = String(format: "%.4f", rmse) }
+            try vae.save(to: o.output)
+            try saveState(epoch: epoch + 1, step: 0)
+        }
+        vae.provenance["training_seconds"] = String(format: "%.0f", Date().timeIntervalSince(started))
+        try vae.save(to: o.output)
+        try? FileManager.default.removeItem(atPath: statePath)
+        return Result(output: o.output, epochs: reports, compressionRatio: vae.compressionRatio,
+                      seconds: Date().timeIntervalSince(started), completed: true)
+    }
+
+    /// Normalised held-out fields: `samples` months spread evenly over the validation members.
+    struct ValidationSet {
+        var normalized: [Float]
+        var months: [Int]
+        var count: Int
+    }
+
+    static func validationFields(reader: EnsembleReader, members: [Int], samples: Int, vae: TrainedVAE) throws -> ValidationSet? {
+        guard !members.isEmpty, samples > 0 else { return nil }
+        let times = reader.timeCount, months = reader.time.monthsOfYear
+        let perMember = max(1, min(times, samples / members.count))
+        let stride = max(1, times / perMember)
+        var normalized: [Float] = [], chosenMonths: [Int] = []
+        for m in members {
+            let field = vae.normalization.normalize(try reader.readMember(m), monthsOfYear: months)
+            for t in Swift.stride(from: 0, to: times, by: stride).prefix(perMember) {
+                normalized += field[(t * reader.grid.cellCount)..<((t + 1) * reader.grid.cellCount)]
+                chosenMonths.append(months[t])
+            }
+        }
+        return ValidationSet(normalized: normalized, months: chosenMonths, count: chosenMonths.count)
+    }
+
+    /// Area-weighted RMSE (K) of decode(encode-mean(x)) over the validation fields.
+    static func validationRMSE(_ vae: TrainedVAE, _ set: ValidationSet, grid: Grid) -> Double {
+        let latents = vae.encode(normalizedFields: set.normalized, count: set.count)
+        let decoded = vae.decode(latents: latents, count: set.count)
+        let weights = grid.areaWeights, cells = grid.cellCount, scale = vae.normalization.scale
+        var total = 0.0
+        for i in 0..<set.count {
+            for c in 0..<cells {
+                let d = Double((decoded[i * cells + c] - set.normalized[i * cells + c]) * scale[c])
+                total += weights[c] * d * d
+            }
+        }
+        return (total / Double(set.count)).squareRoot()
+    }
+}

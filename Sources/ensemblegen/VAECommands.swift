@@ -1,0 +1,166 @@
+import ArgumentParser
+import Climate
+import EnsembleGen
+import Foundation
+import Models
+
+/// `ensemblegen train-vae`: the first stage of the pipeline.
+struct TrainVAECommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-vae",
+        abstract: "Train the VAE that compresses monthly temperature anomalies into a latent grid.",
+        discussion: """
+            Fits a monthly climatology and anomaly scale on the training members, then trains a \
+            convolutional VAE (residual blocks, GroupNorm, SiLU, periodic longitude padding) on \
+            area-weighted reconstruction error plus a small KL term. After every epoch it prints \
+            the validation RMSE in kelvin on the held-out members and writes the model; a killed run \
+            continues with --resume and ends with the same weights. See Docs/models.md.
+
+            Example: ensemblegen train-vae --data ens.nc --members 0-29 --validation-members 30-39 \
+            --epochs 8 --output vae.safetensors
+            """)
+
+    @Option(name: .long, help: "Training data: a CF NetCDF file with a member dimension (repeat for one file per member).")
+    var data: [String]
+
+    @Option(name: .long, help: "Data variable (default: the single field-like variable).")
+    var variable: String?
+
+    @Option(name: .long, help: "Training members, e.g. 0-29 (default: all except the validation members).")
+    var members: String?
+
+    @Option(name: .long, help: "Held-out members for the validation RMSE, e.g. 30-39.")
+    var validationMembers: String?
+
+    @Option(name: .long, help: "Passes over the training fields.")
+    var epochs: Int = 8
+
+    @Option(name: .long, help: "Fields per mini-batch.")
+    var batchSize: Int = 32
+
+    @Option(name: .long, help: "Fields drawn per epoch (default: all training fields).")
+    var samplesPerEpoch: Int?
+
+    @Option(name: .long, help: "Peak learning rate (AdamW; warm-up then cosine decay).")
+    var learningRate: Float = 2e-3
+
+    @Option(name: .long, help: "Latent channels.")
+    var latentChannels: Int = 2
+
+    @Option(name: .long, help: "Channel widths per resolution level, comma-separated; n levels downsample by 2^(n-1).")
+    var channels: String = "16,32,64"
+
+    @Option(name: .long, help: "Weight of the KL term.")
+    var klWeight: Float = 1e-4
+
+    @Option(name: .long, help: "Anomaly scaling: global (loss in kelvin) or per-grid-point.")
+    var scaling: String = AnomalyNormalization.Scaling.global.rawValue
+
+    @Option(name: .long, help: "Held-out fields used for the validation RMSE each epoch.")
+    var validationSamples: Int = 1024
+
+    @Option(name: .long, help: "Also save the resumable state every this many steps within an epoch.")
+    var checkpointInterval: Int = 200
+
+    @Option(name: .long, help: "Random seed (initialisation, shuffling, latent noise).")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
+    var threads: Int?
+
+    @Option(name: [.short, .long], help: "Output model file (safetensors).")
+    var output: String
+
+    @Flag(name: .long, help: "Continue an interrupted run from <output>.training-state.")
+    var resume = false
+
+    @Flag(name: .shortAndLong, help: "No progress output.")
+    var quiet = false
+
+    func run() throws {
+        try reportingErrors {
+            guard let scalingKind = AnomalyNormalization.Scaling(rawValue: scaling) else {
+                throw ValidationError("--scaling must be global or per-grid-point, not '\(scaling)'")
+            }
+            let widths = channels.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !widths.isEmpty, widths.count == channels.split(separator: ",").count, widths.allSatisfy({ $0 > 0 }) else {
+                throw ValidationError("--channels must be positive integers separated by commas, e.g. 16,32,64")
+            }
+            ComputeSettings.configure(threads: threads)
+            let options = VAETrainingPipeline.Options(
+                data: data, variable: variable, trainingMembers: members, validationMembers: validationMembers,
+                configuration: VAEConfiguration(channels: widths, latentChannels: latentChannels, klWeight: klWeight),
+                scaling: scalingKind, epochs: epochs, batchSize: batchSize, samplesPerEpoch: samplesPerEpoch,
+                learningRate: learningRate, validationSamples: validationSamples, checkpointInterval: checkpointInterval,
+                seed: seed, output: output, resume: resume)
+            var bar: ProgressBar?
+            var barEpoch = -1
+            let started = Date()
+            var samplesDone = 0
+            let result = try VAETrainingPipeline.run(options, progress: { step, steps, epoch, loss in
+                if epoch != barEpoch {
+                    bar?.finish()
+                    bar = ProgressBar("epoch \(epoch + 1)/\(epochs)", total: steps, unit: "batches", quiet: quiet)
+                    barEpoch = epoch
+                }
+                samplesDone += batchSize
+                let rate = Double(samplesDone) / Date().timeIntervalSince(started)
+                bar?.update(step, detail: String(format: "loss %.4f  %.0f samples/s", loss, rate))
+            }, epochEnded: { report in
+                bar?.finish()
+                if !quiet { FileHandle.standardError.write(Data((report.text + "\n").utf8)) }
+            })
+            print(result.text)
+        }
+    }
+}
+
+/// `ensemblegen reconstruct`: how well a trained VAE keeps the data.
+struct ReconstructCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconstruct",
+        abstract: "Encode and decode members through a trained VAE; print the error in kelvin.",
+        discussion: """
+            Prints the area-weighted RMSE overall, by latitude band and in the Niño3.4 box, the \
+            correlation of the Niño3.4 index of reconstruction and original, and the compression \
+            ratio; with --output, writes the reconstructed members as CF NetCDF.
+
+            Example: ensemblegen reconstruct --model vae.safetensors --data ens.nc --members 30-39 --output rec.nc
+            """)
+
+    @Option(name: .long, help: "Trained VAE (safetensors from train-vae).")
+    var model: String
+
+    @Option(name: .long, help: "Data to reconstruct (same grid as the model's training data).")
+    var data: [String]
+
+    @Option(name: .long, help: "Data variable (default: the single field-like variable).")
+    var variable: String?
+
+    @Option(name: .long, help: "Members to reconstruct, e.g. 30-39 (default: all).")
+    var members: String?
+
+    @Option(name: [.short, .long], help: "Write the reconstruction to this NetCDF file.")
+    var output: String?
+
+    @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
+    var threads: Int?
+
+    @Flag(name: .shortAndLong, help: "No progress output.")
+    var quiet = false
+
+    func run() throws {
+        try reportingErrors {
+            ComputeSettings.configure(threads: threads)
+            var members: ProgressBar?
+            let result = try ReconstructPipeline.run(
+                ReconstructPipeline.Options(model: model, data: data, variable: variable, members: self.members, output: output)
+            ) { done, total in
+                if members == nil { members = ProgressBar("reconstruct", total: total, unit: "members", quiet: quiet) }
+                members?.update(done)
+            }
+            members?.finish()
+            print(result.text)
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import XCTest
+import Climate
+import RandomStreams
+import Tensor
+@testable import Models
+
+final class VariationalAutoencoderTests: XCTestCase {
+    func smoothFields(_ count: Int, latitudes: Int, longitudes: Int, seed: UInt64) -> Tensor {
+        var random = RandomStream(seed: seed)
+        let x = Tensor(uninitializedShape: [count, latitudes, longitudes, 1])
+        for n in 0..<count {
+            let (a, b, phase) = (random.gaussian(), random.gaussian(), random.uniform() * 6.28)
+            for i in 0..<latitudes { for j in 0..<longitudes {
+                let lon = Double(j) / Double(longitudes) * 2 * .pi, lat = Double(i) / Double(latitudes) * .pi
+                x[(n * latitudes + i) * longitudes + j] = Float(a * sin(lon + phase) * sin(lat) + b * cos(2 * lat))
+            } }
+        }
+        return x
+    }
+
+    func testShapesAndCompressionRatio() {
+        for (channels, latent, ratio) in [([8, 16, 16], 4, 4.0), ([8, 16, 16, 16], 2, 32.0)] {
+            let configuration = VAEConfiguration(channels: channels, latentChannels: latent, groups: 4)
+            var random = RandomStream(seed: 1)
+            let vae = VariationalAutoencoder(configuration: configuration, random: &random)
+            let x = smoothFields(2, latitudes: 16, longitudes: 32, seed: 2)
+            let (mean, logVariance) = vae.encode(Variable(x))
+            let d = configuration.downsampling
+            XCTAssertEqual(mean.shape, [2, 16 / d, 32 / d, latent])
+            XCTAssertEqual(logVariance.shape, mean.shape)
+            XCTAssertEqual(vae.decode(mean).shape, x.shape)
+            XCTAssertEqual(configuration.compressionRatio(latitudes: 16, longitudes: 32), ratio)
+        }
+        XCTAssertThrowsError(try VAEConfiguration(channels: [8, 16, 16]).validate(latitudes: 18, longitudes: 32)) {
+            XCTAssertTrue("\($0)".contains("multiples of 4"), "\($0)")
+        }
+    }
+
+    /// Every convolution wraps in longitude and the stride-2 convolutions sample even
+    /// columns, so shifting the input by one latent cell (d grid columns) shifts the latents by one.
+    func testLongitudeShiftGivesShiftedLatents() {
+        let configuration = VAEConfiguration(channels: [8, 16, 16], latentChannels: 2, groups: 4)
+        var random = RandomStream(seed: 3)
+        let vae = VariationalAutoencoder(configuration: configuration, random: &random)
+        let (nlat, nlon, d) = (16, 32, configuration.downsampling)
+        let x = Tensor(gaussianShape: [1, nlat, nlon, 1], random: &random)
+        let shifted = Tensor(uninitializedShape: x.shape)
+        for i in 0..<nlat { for j in 0..<nlon { shifted[i * nlon + (j + d) % nlon] = x[i * nlon + j] } }
+        let z = vae.encode(Variable(x)).mean.value, zs = vae.encode(Variable(shifted)).mean.value
+        let (h, w, c) = (nlat / d, nlon / d, 2)
+        var worst: Float = 0
+        for i in 0..<h { for j in 0..<w { for k in 0..<c {
+            worst = max(worst, abs(zs[(i * w + (j + 1) % w) * c + k] - z[(i * w + j) * c + k]))
+        } } }
+        XCTAssertLessThan(worst, 1e-4, "latents of the shifted field differ from shifted latents by \(worst)")
+    }
+
+    func testTinyVAEOverfitsABatch() {
+        let configuration = VAEConfiguration(channels: [8, 16], latentChannels: 4, groups: 4, klWeight: 1e-6)
+        var random = RandomStream(seed: 4)
+        let vae = VariationalAutoencoder(configuration: configuration, random: &random)
+        let x = smoothFields(4, latitudes: 8, longitudes: 16, seed: 5)
+        let weights = Tensor(shape: [8, 16], repeating: 1)
+        let optimizer = AdamW(parameters: vae.parameters, learningRate: 3e-3, weightDecay: 0)
+        var noise = RandomStream(seed: 6)
+        let initial = vae.loss(x, areaWeights: weights, random: &noise).reconstruction
+        var final = initial
+        for _ in 0..<400 {
+            vae.zeroGradients()
+            let loss = vae.loss(x, areaWeights: weights, random: &noise)
+            loss.total.backward()
+            optimizer.update()
+            final = loss.reconstruction
+        }
+        XCTAssertLessThan(final, initial / 100, "reconstruction MSE \(initial) → \(final)")
+    }
+
+    func testCheckpointRoundTripAndGridCheck() throws {
+        let grid = Grid.regular(latitudeCount: 8, longitudeCount: 16)
+        let months = (0..<24).map { $0 % 12 + 1 }
+        var random = RandomStream(seed: 7)
+        let member = (0..<(24 * grid.cellCount)).map { _ in Float(280 + random.gaussian()) }
+        let normalization = try AnomalyNormalization.fit(members: [member], monthsOfYear: months, grid: grid, scaling: .perGridPoint)
+        let vae = TrainedVAE(model: VariationalAutoencoder(configuration: VAEConfiguration(channels: [8, 16], latentChannels: 2, groups: 4),
+                                                           random: &random),
+                             normalization: normalization, provenance: ["seed": "7"])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vae-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try vae.save(to: path)
+        let loaded = try TrainedVAE.load(path)
+        XCTAssertEqual(loaded.normalization, normalization)
+        XCTAssertEqual(loaded.provenance, ["seed": "7"])
+        XCTAssertEqual(loaded.configuration, vae.configuration)
+        for (a, b) in zip(vae.model.parameters, loaded.model.parameters) { XCTAssertEqual(a.value.values, b.value.values, a.name) }
+        XCTAssertNoThrow(try loaded.checkGrid(grid, dataPath: "same.nc"))
+        XCTAssertThrowsError(try loaded.checkGrid(Grid.regular(latitudeCount: 16, longitudeCount: 32), dataPath: "other.nc")) {
+            XCTAssertEqual("\($0)", "other.nc: grid 16x32 does not match the model's training grid 8x16 (coordinates must agree); regrid the data or train a model on this grid")
+        }
+        try SafeTensors.write(["x": Tensor(shape: [1])], metadata: ["format": "something-else"], to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try TrainedVAE.load(path)) { XCTAssertTrue("\($0)".contains("not an EnsembleGen VAE checkpoint"), "\($0)") }
+    }
+}
