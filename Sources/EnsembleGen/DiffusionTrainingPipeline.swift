@@ -1,0 +1,258 @@
+import Climate
+import Foundation
+import Models
+import RandomStreams
+import Tensor
+
+/// `ensemblegen train-diffusion`: encodes the training members with the VAE (cached in
+/// the model directory), forms residuals against the conditioning member and trains the
+/// chosen sequence generator with the v-prediction loss, AdamW and EMA weights.
+/// The model directory ends up self-contained: vae.safetensors, conditioning.safetensors,
+/// diffusion-<generator>.safetensors.
+public enum DiffusionTrainingPipeline {
+    public struct Options: Sendable {
+        public var vae: String
+        public var data: [String]
+        public var variable: String?
+        public var members: String?
+        public var validationMembers: String?
+        public var conditioningMember: Int
+        public var configuration: (GeneratorKind, width: Int?, layers: Int, contextMonths: Int?, blockMonths: Int?)
+        public var epochs: Int
+        public var stepsPerEpoch: Int
+        public var batchSize: Int
+        public var learningRate: Float
+        public var emaDecay: Float
+        public var seed: UInt64
+        public var output: String
+        public var resume: Bool
+        /// Testing aid: stop after this many steps in this run, as if killed.
+        public var stopAfterSteps: Int?
+
+        public init(vae: String, data: [String], variable: String? = nil, members: String? = nil,
+                    validationMembers: String? = nil, conditioningMember: Int = 0,
+                    generator: GeneratorKind, width: Int? = nil, layers: Int = 4, contextMonths: Int? = nil,
+                    blockMonths: Int? = nil, epochs: Int = 10, stepsPerEpoch: Int = 500, batchSize: Int = 64,
+                    learningRate: Float = 1e-3, emaDecay: Float = 0.999, seed: UInt64 = 1, output: String,
+                    resume: Bool = false, stopAfterSteps: Int? = nil) {
+            self.vae = vae; self.data = data; self.variable = variable; self.members = members
+            self.validationMembers = validationMembers; self.conditioningMember = conditioningMember
+            configuration = (generator, width, layers, contextMonths, blockMonths)
+            self.epochs = epochs; self.stepsPerEpoch = stepsPerEpoch; self.batchSize = batchSize
+            self.learningRate = learningRate; self.emaDecay = emaDecay; self.seed = seed; self.output = output
+            self.resume = resume; self.stopAfterSteps = stopAfterSteps
+        }
+    }
+
+    public struct EpochReport: Sendable {
+        public var epoch: Int
+        public var trainingLoss: Double
+        public var validationLoss: Double?
+        public var stepsPerSecond: Double
+        public var text: String {
+            var line = String(format: "epoch %d  loss %.4f", epoch + 1, trainingLoss)
+            if let v = validationLoss { line += String(format: "  validation loss %.4f", v) }
+            return line + String(format: "  %.1f steps/s", stepsPerSecond)
+        }
+    }
+
+    public struct Result: Sendable {
+        public var modelPath: String
+        public var epochs: [EpochReport]
+        public var completed: Bool
+        public var seconds: Double
+        public var text: String {
+            completed ? String(format: "wrote %@ in %.0f s", modelPath, seconds)
+                : "stopped early; resume with --resume (state in \(modelPath).training-state)"
+        }
+    }
+
+    public static func run(_ o: Options, progress: ((Int, Int, Int, Double) -> Void)? = nil,
+                           epochEnded: ((EpochReport) -> Void)? = nil) throws -> Result {
+        let started = Date()
+        try FileManager.default.createDirectory(atPath: o.output, withIntermediateDirectories: true)
+        let vaePath = (o.output as NSString).appendingPathComponent("vae.safetensors")
+        if URL(fileURLWithPath: o.vae).standardizedFileURL != URL(fileURLWithPath: vaePath).standardizedFileURL {
+            if FileManager.default.fileExists(atPath: vaePath) { try FileManager.default.removeItem(atPath: vaePath) }
+            try FileManager.default.copyItem(atPath: o.vae, toPath: vaePath)
+        }
+        let vae = try TrainedVAE.load(vaePath)
+        let reader = try EnsembleReader(paths: o.data, variable: o.variable)
+        defer { try? reader.close() }
+        let source = o.data.joined(separator: ", ")
+        try vae.checkGrid(reader.grid, dataPath: source)
+        guard (0..<reader.memberCount).contains(o.conditioningMember) else {
+            throw CFError(file: source, "conditioning member \(o.conditioningMember) does not exist (0…\(reader.memberCount - 1))")
+        }
+        let validation = try o.validationMembers.map { try MemberSelection.parse($0, count: reader.memberCount, file: source) } ?? []
+        let training = (try o.members.map { try MemberSelection.parse($0, count: reader.memberCount, file: source) }
+            ?? (0..<reader.memberCount).filter { !validation.contains($0) }).filter { $0 != o.conditioningMember }
+        guard !training.isEmpty else { throw CFError(file: source, "no training members besides the conditioning member") }
+
+        // Latents of every member involved, cached in the model directory.
+        let latents = try LatentCache.latents(vae: vae, vaePath: vaePath, reader: reader, source: source,
+                                              members: [o.conditioningMember] + training + validation,
+                                              cachePath: (o.output as NSString).appendingPathComponent("latents.safetensors"))
+        let d = vae.latentShape.reduce(1, *), T = reader.timeCount, months = reader.time.monthsOfYear
+        let conditioning = latents[o.conditioningMember]!
+        func residuals(_ members: [Int]) -> [Float] {
+            members.flatMap { m in zip(latents[m]!, conditioning).map { $0 - $1 } }
+        }
+        let trainingResiduals = residuals(training)
+        try ConditioningSeries(latents: conditioning, dimension: d, time: reader.time,
+                               member: reader.members[o.conditioningMember], source: source)
+            .save(to: (o.output as NSString).appendingPathComponent(ConditioningSeries.fileName))
+
+        let modelPath = (o.output as NSString).appendingPathComponent(LatentDiffusion.fileName(o.configuration.0))
+        let statePath = modelPath + ".training-state"
+        let fingerprint = "\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)"
+        let diffusion: LatentDiffusion, optimizer: AdamW, ema: ExponentialMovingAverage
+        var startEpoch = 0, startStep = 0
+        if o.resume {
+            guard FileManager.default.fileExists(atPath: statePath) else {
+                throw CFError(file: statePath, "no training state to resume (a completed run removes it; start without --resume)")
+            }
+            let (tensors, metadata) = try SafeTensors.read(URL(fileURLWithPath: statePath))
+            guard metadata["training.fingerprint"] == fingerprint else {
+                throw CFError(file: statePath, "the saved run used other data, members, seed or schedule; resume with the same options")
+            }
+            diffusion = try LatentDiffusion.load(tensors: tensors, metadata: metadata, path: statePath).model
+            optimizer = AdamW(parameters: diffusion.generator.parameters, learningRate: o.learningRate)
+            try optimizer.restore(tensors)
+            ema = ExponentialMovingAverage(parameters: diffusion.generator.parameters, decay: o.emaDecay)
+            try ema.restore(tensors)
+            startEpoch = Int(metadata["training.epoch"] ?? "") ?? 0
+            startStep = Int(metadata["training.step"] ?? "") ?? 0
+        } else {
+            let (kind, width, layers, context, block) = o.configuration
+            let configuration = DiffusionConfiguration(generator: kind, latentDimension: d, width: width, layers: layers,
+                                                       contextMonths: context, blockMonths: block)
+            var random = RandomStream(seed: o.seed).substream("diffusion-initialisation")
+            diffusion = LatentDiffusion(generator: makeSequenceGenerator(configuration, random: &random),
+                                        statistics: LatentStatistics.fit(conditioning: conditioning, residuals: trainingResiduals, dimension: d))
+            optimizer = AdamW(parameters: diffusion.generator.parameters, learningRate: o.learningRate)
+            ema = ExponentialMovingAverage(parameters: diffusion.generator.parameters, decay: o.emaDecay)
+        }
+        let stats = diffusion.statistics
+        let normalizedConditioning = stats.normalizeConditioning(conditioning)
+        let data = LatentSequences(residuals: stats.normalizeResiduals(trainingResiduals), conditioning: normalizedConditioning,
+                                   monthsOfYear: months, dimension: d)
+        let validationData = validation.isEmpty ? nil
+            : LatentSequences(residuals: stats.normalizeResiduals(residuals(validation)), conditioning: normalizedConditioning,
+                              monthsOfYear: months, dimension: d)
+        let provenance = ["data": source, "training_members": MemberSelection.describe(training),
+                          "conditioning_member": "\(o.conditioningMember)", "seed": "\(o.seed)",
+                          "vae_hash": try FileDigest.hex(path: vaePath), "epochs": "\(o.epochs)",
+                          "steps_per_epoch": "\(o.stepsPerEpoch)", "batch_size": "\(o.batchSize)", "time_steps": "\(T)"]
+        let schedule = LearningRateSchedule(peak: o.learningRate, floor: o.learningRate / 20,
+                                            warmupSteps: min(500, o.stepsPerEpoch), totalSteps: o.epochs * o.stepsPerEpoch)
+        let parameters = diffusion.generator.parameters
+
+        /// Model file holds the EMA weights; the state file the raw weights, optimiser and EMA.
+        func saveModel() throws {
+            let raw = parameters.map { $0.value.copy() }
+            for (p, shadow) in zip(parameters, ema.shadows) { p.value.assign(shadow) }
+            defer { for (p, r) in zip(parameters, raw) { p.value.assign(r) } }
+            let contents = try diffusion.checkpointContents(provenance: provenance)
+            try SafeTensors.write(contents.tensors, metadata: contents.metadata, to: URL(fileURLWithPath: modelPath))
+        }
+        func saveState(epoch: Int, step: Int) throws {
+            var (tensors, metadata) = try diffusion.checkpointContents(provenance: provenance)
+            tensors.merge(optimizer.state) { a, _ in a }
+            tensors.merge(ema.state) { a, _ in a }
+            metadata["training.fingerprint"] = fingerprint
+            metadata["training.epoch"] = "\(epoch)"
+            metadata["training.step"] = "\(step)"
+            try SafeTensors.write(tensors, metadata: metadata, to: URL(fileURLWithPath: statePath))
+        }
+
+        var reports: [EpochReport] = [], stepsThisRun = 0
+        for epoch in startEpoch..<o.epochs {
+            let epochStart = Date()
+            var lossTotal = 0.0, lossCount = 0
+            for step in (epoch == startEpoch ? startStep : 0)..<o.stepsPerEpoch {
+                var random = RandomStream(seed: o.seed).substream("diffusion-batch-\(epoch)-\(step)")
+                optimizer.learningRate = schedule.rate(at: epoch * o.stepsPerEpoch + step)
+                parameters.forEach { $0.zeroGradient() }
+                let loss = diffusion.loss(data, batchSize: o.batchSize, random: &random)
+                loss.backward()
+                clipGradientNorm(parameters, maxNorm: 1)
+                optimizer.update()
+                ema.update()
+                lossTotal += Double(loss.value[0]); lossCount += 1; stepsThisRun += 1
+                progress?(step + 1, o.stepsPerEpoch, epoch, lossTotal / Double(lossCount))
+                if let stop = o.stopAfterSteps, stepsThisRun >= stop {
+                    try saveState(epoch: epoch, step: step + 1)
+                    return Result(modelPath: modelPath, epochs: reports, completed: false, seconds: Date().timeIntervalSince(started))
+                }
+            }
+            let seconds = Date().timeIntervalSince(epochStart)
+            var validationLoss: Double?
+            if let validationData {
+                // A fixed set of windows, the same every epoch, scored with the EMA weights.
+                let raw = parameters.map { $0.value.copy() }
+                for (p, shadow) in zip(parameters, ema.shadows) { p.value.assign(shadow) }
+                var total = 0.0
+                GradientRecording.disabled {
+                    for batch in 0..<4 {
+                        var random = RandomStream(seed: o.seed).substream("diffusion-validation-\(batch)")
+                        total += Double(diffusion.loss(validationData, batchSize: o.batchSize, random: &random).value[0])
+                    }
+                }
+                for (p, r) in zip(parameters, raw) { p.value.assign(r) }
+                validationLoss = total / 4
+            }
+            let report = EpochReport(epoch: epoch, trainingLoss: lossTotal / Double(max(lossCount, 1)),
+                                     validationLoss: validationLoss, stepsPerSecond: Double(lossCount) / seconds)
+            reports.append(report)
+            epochEnded?(report)
+            try saveModel()
+            try saveState(epoch: epoch + 1, step: 0)
+        }
+        try saveModel()
+        try? FileManager.default.removeItem(atPath: statePath)
+        return Result(modelPath: modelPath, epochs: reports, completed: true, seconds: Date().timeIntervalSince(started))
+    }
+}
+
+/// VAE latents of whole members, cached in a safetensors file keyed by the VAE's digest and
+/// the data source so diffusion training and evaluation do not re-encode.
+enum LatentCache {
+    static func latents(vae: TrainedVAE, vaePath: String, reader: EnsembleReader, source: String, members: [Int],
+                        cachePath: String) throws -> [Int: [Float]] {
+        let key = "\(try FileDigest.hex(path: vaePath))|\(source)"
+        var cached: [String: Tensor] = [:]
+        if FileManager.default.fileExists(atPath: cachePath),
+           let (tensors, metadata) = try? SafeTensors.read(URL(fileURLWithPath: cachePath)), metadata["key"] == key {
+            cached = tensors
+        }
+        var result: [Int: [Float]] = [:]
+        var changed = false
+        let months = reader.time.monthsOfYear
+        for m in Set(members) {
+            if let tensor = cached["member.\(m)"] {
+                result[m] = tensor.values
+                continue
+            }
+            let normalized = vae.normalization.normalize(try reader.readMember(m), monthsOfYear: months)
+            let z = vae.encode(normalizedFields: normalized, count: reader.timeCount)
+            result[m] = z
+            cached["member.\(m)"] = Tensor(shape: [reader.timeCount] + vae.latentShape, values: z)
+            changed = true
+        }
+        if changed { try SafeTensors.write(cached, metadata: ["key": key], to: URL(fileURLWithPath: cachePath)) }
+        return result
+    }
+}
+
+/// A short content digest of a file (FNV-1a, 64 bit, hex) for provenance and cache keys.
+public enum FileDigest {
+    public static func hex(path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CFError(file: path, "cannot read the file to compute its digest")
+        }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in data { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return String(format: "%016llx", hash)
+    }
+}

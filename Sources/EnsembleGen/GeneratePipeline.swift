@@ -1,0 +1,140 @@
+import Climate
+import Foundation
+import Models
+
+/// `ensemblegen generate`: samples new members' latent residuals with the diffusion model,
+/// adds the conditioning latents, decodes with the VAE, adds the climatology back and
+/// streams the members to a CF NetCDF file. Member k depends only on (model, conditioning,
+/// seed, sampler, k): not on how many members are generated or how they are batched.
+public enum GeneratePipeline {
+    public struct Options: Sendable {
+        public var model: String
+        public var generator: GeneratorKind
+        public var memberCount: Int
+        public var firstMember: Int
+        public var startYear: Int?
+        public var endYear: Int?
+        /// Another simulation on the model's grid to condition on (default: the model's conditioning member).
+        public var conditioning: String?
+        public var conditioningMember: Int
+        public var variable: String?
+        public var sampler: LatentDiffusion.Sampler
+        public var seed: UInt64
+        public var batchSize: Int
+        public var output: String
+        public var deflateLevel: Int
+        public var layout: OutputLayout
+        public var commandLine: [String]
+
+        public init(model: String, generator: GeneratorKind, memberCount: Int, firstMember: Int = 0, startYear: Int? = nil,
+                    endYear: Int? = nil, conditioning: String? = nil, conditioningMember: Int = 0, variable: String? = nil,
+                    sampler: LatentDiffusion.Sampler = .ddim(), seed: UInt64 = 1, batchSize: Int = 30, output: String,
+                    deflateLevel: Int = 1, layout: OutputLayout = .timeFirst, commandLine: [String] = CommandLine.arguments) {
+            self.model = model; self.generator = generator; self.memberCount = memberCount; self.firstMember = firstMember
+            self.startYear = startYear; self.endYear = endYear; self.conditioning = conditioning
+            self.conditioningMember = conditioningMember; self.variable = variable; self.sampler = sampler
+            self.seed = seed; self.batchSize = batchSize; self.output = output; self.deflateLevel = deflateLevel
+            self.layout = layout; self.commandLine = commandLine
+        }
+    }
+
+    public struct Result: Sendable {
+        public var output: String
+        public var members: ClosedRange<Int>
+        public var months: Int
+        public var seconds: Double
+        public var text: String {
+            String(format: "wrote %@: %d members × %d months in %.1f s (%.1f members/min)", output, members.count, months,
+                   seconds, Double(members.count) / seconds * 60)
+        }
+    }
+
+    /// Progress: (members finished, months done in the current batch, months per member).
+    public typealias Progress = (Int, Int, Int) -> Void
+
+    public static func run(_ o: Options, progress: Progress? = nil) throws -> Result {
+        let started = Date()
+        guard o.memberCount >= 1, o.firstMember >= 0, o.batchSize >= 1 else {
+            throw CFError(file: o.output, "--members and --batch-size must be at least 1 and --first-member at least 0")
+        }
+        let directory = o.model
+        func file(_ name: String) throws -> String {
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw CFError(file: directory, "model directory has no \(name): train it with `ensemblegen train-diffusion --generator \(o.generator.rawValue) --output \(directory)`")
+            }
+            return path
+        }
+        let vae = try TrainedVAE.load(try file("vae.safetensors"))
+        let diffusionPath = try file(LatentDiffusion.fileName(o.generator))
+        let diffusion = try LatentDiffusion.load(diffusionPath).model
+        let d = vae.latentShape.reduce(1, *)
+        guard diffusion.configuration.latentDimension == d else {
+            throw CFError(file: diffusionPath, "latent dimension \(diffusion.configuration.latentDimension) does not match the VAE's \(d)")
+        }
+        let conditioning: ConditioningSeries
+        if let path = o.conditioning {
+            let reader = try EnsembleReader(path: path, variable: o.variable)
+            defer { try? reader.close() }
+            try vae.checkGrid(reader.grid, dataPath: path)
+            guard (0..<reader.memberCount).contains(o.conditioningMember) else {
+                throw CFError(file: path, "conditioning member \(o.conditioningMember) does not exist (0…\(reader.memberCount - 1))")
+            }
+            let normalized = vae.normalization.normalize(try reader.readMember(o.conditioningMember), monthsOfYear: reader.time.monthsOfYear)
+            conditioning = ConditioningSeries(latents: vae.encode(normalizedFields: normalized, count: reader.timeCount), dimension: d,
+                                              time: reader.time, member: reader.members[o.conditioningMember], source: path)
+        } else {
+            conditioning = try ConditioningSeries.load(try file(ConditioningSeries.fileName))
+        }
+        let years = conditioning.time.years
+        let range = conditioning.time.indices(fromYear: o.startYear ?? years.first ?? 0, toYear: o.endYear ?? years.last ?? 0)
+        guard range.count >= 12 else {
+            throw CFError(file: conditioning.source, "the conditioning series covers \(years.first ?? 0)–\(years.last ?? 0); --start/--end leave \(range.count) months (need at least 12)")
+        }
+        let time = TimeAxis(units: conditioning.time.units, calendar: conditioning.time.calendar,
+                            values: Array(conditioning.time.values[range]), bounds: conditioning.time.bounds.map { Array($0[range]) })
+        let zc = Array(conditioning.latents[(range.lowerBound * d)..<(range.upperBound * d)])
+        let months = time.monthsOfYear, T = time.count
+        let data = LatentSequences(residuals: [], conditioning: diffusion.statistics.normalizeConditioning(zc),
+                                   monthsOfYear: months, dimension: d)
+        let members = o.firstMember...(o.firstMember + o.memberCount - 1)
+        let samplerText = o.sampler.eta == 1 ? "DDPM ancestral, \(o.sampler.steps) steps" : "DDIM eta=\(o.sampler.eta), \(o.sampler.steps) steps"
+        let attributes = OutputAttributes(
+            title: "Generated ensemble of near-surface air temperature (EnsembleGen latent diffusion)",
+            institution: "EnsembleGen",
+            source: "EnsembleGen \(EnsembleGenVersion.string), \(o.generator.rawValue) latent diffusion model \(directory)",
+            history: OutputAttributes.historyLine(commandLine: o.commandLine),
+            references: "arXiv:2407.02070 (latent diffusion for climate ensembles); Docs/model-card.md",
+            comment: "Member k = VAE-decode(z_c + sampled residual k) + climatology; conditioned on member \(conditioning.member) of \(conditioning.source). Sampler: \(samplerText).",
+            extra: [("seed", .int64([Int64(bitPattern: o.seed)])), ("conditioning_member", .text(conditioning.member)),
+                    ("conditioning_source", .text(conditioning.source)), ("generator", .text(o.generator.rawValue)),
+                    ("sampler", .text(samplerText)), ("checkpoint_hash", .text(try FileDigest.hex(path: diffusionPath))),
+                    ("vae_hash", .text(try FileDigest.hex(path: try file("vae.safetensors")))),
+                    ("first_member", .int32([Int32(o.firstMember)]))])
+        let writer = try EnsembleWriter(path: o.output, variable: .nearSurfaceAirTemperature, grid: vae.grid, time: time,
+                                        members: members.map(String.init), attributes: attributes,
+                                        deflateLevel: o.deflateLevel, layout: o.layout)
+        do {
+            var done = 0
+            for batchStart in stride(from: members.lowerBound, through: members.upperBound, by: o.batchSize) {
+                let batch = Array(batchStart...min(batchStart + o.batchSize - 1, members.upperBound))
+                let residuals = diffusion.sample(conditioning: data, members: batch, seed: o.seed, sampler: o.sampler) { month in
+                    progress?(done, month, T)
+                }
+                for series in residuals {
+                    let r = diffusion.statistics.denormalizeResiduals(series)
+                    let z = zip(zc, r).map { $0 + $1 }
+                    let fields = vae.normalization.denormalize(vae.decode(latents: z, count: T), monthsOfYear: months)
+                    try writer.write(member: done, values: fields)
+                    done += 1
+                    progress?(done, 0, T)
+                }
+            }
+            try writer.finish()
+        } catch {
+            writer.cancel()
+            throw error
+        }
+        return Result(output: o.output, members: members, months: T, seconds: Date().timeIntervalSince(started))
+    }
+}

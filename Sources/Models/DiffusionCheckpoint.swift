@@ -1,0 +1,93 @@
+// Files of a model directory besides the VAE: the diffusion network (EMA weights,
+// configuration, latent statistics) and the conditioning member's latent series.
+
+import Climate
+import Foundation
+import RandomStreams
+import Tensor
+
+extension LatentDiffusion {
+    public static let format = "ensemblegen-diffusion/1"
+
+    /// File name of a generator's checkpoint inside a model directory.
+    public static func fileName(_ kind: GeneratorKind) -> String { "diffusion-\(kind.rawValue).safetensors" }
+
+    /// Tensors and metadata: the generator's parameters plus configuration and statistics.
+    public func checkpointContents(provenance: [String: String]) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        return (generator.namedTensors, ["format": Self.format, "configuration": try json(configuration),
+                                         "statistics": try json(statistics), "provenance": try json(provenance)])
+    }
+
+    /// Reads a diffusion checkpoint (`tensors` may also hold optimiser state).
+    public static func load(tensors: [String: Tensor], metadata: [String: String], path: String) throws
+        -> (model: LatentDiffusion, provenance: [String: String]) {
+        guard metadata["format"] == format else {
+            throw ModelError.checkpoint("\(path): not an EnsembleGen diffusion checkpoint (format '\(metadata["format"] ?? "none")')")
+        }
+        let decoder = JSONDecoder()
+        func decode<T: Decodable>(_ type: T.Type, _ key: String) throws -> T {
+            guard let text = metadata[key], let value = try? decoder.decode(type, from: Data(text.utf8)) else {
+                throw ModelError.checkpoint("\(path): metadata '\(key)' is missing or invalid")
+            }
+            return value
+        }
+        let configuration = try decode(DiffusionConfiguration.self, "configuration")
+        var random = RandomStream(seed: 0)
+        let generator = makeSequenceGenerator(configuration, random: &random)
+        do {
+            try SafeTensors.load(tensors, into: generator.parameters)
+        } catch let error as CheckpointError {
+            throw ModelError.checkpoint("\(path): \(error)")
+        }
+        return (LatentDiffusion(generator: generator, statistics: try decode(LatentStatistics.self, "statistics")),
+                try decode([String: String].self, "provenance"))
+    }
+
+    public static func load(_ path: String) throws -> (model: LatentDiffusion, provenance: [String: String]) {
+        let (tensors, metadata) = try SafeTensors.read(URL(fileURLWithPath: path))
+        return try load(tensors: tensors, metadata: metadata, path: path)
+    }
+}
+
+/// The conditioning member's latents z_c [T, D] with its time axis: what generation is
+/// conditioned on unless the user gives another file.
+public struct ConditioningSeries: Sendable {
+    public static let fileName = "conditioning.safetensors"
+    public static let format = "ensemblegen-conditioning/1"
+
+    public var latents: [Float]
+    public var dimension: Int
+    public var time: TimeAxis
+    /// Member name (or index) in the source data and the source file(s).
+    public var member: String
+    public var source: String
+
+    public init(latents: [Float], dimension: Int, time: TimeAxis, member: String, source: String) {
+        self.latents = latents
+        self.dimension = dimension
+        self.time = time
+        self.member = member
+        self.source = source
+    }
+
+    public func save(to path: String) throws {
+        let time = String(decoding: try JSONEncoder().encode(self.time), as: UTF8.self)
+        try SafeTensors.write(["latents": Tensor(shape: [self.time.count, dimension], values: latents)],
+                              metadata: ["format": Self.format, "time": time, "member": member, "source": source],
+                              to: URL(fileURLWithPath: path))
+    }
+
+    public static func load(_ path: String) throws -> ConditioningSeries {
+        let (tensors, metadata) = try SafeTensors.read(URL(fileURLWithPath: path))
+        guard metadata["format"] == format, let latents = tensors["latents"], latents.rank == 2,
+              let text = metadata["time"], let time = try? JSONDecoder().decode(TimeAxis.self, from: Data(text.utf8)),
+              time.count == latents.shape[0] else {
+            throw ModelError.checkpoint("\(path): not a valid EnsembleGen conditioning file")
+        }
+        return ConditioningSeries(latents: latents.values, dimension: latents.shape[1], time: time,
+                                  member: metadata["member"] ?? "?", source: metadata["source"] ?? "?")
+    }
+}

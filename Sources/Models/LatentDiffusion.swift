@@ -1,0 +1,207 @@
+// Latent diffusion on residuals r[m, t] = z[m, t] − z[c, t]: training batches and loss,
+// and the sampling loop shared by every `SequenceGenerator`.
+
+import Foundation
+import RandomStreams
+import Tensor
+
+/// Normalisation of the latents seen by the diffusion model, per latent dimension:
+/// conditioning (z_c − mean) / scale and residual r / residualScale.
+public struct LatentStatistics: Codable, Equatable, Sendable {
+    public var conditioningMean: [Float]
+    public var conditioningScale: [Float]
+    public var residualScale: [Float]
+
+    /// Statistics of the conditioning series z_c [T, D] and the residuals [M, T, D].
+    public static func fit(conditioning: [Float], residuals: [Float], dimension d: Int) -> LatentStatistics {
+        func moments(_ values: [Float], centred: Bool) -> (mean: [Float], scale: [Float]) {
+            let rows = values.count / d
+            var mean = [Double](repeating: 0, count: d), square = mean
+            for r in 0..<rows { for j in 0..<d { mean[j] += Double(values[r * d + j]) } }
+            mean = mean.map { centred ? $0 / Double(rows) : 0 }
+            for r in 0..<rows { for j in 0..<d { let x = Double(values[r * d + j]) - mean[j]; square[j] += x * x } }
+            return (mean.map(Float.init), square.map { Float(max(($0 / Double(rows)).squareRoot(), 1e-6)) })
+        }
+        let c = moments(conditioning, centred: true), r = moments(residuals, centred: false)
+        return LatentStatistics(conditioningMean: c.mean, conditioningScale: c.scale, residualScale: r.scale)
+    }
+
+    public func normalizeConditioning(_ z: [Float]) -> [Float] {
+        let d = conditioningMean.count
+        return z.enumerated().map { ($0.element - conditioningMean[$0.offset % d]) / conditioningScale[$0.offset % d] }
+    }
+
+    public func normalizeResiduals(_ r: [Float]) -> [Float] {
+        let d = residualScale.count
+        return r.enumerated().map { $0.element / residualScale[$0.offset % d] }
+    }
+
+    public func denormalizeResiduals(_ r: [Float]) -> [Float] {
+        let d = residualScale.count
+        return r.enumerated().map { $0.element * residualScale[$0.offset % d] }
+    }
+}
+
+/// Normalised training sequences: residuals of several members and the conditioning series.
+public struct LatentSequences: Sendable {
+    /// [members, T, D], normalised.
+    public var residuals: [Float]
+    /// [T, D], normalised.
+    public var conditioning: [Float]
+    /// Calendar month 1–12 of each of the T months.
+    public var monthsOfYear: [Int]
+    public var dimension: Int
+
+    public init(residuals: [Float], conditioning: [Float], monthsOfYear: [Int], dimension: Int) {
+        precondition(conditioning.count == monthsOfYear.count * dimension && residuals.count % conditioning.count == 0,
+                     "latent sequences: inconsistent sizes")
+        self.residuals = residuals
+        self.conditioning = conditioning
+        self.monthsOfYear = monthsOfYear
+        self.dimension = dimension
+    }
+
+    public var timeCount: Int { monthsOfYear.count }
+    public var memberCount: Int { residuals.count / conditioning.count }
+
+    /// Calendar month (0 = January) of month index i, extended cyclically before 0 and after T − 1.
+    func monthIndex(_ i: Int) -> Int {
+        if i < 0 { return ((monthsOfYear[0] - 1 + i) % 12 + 12) % 12 }
+        if i >= timeCount { return (monthsOfYear[timeCount - 1] - 1 + i - timeCount + 1) % 12 }
+        return monthsOfYear[i] - 1
+    }
+
+    /// Conditioning of month i; beyond the end the last year repeats (padding of a final window).
+    func conditioningRow(_ i: Int) -> ArraySlice<Float>? {
+        guard i >= 0 else { return nil }
+        let row = i < timeCount ? i : timeCount - 12 + ((i - timeCount) % 12)
+        return conditioning[(max(row, 0) * dimension)..<((max(row, 0) + 1) * dimension)]
+    }
+}
+
+/// The diffusion model: a sequence generator, the noise schedule and the latent statistics.
+public final class LatentDiffusion {
+    public let generator: SequenceGenerator
+    public let schedule: NoiseSchedule
+    public let statistics: LatentStatistics
+
+    public init(generator: SequenceGenerator, statistics: LatentStatistics) {
+        self.generator = generator
+        schedule = NoiseSchedule(steps: generator.configuration.diffusionSteps)
+        self.statistics = statistics
+    }
+
+    public var configuration: DiffusionConfiguration { generator.configuration }
+
+    /// Fills conditioning window and month indices for block start `start` of one sequence.
+    private func fillWindow(_ data: LatentSequences, start: Int, sample: Int, input: inout DenoiserInput) {
+        let d = data.dimension, k = configuration.contextMonths, w = configuration.windowMonths
+        for j in 0..<w {
+            let month = start - k + j
+            input.monthsOfYear[sample * w + j] = data.monthIndex(month)
+            let target = input.conditioning.pointer + (sample * w + j) * d
+            if let row = data.conditioningRow(month) {
+                row.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: d) }
+            } else {
+                target.update(repeating: 0, count: d)
+            }
+        }
+    }
+
+    private func emptyInput(batch b: Int) -> DenoiserInput {
+        let d = configuration.latentDimension, k = configuration.contextMonths
+        let l = configuration.blockMonths, w = configuration.windowMonths
+        return DenoiserInput(noisy: Tensor(shape: [b, l, d]), conditioning: Tensor(shape: [b, w, d]),
+                             context: Tensor(shape: [b, k, d]), contextMask: Tensor(shape: [b, k]),
+                             monthsOfYear: [Int](repeating: 0, count: b * w), timesteps: [Int](repeating: 1, count: b))
+    }
+
+    /// The v-prediction loss on `batchSize` random windows of random members: with
+    /// probability 0.1 a window starts within the first context months (so the start of a
+    /// series, with missing context, is learned too).
+    public func loss(_ data: LatentSequences, batchSize: Int, random: inout RandomStream) -> Variable {
+        let d = data.dimension, k = configuration.contextMonths, l = configuration.blockMonths
+        let T = data.timeCount
+        precondition(T >= l + 1, "training series of \(T) months is shorter than a block of \(l)")
+        var input = emptyInput(batch: batchSize)
+        let target = Tensor(uninitializedShape: [batchSize, l, d])
+        for s in 0..<batchSize {
+            let member = Int(random.uniform() * Double(data.memberCount))
+            let start = random.uniform() < 0.1 ? Int(random.uniform() * Double(min(k, T - l) + 1))
+                                                : Int(random.uniform() * Double(T - l + 1))
+            let t = 1 + Int(random.uniform() * Double(schedule.steps))
+            input.timesteps[s] = min(t, schedule.steps)
+            fillWindow(data, start: start, sample: s, input: &input)
+            let base = member * T * d
+            for j in 0..<k where start - k + j >= 0 {
+                input.contextMask[s * k + j] = 1
+                for e in 0..<d { input.context[(s * k + j) * d + e] = data.residuals[base + (start - k + j) * d + e] }
+            }
+            for j in 0..<l {
+                for e in 0..<d {
+                    let (xt, v) = schedule.noised(clean: data.residuals[base + (start + j) * d + e],
+                                                  noise: Float(random.gaussian()), at: input.timesteps[s])
+                    input.noisy[(s * l + j) * d + e] = xt
+                    target[(s * l + j) * d + e] = v
+                }
+            }
+        }
+        return .weightedMeanSquaredError(generator.predict(input), target, weights: Tensor(shape: [l, d], repeating: 1))
+    }
+
+    /// Sampler settings: `steps` reverse steps on an even subsequence of 1…T; η = 0 is
+    /// deterministic DDIM, η = 1 ancestral DDPM.
+    public struct Sampler: Sendable, Equatable {
+        public var steps: Int
+        public var eta: Double
+        public init(steps: Int, eta: Double) { self.steps = steps; self.eta = eta }
+        public static func ddim(steps: Int = 50, eta: Double = 0) -> Sampler { Sampler(steps: steps, eta: eta) }
+        public static func ddpm(steps: Int = 1000) -> Sampler { Sampler(steps: steps, eta: 1) }
+    }
+
+    /// Generates normalised residual series [T, D] for `members`, block by block through the
+    /// conditioning series. Member k's noise comes only from substream k of `seed`, so its
+    /// series does not depend on which other members share the batch.
+    /// `progress(monthsDone)` is called after each block.
+    public func sample(conditioning data: LatentSequences, members: [Int], seed: UInt64, sampler: Sampler,
+                       progress: ((Int) -> Void)? = nil) -> [[Float]] {
+        let d = data.dimension, k = configuration.contextMonths, l = configuration.blockMonths
+        let T = data.timeCount, b = members.count
+        var streams = members.map { RandomStream(seed: seed).substream(UInt64($0)) }
+        var series = [[Float]](repeating: [Float](repeating: 0, count: T * d), count: b)
+        let timesteps = schedule.samplingTimesteps(sampler.steps)
+        GradientRecording.disabled {
+            var input = emptyInput(batch: b)
+            for start in stride(from: 0, to: T, by: l) {
+                for s in 0..<b {
+                    fillWindow(data, start: start, sample: s, input: &input)
+                    for j in 0..<k {
+                        let month = start - k + j
+                        input.contextMask[s * k + j] = month >= 0 ? 1 : 0
+                        for e in 0..<d { input.context[(s * k + j) * d + e] = month >= 0 ? series[s][month * d + e] : 0 }
+                    }
+                    for i in 0..<(l * d) { input.noisy[s * l * d + i] = Float(streams[s].gaussian()) }
+                }
+                for (index, t) in timesteps.enumerated() {
+                    let next = index + 1 < timesteps.count ? timesteps[index + 1] : 0
+                    input.timesteps = [Int](repeating: t, count: b)
+                    let v = generator.predict(input).value
+                    let step = schedule.reverseStep(from: t, to: next, eta: sampler.eta)
+                    for s in 0..<b {
+                        for i in (s * l * d)..<((s + 1) * l * d) {
+                            let mean = step.a * input.noisy[i] + step.b * v[i]
+                            input.noisy[i] = step.sigma > 0 ? mean + step.sigma * Float(streams[s].gaussian()) : mean
+                        }
+                    }
+                }
+                for s in 0..<b {
+                    for j in 0..<l where start + j < T {
+                        for e in 0..<d { series[s][(start + j) * d + e] = input.noisy[(s * l + j) * d + e] }
+                    }
+                }
+                progress?(min(start + l, T))
+            }
+        }
+        return series
+    }
+}

@@ -1,0 +1,205 @@
+// The denoising networks of the latent diffusion model. Both see the same inputs
+// (`DenoiserInput`) and predict v for the block of months being generated; they differ
+// in how many months a block holds and how they mix information over time.
+
+import Foundation
+import RandomStreams
+import Tensor
+
+/// Which sequence generator a model uses (`--generator`).
+public enum GeneratorKind: String, Codable, Sendable, CaseIterable {
+    /// One month per block, conditioned on the last k generated months (an MLP).
+    case autoregressive
+    /// A window of months denoised jointly with self-attention over time.
+    case transformer
+}
+
+/// Sizes of a latent diffusion model.
+public struct DiffusionConfiguration: Codable, Equatable, Sendable {
+    public var generator: GeneratorKind
+    /// Values per month in the latent (lat/d · lon/d · channels of the VAE).
+    public var latentDimension: Int
+    /// Hidden width of the network.
+    public var width: Int
+    /// Residual MLP blocks (autoregressive) or transformer blocks.
+    public var layers: Int
+    /// Attention heads (transformer).
+    public var heads: Int
+    /// Known months the network sees before the block: the last k generated months
+    /// (autoregressive) or the tail of the previous window (transformer).
+    public var contextMonths: Int
+    /// New months per block: 1 (autoregressive) or the window minus the context (transformer).
+    public var blockMonths: Int
+    /// Diffusion steps T of the training process.
+    public var diffusionSteps: Int
+
+    public init(generator: GeneratorKind, latentDimension: Int, width: Int? = nil, layers: Int = 4, heads: Int = 4,
+                contextMonths: Int? = nil, blockMonths: Int? = nil, diffusionSteps: Int = 1000) {
+        self.generator = generator
+        self.latentDimension = latentDimension
+        self.width = width ?? (generator == .autoregressive ? 512 : 256)
+        self.layers = layers
+        self.heads = heads
+        self.contextMonths = contextMonths ?? (generator == .autoregressive ? 3 : 8)
+        self.blockMonths = blockMonths ?? (generator == .autoregressive ? 1 : 24)
+        self.diffusionSteps = diffusionSteps
+    }
+
+    /// Months the network sees at once (context + block).
+    public var windowMonths: Int { contextMonths + blockMonths }
+}
+
+/// Inputs of one denoising call for a batch of B sequences.
+public struct DenoiserInput {
+    /// Noisy residuals of the block, [B, blockMonths, D].
+    public var noisy: Tensor
+    /// Normalised conditioning latents over context and block, [B, windowMonths, D].
+    public var conditioning: Tensor
+    /// Known residuals before the block, [B, contextMonths, D] (zeros where unknown).
+    public var context: Tensor
+    /// 1 where the context month is known, 0 before the start of the series: [B, contextMonths].
+    public var contextMask: Tensor
+    /// Calendar month (0 = January) of each month of the window, [B · windowMonths].
+    public var monthsOfYear: [Int]
+    /// Diffusion timestep of each sequence, [B].
+    public var timesteps: [Int]
+
+    public var batch: Int { noisy.shape[0] }
+}
+
+/// A denoising network over blocks of latent months: predicts v for `input.noisy`.
+public protocol SequenceGenerator: Layer {
+    var configuration: DiffusionConfiguration { get }
+    /// v-prediction [B, blockMonths, D].
+    func predict(_ input: DenoiserInput) -> Variable
+}
+
+/// Sinusoidal timestep features through a two-layer MLP: [B] → [B, width].
+final class TimestepEmbedder: Layer {
+    let first: Linear, second: Linear
+    let features = 64
+
+    init(_ name: String, width: Int, random: inout RandomStream) {
+        first = Linear(name + ".first", inputs: features, outputs: width, random: &random)
+        second = Linear(name + ".second", inputs: width, outputs: width, random: &random)
+    }
+
+    var parameters: [Parameter] { first.parameters + second.parameters }
+
+    func callAsFunction(_ timesteps: [Int]) -> Variable {
+        second(first(Variable(timestepEmbedding(timesteps.map(Float.init), dimension: features))).silu())
+    }
+}
+
+/// One-hot calendar months [count, 12].
+func monthOneHot(_ months: [Int]) -> Tensor {
+    let result = Tensor(shape: [months.count, 12])
+    for (row, month) in months.enumerated() { result[row * 12 + month] = 1 }
+    return result
+}
+
+/// The autoregressive denoiser: an MLP with residual blocks on
+/// [noisy r[t], z_c over the window, the last k residuals, their mask], plus month-of-year
+/// and timestep embeddings added to the hidden state.
+public final class AutoregressiveGenerator: SequenceGenerator {
+    public let configuration: DiffusionConfiguration
+    let input: Linear, month: Linear, time: TimestepEmbedder
+    let norms: [LayerNorm], ups: [Linear], downs: [Linear]
+    let outputNorm: LayerNorm, output: Linear
+
+    public init(configuration: DiffusionConfiguration, random: inout RandomStream) {
+        precondition(configuration.blockMonths == 1, "the autoregressive generator makes one month per block")
+        self.configuration = configuration
+        let d = configuration.latentDimension, k = configuration.contextMonths, h = configuration.width
+        input = Linear("ar.input", inputs: d + (k + 1) * d + k * d + k, outputs: h, random: &random)
+        month = Linear("ar.month", inputs: 12, outputs: h, bias: false, random: &random)
+        time = TimestepEmbedder("ar.time", width: h, random: &random)
+        norms = (0..<configuration.layers).map { LayerNorm("ar.block\($0).norm", width: h) }
+        ups = (0..<configuration.layers).map { Linear("ar.block\($0).up", inputs: h, outputs: 2 * h, random: &random) }
+        downs = (0..<configuration.layers).map { Linear("ar.block\($0).down", inputs: 2 * h, outputs: h, random: &random) }
+        outputNorm = LayerNorm("ar.output.norm", width: h)
+        output = Linear("ar.output", inputs: h, outputs: d, random: &random)
+    }
+
+    public var parameters: [Parameter] {
+        var all = input.parameters + month.parameters + time.parameters
+        for i in 0..<norms.count { all += norms[i].parameters + ups[i].parameters + downs[i].parameters }
+        return all + outputNorm.parameters + output.parameters
+    }
+
+    public func predict(_ x: DenoiserInput) -> Variable {
+        let b = x.batch, d = configuration.latentDimension, k = configuration.contextMonths, w = configuration.windowMonths
+        let features = Variable.concatenate([
+            Variable(x.noisy.reshaped([b, d])), Variable(x.conditioning.reshaped([b, w * d])),
+            Variable(x.context.reshaped([b, k * d])), Variable(x.contextMask.reshaped([b, k])),
+        ])
+        // The month of the generated month (the last of the window).
+        let months = (0..<b).map { x.monthsOfYear[$0 * w + w - 1] }
+        var h = input(features) + month(Variable(monthOneHot(months))) + time(x.timesteps)
+        for i in 0..<norms.count {
+            h = h + downs[i](ups[i](norms[i](h)).silu())
+        }
+        return output(outputNorm(h)).reshaped([b, 1, d])
+    }
+}
+
+/// The transformer denoiser: one token per month of the window (context months carry
+/// their known residuals and a flag, block months their noisy residuals), each with the
+/// conditioning latent; learned position, month-of-year and timestep embeddings; pre-LN
+/// transformer blocks; v read off the block tokens.
+public final class TransformerGenerator: SequenceGenerator {
+    public let configuration: DiffusionConfiguration
+    let input: Linear, month: Linear, time: TimestepEmbedder
+    let position: Parameter
+    let blocks: [TransformerBlock]
+    let outputNorm: LayerNorm, output: Linear
+
+    public init(configuration: DiffusionConfiguration, random: inout RandomStream) {
+        self.configuration = configuration
+        let d = configuration.latentDimension, h = configuration.width, w = configuration.windowMonths
+        input = Linear("transformer.input", inputs: 2 * d + 2, outputs: h, random: &random)
+        month = Linear("transformer.month", inputs: 12, outputs: h, bias: false, random: &random)
+        time = TimestepEmbedder("transformer.time", width: h, random: &random)
+        position = Parameter(name: "transformer.position", value: Tensor(gaussianShape: [w, h], standardDeviation: 0.02, random: &random))
+        blocks = (0..<configuration.layers).map {
+            TransformerBlock("transformer.block\($0)", width: h, heads: configuration.heads, random: &random)
+        }
+        outputNorm = LayerNorm("transformer.output.norm", width: h)
+        output = Linear("transformer.output", inputs: h, outputs: d, random: &random)
+    }
+
+    public var parameters: [Parameter] {
+        input.parameters + month.parameters + time.parameters + [position] + blocks.flatMap(\.parameters)
+            + outputNorm.parameters + output.parameters
+    }
+
+    public func predict(_ x: DenoiserInput) -> Variable {
+        let b = x.batch, d = configuration.latentDimension, k = configuration.contextMonths
+        let l = configuration.blockMonths, w = configuration.windowMonths, h = configuration.width
+        precondition(x.noisy.shape == [b, l, d], "transformer: noisy block \(x.noisy.shape), expected [\(b), \(l), \(d)]")
+        // Token values [B, w, D] (context then block) and flags [B, w, 2]: (is context, is known).
+        let values = Tensor(uninitializedShape: [b, w, d]), flags = Tensor(shape: [b, w, 2])
+        for s in 0..<b {
+            (values.pointer + s * w * d).update(from: x.context.pointer + s * k * d, count: k * d)
+            (values.pointer + (s * w + k) * d).update(from: x.noisy.pointer + s * l * d, count: l * d)
+            for m in 0..<k {
+                flags[(s * w + m) * 2] = 1
+                flags[(s * w + m) * 2 + 1] = x.contextMask[s * k + m]
+            }
+        }
+        let tokens = Variable.concatenate([Variable(values), Variable(x.conditioning), Variable(flags)])
+        var hidden = input(tokens) + position.variable
+            + month(Variable(monthOneHot(x.monthsOfYear))).reshaped([b, w, h])
+            + time(x.timesteps).reshaped([b, 1, h])
+        for block in blocks { hidden = block(hidden) }
+        return output(outputNorm(hidden.slice(time: k..<w)))
+    }
+}
+
+/// Builds the generator a configuration names.
+public func makeSequenceGenerator(_ configuration: DiffusionConfiguration, random: inout RandomStream) -> SequenceGenerator {
+    switch configuration.generator {
+    case .autoregressive: return AutoregressiveGenerator(configuration: configuration, random: &random)
+    case .transformer: return TransformerGenerator(configuration: configuration, random: &random)
+    }
+}

@@ -1,0 +1,199 @@
+import ArgumentParser
+import EnsembleGen
+import Foundation
+import Models
+
+extension GeneratorKind: ExpressibleByArgument {}
+
+/// `ensemblegen train-diffusion`: the latent diffusion model on member residuals.
+struct TrainDiffusionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-diffusion",
+        abstract: "Train the latent diffusion model of member residuals relative to a conditioning member.",
+        discussion: """
+            Encodes the members with the VAE (cached in the model directory), forms residuals \
+            r[m, t] = z[m, t] - z[c, t] against the conditioning member c and trains the chosen \
+            sequence generator (v-prediction, cosine schedule, T = 1000, AdamW, EMA weights). \
+            The model directory receives vae.safetensors, conditioning.safetensors and \
+            diffusion-<generator>.safetensors; a killed run continues with --resume.
+
+            Example: ensemblegen train-diffusion --vae vae.safetensors --data ens.nc --members 0-29 \
+            --conditioning-member 0 --generator autoregressive --output model/
+            """)
+
+    @Option(name: .long, help: "Trained VAE (from train-vae).")
+    var vae: String
+
+    @Option(name: .long, help: "Training data (CF NetCDF; repeat for one file per member).")
+    var data: [String]
+
+    @Option(name: .long, help: "Data variable (default: the single field-like variable).")
+    var variable: String?
+
+    @Option(name: .long, help: "Training members, e.g. 0-29 (default: all except validation members).")
+    var members: String?
+
+    @Option(name: .long, help: "Held-out members for the validation loss, e.g. 30-39.")
+    var validationMembers: String?
+
+    @Option(name: .long, help: "Member whose latents condition the generator.")
+    var conditioningMember: Int = 0
+
+    @Option(name: .long, help: "Sequence generator: autoregressive or transformer.")
+    var generator: GeneratorKind = .autoregressive
+
+    @Option(name: .long, help: "Hidden width (default: 512 autoregressive, 256 transformer).")
+    var width: Int?
+
+    @Option(name: .long, help: "Residual MLP or transformer blocks.")
+    var layers: Int = 4
+
+    @Option(name: .long, help: "Known months before each block (default: 3 autoregressive, 8 transformer).")
+    var contextMonths: Int?
+
+    @Option(name: .long, help: "New months per transformer window (default 24).")
+    var blockMonths: Int?
+
+    @Option(name: .long, help: "Epochs (each --steps-per-epoch optimiser steps).")
+    var epochs: Int = 10
+
+    @Option(name: .long, help: "Optimiser steps per epoch.")
+    var stepsPerEpoch: Int = 500
+
+    @Option(name: .long, help: "Sequences per mini-batch.")
+    var batchSize: Int = 64
+
+    @Option(name: .long, help: "Peak learning rate (AdamW; warm-up then cosine decay).")
+    var learningRate: Float = 1e-3
+
+    @Option(name: .long, help: "Random seed.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
+    var threads: Int?
+
+    @Option(name: [.short, .long], help: "Model directory.")
+    var output: String
+
+    @Flag(name: .long, help: "Continue an interrupted run.")
+    var resume = false
+
+    @Flag(name: .shortAndLong, help: "No progress output.")
+    var quiet = false
+
+    func run() throws {
+        try reportingErrors {
+            ComputeSettings.configure(threads: threads)
+            let options = DiffusionTrainingPipeline.Options(
+                vae: vae, data: data, variable: variable, members: members, validationMembers: validationMembers,
+                conditioningMember: conditioningMember, generator: generator, width: width, layers: layers,
+                contextMonths: contextMonths, blockMonths: generator == .autoregressive ? 1 : blockMonths,
+                epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batchSize, learningRate: learningRate,
+                seed: seed, output: output, resume: resume)
+            var bar: ProgressBar?
+            var barEpoch = -1
+            let result = try DiffusionTrainingPipeline.run(options, progress: { step, steps, epoch, loss in
+                if epoch != barEpoch {
+                    bar?.finish()
+                    bar = ProgressBar("epoch \(epoch + 1)/\(epochs)", total: steps, unit: "steps", quiet: quiet)
+                    barEpoch = epoch
+                }
+                bar?.update(step, detail: String(format: "loss %.4f", loss))
+            }, epochEnded: { report in
+                bar?.finish()
+                if !quiet { FileHandle.standardError.write(Data((report.text + "\n").utf8)) }
+            })
+            print(result.text)
+        }
+    }
+}
+
+/// `ensemblegen generate`: new members from a trained model directory.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate new ensemble members with a trained model and write them as CF NetCDF.",
+        discussion: """
+            Samples each member's latent residual with the diffusion model, adds the conditioning \
+            latents, decodes with the VAE and adds the climatology back. Members are written one \
+            by one (memory does not grow with --members); member k depends only on the model, the \
+            conditioning, the sampler, --seed and k.
+
+            Example: ensemblegen generate --model model/ --members 50 --sampler ddim --steps 50 --seed 7 --output gen.nc
+            """)
+
+    @Option(name: .long, help: "Model directory (from train-diffusion).")
+    var model: String
+
+    @Option(name: .long, help: "Sequence generator: autoregressive or transformer.")
+    var generator: GeneratorKind = .autoregressive
+
+    @Option(name: .long, help: "Number of members.")
+    var members: Int = 10
+
+    @Option(name: .long, help: "Index of the first member (for producing an ensemble in batches).")
+    var firstMember: Int = 0
+
+    @Option(name: .long, help: "First year (default: start of the conditioning series).")
+    var start: Int?
+
+    @Option(name: .long, help: "Last year (default: end of the conditioning series).")
+    var end: Int?
+
+    @Option(name: .long, help: "Condition on this CF file instead of the model's conditioning member (same grid).")
+    var conditioning: String?
+
+    @Option(name: .long, help: "Member of --conditioning to use.")
+    var conditioningMember: Int = 0
+
+    @Option(name: .long, help: "Sampler: ddim or ddpm (ancestral).")
+    var sampler: String = "ddim"
+
+    @Option(name: .long, help: "Reverse diffusion steps (default: 50 for ddim, 1000 for ddpm).")
+    var steps: Int?
+
+    @Option(name: .long, help: "DDIM stochasticity eta (0 = deterministic).")
+    var eta: Double = 0
+
+    @Option(name: .long, help: "Random seed.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Members sampled together.")
+    var batchSize: Int = 30
+
+    @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
+    var threads: Int?
+
+    @Option(name: [.short, .long], help: "Output NetCDF file.")
+    var output: String
+
+    @Option(name: .long, help: "zlib deflate level of the output, 1-4.")
+    var deflateLevel: Int = 1
+
+    @Flag(name: .shortAndLong, help: "No progress output.")
+    var quiet = false
+
+    func run() throws {
+        try reportingErrors {
+            let chosen: LatentDiffusion.Sampler
+            switch sampler.lowercased() {
+            case "ddim": chosen = .ddim(steps: steps ?? 50, eta: eta)
+            case "ddpm": chosen = .ddpm(steps: steps ?? 1000)
+            default: throw ValidationError("--sampler must be ddim or ddpm, not '\(sampler)'")
+            }
+            guard chosen.steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+            ComputeSettings.configure(threads: threads)
+            let bar = ProgressBar("generate", total: members, unit: "members", quiet: quiet)
+            let started = Date()
+            let result = try GeneratePipeline.run(GeneratePipeline.Options(
+                model: model, generator: generator, memberCount: members, firstMember: firstMember, startYear: start,
+                endYear: end, conditioning: conditioning, conditioningMember: conditioningMember, sampler: chosen, seed: seed,
+                batchSize: batchSize, output: output, deflateLevel: deflateLevel)) { done, month, months in
+                let perMinute = Double(done) / max(Date().timeIntervalSince(started), 1e-3) * 60
+                bar.update(done, detail: String(format: "month %d/%d of the batch  %.1f members/min", month, months, perMinute))
+            }
+            bar.finish()
+            print(result.text)
+        }
+    }
+}
