@@ -37,7 +37,7 @@ public struct DiffusionConfiguration: Codable, Equatable, Sendable {
                 contextMonths: Int? = nil, blockMonths: Int? = nil, diffusionSteps: Int = 1000) {
         self.generator = generator
         self.latentDimension = latentDimension
-        self.width = width ?? (generator == .autoregressive ? 512 : 256)
+        self.width = width ?? (generator == .autoregressive ? 256 : 192)
         self.layers = layers
         self.heads = heads
         self.contextMonths = contextMonths ?? (generator == .autoregressive ? 3 : 8)

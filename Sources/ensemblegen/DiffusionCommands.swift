@@ -42,7 +42,7 @@ struct TrainDiffusionCommand: ParsableCommand {
     @Option(name: .long, help: "Sequence generator: autoregressive or transformer.")
     var generator: GeneratorKind = .autoregressive
 
-    @Option(name: .long, help: "Hidden width (default: 512 autoregressive, 256 transformer).")
+    @Option(name: .long, help: "Hidden width (default: 256 autoregressive, 192 transformer).")
     var width: Int?
 
     @Option(name: .long, help: "Residual MLP or transformer blocks.")
