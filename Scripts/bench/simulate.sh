@@ -4,16 +4,10 @@
 #  2. peak RSS at 96x192 for 2 and 6 members (must not grow with the member count).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source Scripts/bench/common.sh
 swift build -c release --product ensemblegen >/dev/null
 exe=.build/release/ensemblegen
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-peak_rss() { # prints "seconds peak_kib" for a command
-  python3 - "$@" <<'PY'
-import resource, subprocess, sys, time
-t = time.time(); subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
-print(f"{time.time() - t:.1f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
-PY
-}
 read -r s rss < <(peak_rss $exe simulate --members 40 --start 1850 --end 2005 --grid 32x64 --seed 1 --quiet --output "$tmp/a.nc")
 echo "simulate_32x64_40members_seconds=$s peak_rss_mib=$((rss / 1024))"
 for n in 2 6; do

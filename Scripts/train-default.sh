@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Trains the shipped default model (Data/default) from scratch, reproducibly:
+#   1. the evaluation ensemble: simulator seed 1, 40 members, 32x64, 1850-2005;
+#   2. the VAE (channels 16,32,64, 2 latent channels: compression 8) on members 0-29,
+#      validated on 30-39 (the same run as compression 8 of Scripts/vae-compression-sweep.sh);
+#   3. the latent diffusion model with both generators, conditioning member 0;
+#   4. evaluation against held-out members 30-39 and the statistical baseline;
+#   5. Data/default/training.json with seeds, members, data digest, durations and figures.
+# Every step resumes (--resume) when its training state exists, so the script can be
+# re-run after an interruption. Usage: Scripts/train-default.sh [work-dir] (default out/train-default)
+# Environment: VAE=path reuses a VAE trained with step 2's settings; AR_EPOCHS, TR_EPOCHS,
+# STEPS_PER_EPOCH, THREADS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${1:-out/train-default}
+threads=${THREADS:-$(nproc)}
+steps=${STEPS_PER_EPOCH:-500}
+mkdir -p "$work" Data/default
+swift build -c release --product ensemblegen >/dev/null
+bin=.build/release/ensemblegen
+seconds() { date +%s; }
+t0=$(seconds)
+[ -f "$work/ens40.nc" ] || "$bin" simulate --members 40 --start 1850 --end 2005 --grid 32x64 --seed 1 -q --output "$work/ens40.nc"
+
+vae=${VAE:-$work/vae.safetensors}
+t1=$(seconds)
+if [ ! -f "$vae" ] || [ -f "$vae.training-state" ]; then
+    resume=(); [ -f "$vae.training-state" ] && resume=(--resume)
+    "$bin" train-vae --data "$work/ens40.nc" --members 0-29 --validation-members 30-39 --epochs 8 \
+        --samples-per-epoch 3072 --channels 16,32,64 --latent-channels 2 --threads "$threads" \
+        --output "$vae" "${resume[@]}"
+fi
+t2=$(seconds)
+
+train_generator() {  # kind epochs
+    local state="$work/model/diffusion-$1.safetensors.training-state" resume=()
+    [ -f "$state" ] && resume=(--resume)
+    if [ ! -f "$work/model/diffusion-$1.safetensors" ] || [ -f "$state" ]; then
+        "$bin" train-diffusion --vae "$vae" --data "$work/ens40.nc" --members 0-29 --validation-members 30-39 \
+            --conditioning-member 0 --generator "$1" --epochs "$2" --steps-per-epoch "$steps" \
+            --threads "$threads" --output "$work/model" "${resume[@]}"
+    fi
+}
+train_generator autoregressive "${AR_EPOCHS:-10}"
+t3=$(seconds)
+train_generator transformer "${TR_EPOCHS:-10}"
+t4=$(seconds)
+
+for kind in autoregressive transformer; do
+    [ -f "$work/gen-$kind.nc" ] || "$bin" generate --model "$work/model" --generator "$kind" --members 30 --seed 2 \
+        --threads "$threads" --output "$work/gen-$kind.nc"
+done
+[ -f "$work/baseline.nc" ] || "$bin" baseline --training "$work/ens40.nc" --training-members 0-29 \
+    --conditioning-member 0 --members 30 --seed 3 --output "$work/baseline.nc" -q
+for kind in autoregressive transformer; do
+    "$bin" evaluate --generated "$work/gen-$kind.nc" --reference "$work/ens40.nc" --reference-members 30-39 \
+        --training "$work/ens40.nc" --training-members 0-29 --baseline "$work/baseline.nc" \
+        --conditioning-member 0 --output "$work/evaluation-$kind" >"$work/evaluation-$kind.txt"
+done
+t5=$(seconds)
+
+cp "$work/model/vae.safetensors" "$work/model/conditioning.safetensors" \
+   "$work/model/diffusion-autoregressive.safetensors" "$work/model/diffusion-transformer.safetensors" Data/default/
+python3 - "$work" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" <<'PY'
+import hashlib, json, sys
+work, t0, t1, t2, t3, t4, t5 = sys.argv[1], *map(int, sys.argv[2:])
+def digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+record = {
+    "simulator": {"seed": 1, "members": 40, "grid": "32x64", "period": [1850, 2005], "command":
+                  "ensemblegen simulate --members 40 --start 1850 --end 2005 --grid 32x64 --seed 1"},
+    "data_sha256": digest(f"{work}/ens40.nc"),
+    "training_members": "0-29", "validation_members": "30-39", "conditioning_member": 0,
+    "durations_seconds": {"simulate": t1 - t0, "vae": t2 - t1, "autoregressive": t3 - t2,
+                          "transformer": t4 - t3, "generate_and_evaluate": t5 - t4},
+    "evaluation": {kind: json.load(open(f"{work}/evaluation-{kind}/report.json")) for kind in
+                   ("autoregressive", "transformer")},
+}
+json.dump(record, open("Data/default/training.json", "w"), indent=1, sort_keys=True)
+print("wrote Data/default/training.json")
+PY
+du -sh Data/default
