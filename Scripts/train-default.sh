@@ -8,16 +8,17 @@
 #   5. Data/default/training.json with seeds, members, data digest, durations and figures.
 # Every step resumes (--resume) when its training state exists, so the script can be
 # re-run after an interruption. Usage: Scripts/train-default.sh [work-dir] (default out/train-default)
-# Environment: VAE=path reuses a VAE trained with step 2's settings; AR_EPOCHS, TR_EPOCHS,
-# STEPS_PER_EPOCH, THREADS.
+# Environment: VAE=path reuses a VAE trained with step 2's settings; BIN=path uses that
+# ensemblegen binary instead of building; AR_EPOCHS (10), TR_EPOCHS (8), AR_BATCH (64),
+# TR_BATCH (32), STEPS_PER_EPOCH (500), THREADS (all cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-out/train-default}
 threads=${THREADS:-$(nproc)}
 steps=${STEPS_PER_EPOCH:-500}
 mkdir -p "$work" Data/default
-swift build -c release --product ensemblegen >/dev/null
-bin=.build/release/ensemblegen
+if [ -z "${BIN:-}" ]; then swift build -c release --product ensemblegen >/dev/null; fi
+bin=${BIN:-.build/release/ensemblegen}
 seconds() { date +%s; }
 t0=$(seconds)
 [ -f "$work/ens40.nc" ] || "$bin" simulate --members 40 --start 1850 --end 2005 --grid 32x64 --seed 1 -q --output "$work/ens40.nc"
@@ -32,18 +33,18 @@ if [ ! -f "$vae" ] || [ -f "$vae.training-state" ]; then
 fi
 t2=$(seconds)
 
-train_generator() {  # kind epochs
+train_generator() {  # kind epochs batch
     local state="$work/model/diffusion-$1.safetensors.training-state" resume=()
     [ -f "$state" ] && resume=(--resume)
     if [ ! -f "$work/model/diffusion-$1.safetensors" ] || [ -f "$state" ]; then
         "$bin" train-diffusion --vae "$vae" --data "$work/ens40.nc" --members 0-29 --validation-members 30-39 \
-            --conditioning-member 0 --generator "$1" --epochs "$2" --steps-per-epoch "$steps" \
+            --conditioning-member 0 --generator "$1" --epochs "$2" --batch-size "$3" --steps-per-epoch "$steps" \
             --threads "$threads" --output "$work/model" "${resume[@]}"
     fi
 }
-train_generator autoregressive "${AR_EPOCHS:-10}"
+train_generator autoregressive "${AR_EPOCHS:-10}" "${AR_BATCH:-64}"
 t3=$(seconds)
-train_generator transformer "${TR_EPOCHS:-10}"
+train_generator transformer "${TR_EPOCHS:-8}" "${TR_BATCH:-32}"
 t4=$(seconds)
 
 for kind in autoregressive transformer; do
