@@ -104,25 +104,19 @@ public enum DiffusionTrainingPipeline {
             .save(to: (o.output as NSString).appendingPathComponent(ConditioningSeries.fileName))
 
         let modelPath = (o.output as NSString).appendingPathComponent(LatentDiffusion.fileName(o.configuration.0))
-        let statePath = modelPath + ".training-state"
+        let statePath = TrainingState.path(for: modelPath)
         let fingerprint = "\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)"
         let diffusion: LatentDiffusion, optimizer: AdamW, ema: ExponentialMovingAverage
         var startEpoch = 0, startStep = 0
         if o.resume {
-            guard FileManager.default.fileExists(atPath: statePath) else {
-                throw CFError(file: statePath, "no training state to resume (a completed run removes it; start without --resume)")
-            }
-            let (tensors, metadata) = try SafeTensors.read(URL(fileURLWithPath: statePath))
-            guard metadata["training.fingerprint"] == fingerprint else {
-                throw CFError(file: statePath, "the saved run used other data, members, seed or schedule; resume with the same options")
-            }
-            diffusion = try LatentDiffusion.load(tensors: tensors, metadata: metadata, path: statePath).model
+            let state = try TrainingState.read(statePath, fingerprint: fingerprint)
+            diffusion = try LatentDiffusion.load(tensors: state.tensors, metadata: state.metadata, path: statePath).model
             optimizer = AdamW(parameters: diffusion.generator.parameters, learningRate: o.learningRate)
-            try optimizer.restore(tensors)
+            try optimizer.restore(state.tensors)
             ema = ExponentialMovingAverage(parameters: diffusion.generator.parameters, decay: o.emaDecay)
-            try ema.restore(tensors)
-            startEpoch = Int(metadata["training.epoch"] ?? "") ?? 0
-            startStep = Int(metadata["training.step"] ?? "") ?? 0
+            try ema.restore(state.tensors)
+            startEpoch = state.epoch
+            startStep = state.step
         } else {
             let (kind, width, layers, context, block) = o.configuration
             let configuration = DiffusionConfiguration(generator: kind, latentDimension: d, width: width, layers: layers,
@@ -157,13 +151,8 @@ public enum DiffusionTrainingPipeline {
             try SafeTensors.write(contents.tensors, metadata: contents.metadata, to: URL(fileURLWithPath: modelPath))
         }
         func saveState(epoch: Int, step: Int) throws {
-            var (tensors, metadata) = try diffusion.checkpointContents(provenance: provenance)
-            tensors.merge(optimizer.state) { a, _ in a }
-            tensors.merge(ema.state) { a, _ in a }
-            metadata["training.fingerprint"] = fingerprint
-            metadata["training.epoch"] = "\(epoch)"
-            metadata["training.step"] = "\(step)"
-            try SafeTensors.write(tensors, metadata: metadata, to: URL(fileURLWithPath: statePath))
+            try TrainingState.write(try diffusion.checkpointContents(provenance: provenance), extra: [optimizer.state, ema.state],
+                                    fingerprint: fingerprint, epoch: epoch, step: step, to: statePath)
         }
 
         var reports: [EpochReport] = [], stepsThisRun = 0

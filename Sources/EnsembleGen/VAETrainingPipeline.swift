@@ -73,7 +73,7 @@ public enum VAETrainingPipeline {
     }
 
     /// The resumable training state written next to the model.
-    public static func statePath(_ output: String) -> String { output + ".training-state" }
+    public static func statePath(_ output: String) -> String { TrainingState.path(for: output) }
 
     /// Progress callback: (step within epoch, steps in epoch, epoch, running loss).
     public typealias Progress = (Int, Int, Int, Double) -> Void
@@ -99,18 +99,12 @@ public enum VAETrainingPipeline {
         let optimizer: AdamW
         let statePath = statePath(o.output)
         if o.resume {
-            guard FileManager.default.fileExists(atPath: statePath) else {
-                throw CFError(file: statePath, "no training state to resume (a completed run removes it; start without --resume)")
-            }
-            let (tensors, metadata) = try SafeTensors.read(URL(fileURLWithPath: statePath))
-            guard metadata["training.fingerprint"] == fingerprint else {
-                throw CFError(file: statePath, "the saved run used other data, members, seed or schedule; resume with the same options")
-            }
-            vae = try TrainedVAE.load(tensors: tensors, metadata: metadata, path: statePath)
+            let state = try TrainingState.read(statePath, fingerprint: fingerprint)
+            vae = try TrainedVAE.load(tensors: state.tensors, metadata: state.metadata, path: statePath)
             optimizer = AdamW(parameters: vae.model.parameters, learningRate: o.learningRate)
-            try optimizer.restore(tensors)
-            startEpoch = Int(metadata["training.epoch"] ?? "") ?? 0
-            startStep = Int(metadata["training.step"] ?? "") ?? 0
+            try optimizer.restore(state.tensors)
+            startEpoch = state.epoch
+            startStep = state.step
         } else {
             let normalization = try AnomalyNormalization.fit(members: trainingFields, monthsOfYear: months, grid: reader.grid,
                                                              scaling: o.scaling, source: source)
@@ -140,12 +134,8 @@ public enum VAETrainingPipeline {
                           "batch_size": "\(o.batchSize)", "scaling": o.scaling.rawValue]
 
         func saveState(epoch: Int, step: Int) throws {
-            var (tensors, metadata) = try vae.checkpointContents()
-            tensors.merge(optimizer.state) { a, _ in a }
-            metadata["training.fingerprint"] = fingerprint
-            metadata["training.epoch"] = "\(epoch)"
-            metadata["training.step"] = "\(step)"
-            try SafeTensors.write(tensors, metadata: metadata, to: URL(fileURLWithPath: statePath))
+            try TrainingState.write(try vae.checkpointContents(), extra: [optimizer.state], fingerprint: fingerprint,
+                                    epoch: epoch, step: step, to: statePath)
         }
 
         for epoch in startEpoch..<o.epochs {

@@ -14,9 +14,7 @@ extension LatentDiffusion {
 
     /// Tensors and metadata: the generator's parameters plus configuration and statistics.
     public func checkpointContents(provenance: [String: String]) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        func json<T: Encodable>(_ value: T) throws -> String { try CheckpointMetadata.json(value) }
         return (generator.namedTensors, ["format": Self.format, "configuration": try json(configuration),
                                          "statistics": try json(statistics), "provenance": try json(provenance)])
     }
@@ -24,24 +22,14 @@ extension LatentDiffusion {
     /// Reads a diffusion checkpoint (`tensors` may also hold optimiser state).
     public static func load(tensors: [String: Tensor], metadata: [String: String], path: String) throws
         -> (model: LatentDiffusion, provenance: [String: String]) {
-        guard metadata["format"] == format else {
-            throw ModelError.checkpoint("\(path): not an EnsembleGen diffusion checkpoint (format '\(metadata["format"] ?? "none")')")
-        }
-        let decoder = JSONDecoder()
+        try CheckpointMetadata.requireFormat(format, kind: "diffusion", in: metadata, path: path)
         func decode<T: Decodable>(_ type: T.Type, _ key: String) throws -> T {
-            guard let text = metadata[key], let value = try? decoder.decode(type, from: Data(text.utf8)) else {
-                throw ModelError.checkpoint("\(path): metadata '\(key)' is missing or invalid")
-            }
-            return value
+            try CheckpointMetadata.decode(type, key, in: metadata, path: path)
         }
         let configuration = try decode(DiffusionConfiguration.self, "configuration")
         var random = RandomStream(seed: 0)
         let generator = makeSequenceGenerator(configuration, random: &random)
-        do {
-            try SafeTensors.load(tensors, into: generator.parameters)
-        } catch let error as CheckpointError {
-            throw ModelError.checkpoint("\(path): \(error)")
-        }
+        try CheckpointMetadata.loadParameters(tensors, into: generator.parameters, path: path)
         return (LatentDiffusion(generator: generator, statistics: try decode(LatentStatistics.self, "statistics")),
                 try decode([String: String].self, "provenance"))
     }

@@ -47,9 +47,7 @@ public final class TrainedVAE {
 
     /// Tensors and metadata of the checkpoint (parameters plus normalisation).
     public func checkpointContents() throws -> (tensors: [String: Tensor], metadata: [String: String]) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        func json<T: Encodable>(_ value: T) throws -> String { try CheckpointMetadata.json(value) }
         var tensors = model.namedTensors
         tensors["normalization.climatology"] = Tensor(shape: [12, grid.latitudeCount, grid.longitudeCount],
                                                       values: normalization.climatology)
@@ -78,15 +76,9 @@ public final class TrainedVAE {
 
     /// Builds the model from checkpoint contents already read (`path` names them in errors).
     public static func load(tensors: [String: Tensor], metadata: [String: String], path: String) throws -> TrainedVAE {
-        guard metadata["format"] == format else {
-            throw ModelError.checkpoint("\(path): not an EnsembleGen VAE checkpoint (format '\(metadata["format"] ?? "none")', expected '\(format)')")
-        }
-        let decoder = JSONDecoder()
+        try CheckpointMetadata.requireFormat(format, kind: "VAE", in: metadata, path: path)
         func decode<T: Decodable>(_ type: T.Type, _ key: String) throws -> T {
-            guard let text = metadata[key], let value = try? decoder.decode(type, from: Data(text.utf8)) else {
-                throw ModelError.checkpoint("\(path): metadata '\(key)' is missing or invalid")
-            }
-            return value
+            try CheckpointMetadata.decode(type, key, in: metadata, path: path)
         }
         let configuration = try decode(VAEConfiguration.self, "configuration")
         let grid = try decode(Grid.self, "grid")
@@ -99,11 +91,7 @@ public final class TrainedVAE {
                                                      scale: scale.values)
         var random = RandomStream(seed: 0)
         let model = VariationalAutoencoder(configuration: configuration, random: &random)
-        do {
-            try SafeTensors.load(tensors, into: model.parameters)
-        } catch let error as CheckpointError {
-            throw ModelError.checkpoint("\(path): \(error)")
-        }
+        try CheckpointMetadata.loadParameters(tensors, into: model.parameters, path: path)
         return TrainedVAE(model: model, normalization: normalization, provenance: provenance)
     }
 

@@ -90,19 +90,10 @@ struct TrainDiffusionCommand: ParsableCommand {
                 contextMonths: contextMonths, blockMonths: generator == .autoregressive ? 1 : blockMonths,
                 epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batchSize, learningRate: learningRate,
                 seed: seed, output: output, resume: resume)
-            var bar: ProgressBar?
-            var barEpoch = -1
+            let progress = EpochProgress(epochs: epochs, unit: "steps", quiet: quiet)
             let result = try DiffusionTrainingPipeline.run(options, progress: { step, steps, epoch, loss in
-                if epoch != barEpoch {
-                    bar?.finish()
-                    bar = ProgressBar("epoch \(epoch + 1)/\(epochs)", total: steps, unit: "steps", quiet: quiet)
-                    barEpoch = epoch
-                }
-                bar?.update(step, detail: String(format: "loss %.4f", loss))
-            }, epochEnded: { report in
-                bar?.finish()
-                if !quiet { FileHandle.standardError.write(Data((report.text + "\n").utf8)) }
-            })
+                progress.step(step, of: steps, epoch: epoch, detail: String(format: "loss %.4f", loss))
+            }, epochEnded: { progress.epochEnded($0.text) })
             print(result.text)
         }
     }

@@ -93,23 +93,14 @@ struct TrainVAECommand: ParsableCommand {
                 scaling: scalingKind, epochs: epochs, batchSize: batchSize, samplesPerEpoch: samplesPerEpoch,
                 learningRate: learningRate, validationSamples: validationSamples, checkpointInterval: checkpointInterval,
                 seed: seed, output: output, resume: resume)
-            var bar: ProgressBar?
-            var barEpoch = -1
+            let progress = EpochProgress(epochs: epochs, unit: "batches", quiet: quiet)
             let started = Date()
             var samplesDone = 0
             let result = try VAETrainingPipeline.run(options, progress: { step, steps, epoch, loss in
-                if epoch != barEpoch {
-                    bar?.finish()
-                    bar = ProgressBar("epoch \(epoch + 1)/\(epochs)", total: steps, unit: "batches", quiet: quiet)
-                    barEpoch = epoch
-                }
                 samplesDone += batchSize
                 let rate = Double(samplesDone) / Date().timeIntervalSince(started)
-                bar?.update(step, detail: String(format: "loss %.4f  %.0f samples/s", loss, rate))
-            }, epochEnded: { report in
-                bar?.finish()
-                if !quiet { FileHandle.standardError.write(Data((report.text + "\n").utf8)) }
-            })
+                progress.step(step, of: steps, epoch: epoch, detail: String(format: "loss %.4f  %.0f samples/s", loss, rate))
+            }, epochEnded: { progress.epochEnded($0.text) })
             print(result.text)
         }
     }

@@ -1,0 +1,39 @@
+import Climate
+import Foundation
+import Tensor
+
+/// The resumable state of a training run, `<model>.training-state`: the model's checkpoint
+/// contents plus optimiser (and EMA) tensors, the run's fingerprint (data, members, seed,
+/// schedule) and the position (epoch, step) to continue from.
+struct TrainingState {
+    var tensors: [String: Tensor]
+    var metadata: [String: String]
+    var epoch: Int
+    var step: Int
+
+    static func path(for model: String) -> String { model + ".training-state" }
+
+    /// Reads the state; fails when it is missing or belongs to a run with other options.
+    static func read(_ path: String, fingerprint: String) throws -> TrainingState {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CFError(file: path, "no training state to resume (a completed run removes it; start without --resume)")
+        }
+        let (tensors, metadata) = try SafeTensors.read(URL(fileURLWithPath: path))
+        guard metadata["training.fingerprint"] == fingerprint else {
+            throw CFError(file: path, "the saved run used other data, members, seed or schedule; resume with the same options")
+        }
+        return TrainingState(tensors: tensors, metadata: metadata, epoch: Int(metadata["training.epoch"] ?? "") ?? 0,
+                             step: Int(metadata["training.step"] ?? "") ?? 0)
+    }
+
+    /// Writes model contents plus `extra` tensor sets (optimiser, EMA) at (epoch, step).
+    static func write(_ contents: (tensors: [String: Tensor], metadata: [String: String]), extra: [[String: Tensor]],
+                      fingerprint: String, epoch: Int, step: Int, to path: String) throws {
+        var tensors = contents.tensors, metadata = contents.metadata
+        for set in extra { tensors.merge(set) { a, _ in a } }
+        metadata["training.fingerprint"] = fingerprint
+        metadata["training.epoch"] = "\(epoch)"
+        metadata["training.step"] = "\(step)"
+        try SafeTensors.write(tensors, metadata: metadata, to: URL(fileURLWithPath: path))
+    }
+}
