@@ -113,8 +113,8 @@ struct GenerateCommand: ParsableCommand {
             Example: ensemblegen generate --model model/ --members 50 --sampler ddim --steps 50 --seed 7 --output gen.nc
             """)
 
-    @Option(name: .long, help: "Model directory (from train-diffusion).")
-    var model: String
+    @Option(name: .long, help: "Model directory (from train-diffusion; default: the shipped Data/default).")
+    var model: String?
 
     @Option(name: .long, help: "Sequence generator: autoregressive or transformer.")
     var generator: GeneratorKind = .autoregressive
@@ -177,7 +177,7 @@ struct GenerateCommand: ParsableCommand {
             let bar = ProgressBar("generate", total: members, unit: "members", quiet: quiet)
             let started = Date()
             let result = try GeneratePipeline.run(GeneratePipeline.Options(
-                model: model, generator: generator, memberCount: members, firstMember: firstMember, startYear: start,
+                model: try model ?? DefaultModel.locate(), generator: generator, memberCount: members, firstMember: firstMember, startYear: start,
                 endYear: end, conditioning: conditioning, conditioningMember: conditioningMember, sampler: chosen, seed: seed,
                 batchSize: batchSize, output: output, deflateLevel: deflateLevel)) { done, month, months in
                 let perMinute = Double(done) / max(Date().timeIntervalSince(started), 1e-3) * 60

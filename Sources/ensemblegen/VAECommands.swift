@@ -119,8 +119,8 @@ struct ReconstructCommand: ParsableCommand {
             Example: ensemblegen reconstruct --model vae.safetensors --data ens.nc --members 30-39 --output rec.nc
             """)
 
-    @Option(name: .long, help: "Trained VAE (safetensors from train-vae).")
-    var model: String
+    @Option(name: .long, help: "Trained VAE (safetensors from train-vae) or a model directory (default: Data/default).")
+    var model: String?
 
     @Option(name: .long, help: "Data to reconstruct (same grid as the model's training data).")
     var data: [String]
@@ -145,7 +145,7 @@ struct ReconstructCommand: ParsableCommand {
             ComputeSettings.configure(threads: threads)
             var members: ProgressBar?
             let result = try ReconstructPipeline.run(
-                ReconstructPipeline.Options(model: model, data: data, variable: variable, members: self.members, output: output)
+                ReconstructPipeline.Options(model: try DefaultModel.vaePath(model), data: data, variable: variable, members: self.members, output: output)
             ) { done, total in
                 if members == nil { members = ProgressBar("reconstruct", total: total, unit: "members", quiet: quiet) }
                 members?.update(done)

@@ -1,0 +1,32 @@
+import Climate
+import Foundation
+
+/// Where the shipped default model (Data/default) is found when `--model` is omitted.
+public enum DefaultModel {
+    /// `$ENSEMBLEGEN_MODEL`, else `Data/default` in the current directory, else the
+    /// repository's `Data/default` next to the executable (`.build/<config>/ensemblegen`).
+    public static func locate() throws -> String {
+        let environment = ProcessInfo.processInfo.environment["ENSEMBLEGEN_MODEL"]
+        var candidates = [environment, "Data/default"].compactMap { $0 }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(directory.appendingPathComponent("Data/default").path)
+            directory = directory.deletingLastPathComponent()
+        }
+        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("vae.safetensors")) }) {
+            return found
+        }
+        throw CFError(file: "--model", "no model given and no default model found (looked in \(candidates.prefix(3).joined(separator: ", ")), …); pass --model DIR or set ENSEMBLEGEN_MODEL")
+    }
+
+    /// A VAE checkpoint path from `--model`: a file, or a model directory's vae.safetensors.
+    public static func vaePath(_ model: String?) throws -> String {
+        let path = try model ?? locate()
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return (path as NSString).appendingPathComponent("vae.safetensors")
+        }
+        return path
+    }
+}
