@@ -33,6 +33,9 @@ let package = Package(
                 swiftSettings: fastRelease),
         .target(name: "EnsembleGen",
                 dependencies: ["NetCDF", "Climate", "Simulator", "Tensor", "Models", "Diagnostics", "RandomStreams"]),
+        // Engine benchmark driven by Scripts/bench/engine.sh (release builds).
+        .executableTarget(name: "TensorBench", dependencies: ["Tensor", "Models", "RandomStreams", "CBLAS"],
+                          swiftSettings: fastRelease),
         .executableTarget(name: "ensemblegen",
                           dependencies: ["EnsembleGen",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),

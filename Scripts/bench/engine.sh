@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Tensor engine vs PyTorch on the CPU, same models, same sizes, same thread count, one run.
+#  1. each convolution of the reference VAE (forward + dX + dW): our GFLOP/s, raw sgemm at
+#     the same GEMM shapes, the fraction, and PyTorch's GFLOP/s;
+#  2. one VAE training step and forward-only transformer-denoiser steps at two shapes,
+#     ours and PyTorch alternately (A B A B), best median of each side.
+# Ends with train_step_speedup_vs_torch=… and sample_step_speedup_vs_torch=… (PyTorch time / ours).
+# Usage: Scripts/bench/engine.sh   (THREADS=2, PYTHON=.venv-bench/bin/python with torch installed)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+threads=${THREADS:-2}
+python=${PYTHON:-.venv-bench/bin/python}
+if ! "$python" -c "import torch" 2>/dev/null; then
+    echo "engine.sh: PyTorch is not importable by $python; create it with:" >&2
+    echo "  python3 -m venv .venv-bench && .venv-bench/bin/pip install torch" >&2
+    exit 1
+fi
+swift build -c release --product TensorBench >/dev/null
+ours=(.build/release/TensorBench)
+torch=("$python" Scripts/bench/torch_reference.py)
+field() { "$python" -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+
+echo "== convolution layers of the reference VAE, batch 32, forward + backward, $threads threads =="
+"${ours[@]}" layers --threads "$threads" >"${TMPDIR:-/tmp}/ours-layers.json"
+"${torch[@]}" vae_layers --threads "$threads" >"${TMPDIR:-/tmp}/torch-layers.json"
+"$python" - "${TMPDIR:-/tmp}/ours-layers.json" "${TMPDIR:-/tmp}/torch-layers.json" <<'PY'
+import json, sys
+ours = [json.loads(l) for l in open(sys.argv[1])]
+torch = {j["layer"]: j for j in map(json.loads, open(sys.argv[2]))}
+print(f"{'layer':8} {'ours GF/s':>10} {'sgemm GF/s':>11} {'fraction':>9} {'torch GF/s':>11}")
+for o in ours:
+    print(f"{o['layer']:8} {o['gflops']:10.1f} {o['gemm_gflops']:11.1f} {o['fraction_of_gemm']:9.2f} {torch[o['layer']]['gflops']:11.1f}")
+PY
+
+best() { sort -g | head -1; }
+compare() {  # label, our command..., --, torch command...
+    local label=$1; shift
+    local split; for ((split = 1; split <= $#; split++)); do [ "${!split}" = "--" ] && break; done
+    local a=("${@:1:split-1}") b=("${@:split+1}") oa=() tb=()
+    for _ in 1 2; do
+        oa+=("$(field "$("${a[@]}")" median_ms)")
+        tb+=("$(field "$("${b[@]}")" median_ms)")
+    done
+    local o t
+    o=$(printf '%s\n' "${oa[@]}" | best); t=$(printf '%s\n' "${tb[@]}" | best)
+    printf '%-28s ours %9.2f ms   torch %9.2f ms   speedup %.2f\n' "$label" "$o" "$t" "$(awk -v t="$t" -v o="$o" 'BEGIN{print t/o}')" >&2
+    awk -v t="$t" -v o="$o" 'BEGIN{print t/o}'
+}
+echo "== steps (A B A B, best median) =="
+train=$(compare "VAE train step, batch 32" "${ours[@]}" vae-train --threads "$threads" --repeats 5 -- \
+        "${torch[@]}" vae_train --threads "$threads" --repeats 5)
+s1=$(compare "transformer 32x64x128" "${ours[@]}" transformer 32,64,128 --threads "$threads" --repeats 20 -- \
+     "${torch[@]}" transformer --shape 32,64,128 --threads "$threads" --repeats 20)
+s2=$(compare "transformer 30x1x256" "${ours[@]}" transformer 30,1,256 --threads "$threads" --repeats 50 -- \
+     "${torch[@]}" transformer --shape 30,1,256 --threads "$threads" --repeats 50)
+echo "sample_step_speedup_32x64x128=$s1"
+echo "sample_step_speedup_30x1x256=$s2"
+echo "train_step_speedup_vs_torch=$train"
+echo "sample_step_speedup_vs_torch=$(awk -v a="$s1" -v b="$s2" 'BEGIN{printf "%.3f\n", sqrt(a*b)}')"

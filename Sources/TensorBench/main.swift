@@ -1,0 +1,103 @@
+// Engine benchmark (release builds only; driven by Scripts/bench/engine.sh). Prints one
+// JSON line per measurement, in the format of Scripts/bench/torch_reference.py.
+//   TensorBench layers            each conv of the reference VAE: forward + dX + dW, vs raw sgemm
+//   TensorBench vae-train         one training step of the reference VAE (batch 32, 32x64)
+//   TensorBench transformer B,T,D forward-only step of the small transformer denoiser
+
+import CBLAS
+import Foundation
+import Models
+import RandomStreams
+import Tensor
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let threads = arguments.firstIndex(of: "--threads").map { Int(arguments[$0 + 1]) ?? 2 } ?? 2
+let repeats = arguments.firstIndex(of: "--repeats").map { Int(arguments[$0 + 1]) ?? 10 } ?? 10
+ComputeThreads.configure(threads)
+
+/// Median and minimum of `repeats` timed runs after `warmup` untimed ones (milliseconds).
+func time(warmup: Int = 2, _ body: () -> Void) -> (median: Double, min: Double) {
+    for _ in 0..<warmup { body() }
+    var samples: [Double] = []
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    samples.sort()
+    return (samples[samples.count / 2], samples[0])
+}
+
+func emit(_ fields: [String: Any]) {
+    let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+var random = RandomStream(seed: 0)
+let batch = 32
+
+switch arguments.first {
+case "layers":
+    // name, in, out, height, width (input), kernel, stride
+    let layers: [(String, Int, Int, Int, Int, Int, Int)] = [
+        ("enc_in", 1, 32, 32, 64, 3, 1), ("res32", 32, 32, 32, 64, 3, 1), ("down1", 32, 64, 32, 64, 3, 2),
+        ("res64", 64, 64, 16, 32, 3, 1), ("down2", 64, 128, 16, 32, 3, 2), ("res128", 128, 128, 8, 16, 3, 1),
+        ("head", 128, 8, 8, 16, 1, 1), ("dec_in", 4, 128, 8, 16, 3, 1), ("up2", 128, 64, 16, 32, 3, 1),
+        ("up1", 64, 32, 32, 64, 3, 1), ("out", 32, 1, 32, 64, 3, 1),
+    ]
+    for (name, cin, cout, h, w, k, stride) in layers {
+        let x = Tensor(gaussianShape: [batch, h, w, cin], random: &random)
+        let weight = Tensor(gaussianShape: [k, k, cin, cout], standardDeviation: 0.1, random: &random)
+        let bias = Tensor(shape: [cout])
+        let outH = h / stride, outW = w / stride
+        let m = batch * outH * outW, kk = k * k * cin
+        let flops = 3.0 * 2 * Double(m) * Double(cout) * Double(kk)
+        let grad = Tensor(gaussianShape: [batch, outH, outW, cout], random: &random)
+        let ours = time {
+            let input = Variable(requiringGradient: x), wv = Variable(requiringGradient: weight)
+            Variable.conv2d(input, weight: wv, bias: Variable(bias, gradient: Tensor(shape: [cout])), stride: stride,
+                            padding: .geographic).backward(seed: grad)
+        }
+        // Raw sgemm at the same three shapes: forward [m,kk]·[kk,cout], dW [kk,m]·[m,cout], dX [m,cout]·[cout,kk].
+        let a = Tensor(gaussianShape: [m, kk], random: &random), b = Tensor(gaussianShape: [kk, cout], random: &random)
+        let c = Tensor(shape: [m, cout]), dw = Tensor(shape: [kk, cout]), dx = Tensor(shape: [m, kk])
+        let raw = time {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(cout), Int32(kk), 1, a.pointer, Int32(kk),
+                        b.pointer, Int32(cout), 0, c.pointer, Int32(cout))
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(kk), Int32(cout), Int32(m), 1, a.pointer, Int32(kk),
+                        c.pointer, Int32(cout), 1, dw.pointer, Int32(cout))
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(kk), Int32(cout), 1, c.pointer, Int32(cout),
+                        b.pointer, Int32(cout), 0, dx.pointer, Int32(kk))
+        }
+        emit(["case": "vae_layers", "layer": name, "median_ms": ours.median, "gflops": flops / ours.median / 1e6,
+              "gemm_gflops": flops / raw.median / 1e6, "fraction_of_gemm": raw.median / ours.median, "threads": threads])
+    }
+case "vae-train":
+    let vae = VariationalAutoencoder(configuration: VAEConfiguration(channels: [32, 64, 128], latentChannels: 4), random: &random)
+    let optimizer = AdamW(parameters: vae.parameters, learningRate: 1e-3)
+    let x = Tensor(gaussianShape: [batch, 32, 64, 1], random: &random)
+    let weights = Tensor(shape: [32, 64], repeating: 1)
+    let result = time {
+        vae.zeroGradients()
+        vae.loss(x, areaWeights: weights, random: &random).total.backward()
+        optimizer.update()
+    }
+    emit(["case": "vae_train", "shape": "\(batch),1,32,64", "median_ms": result.median, "min_ms": result.min, "threads": threads])
+case "transformer":
+    let dims = (arguments.dropFirst().first ?? "32,64,128").split(separator: ",").compactMap { Int($0) }
+    let (b, t, d) = (dims[0], dims[1], dims[2])
+    let blocks = (0..<4).map { TransformerBlock("block\($0)", width: d, heads: 4, random: &random) }
+    let norm = LayerNorm("norm", width: d), output = Linear("out", inputs: d, outputs: d, random: &random)
+    let x = Tensor(gaussianShape: [b, t, d], random: &random)
+    let result = time(warmup: 3) {
+        GradientRecording.disabled {
+            var h = Variable(x)
+            for block in blocks { h = block(h) }
+            _ = output(norm(h))
+        }
+    }
+    emit(["case": "transformer", "shape": "\(b),\(t),\(d)", "median_ms": result.median, "min_ms": result.min, "threads": threads])
+default:
+    FileHandle.standardError.write(Data("usage: TensorBench layers|vae-train|transformer B,T,D [--threads N] [--repeats N]\n".utf8))
+    exit(2)
+}
