@@ -34,7 +34,8 @@ public struct AnomalyNormalization: Equatable, Sendable {
     }
 
     /// Fits the climatology and scale to members given as [time, lat, lon] arrays sharing
-    /// `monthsOfYear` (1–12, one per time step). Missing values (NaN) are not allowed.
+    /// `monthsOfYear` (1–12, one per time step; annual data has a single month). Missing
+    /// values (NaN) are not allowed.
     public static func fit(members: [[Float]], monthsOfYear: [Int], grid: Grid, scaling: Scaling,
                            source: String = "data") throws -> AnomalyNormalization {
         let cells = grid.cellCount, times = monthsOfYear.count
@@ -47,10 +48,12 @@ public struct AnomalyNormalization: Equatable, Sendable {
                 throw CFError(file: source, "member \(index) has missing or non-finite values; the VAE needs complete fields (fill or mask them first)")
             }
         }
-        let monthCounts = (1...12).map { m in monthsOfYear.filter { $0 == m }.count }
-        guard monthCounts.allSatisfy({ $0 > 0 }) else {
-            throw CFError(file: source, "every calendar month must occur at least once to fit a monthly climatology (months present: \(Set(monthsOfYear).sorted()))")
+        guard times > 0, monthsOfYear.allSatisfy({ (1...12).contains($0) }) else {
+            throw CFError(file: source, "no time steps, or months outside 1–12, to fit a climatology to")
         }
+        // Calendar months absent from the data (annual means: one month) get the overall
+        // mean so that every row is defined; they are never used with this data.
+        let monthCounts = (1...12).map { m in monthsOfYear.filter { $0 == m }.count }
         var sums = [Double](repeating: 0, count: 12 * cells)
         for member in members {
             for t in 0..<times {
@@ -58,7 +61,13 @@ public struct AnomalyNormalization: Equatable, Sendable {
                 for c in 0..<cells { sums[base + c] += Double(member[t * cells + c]) }
             }
         }
-        let climatology = (0..<(12 * cells)).map { Float(sums[$0] / Double(monthCounts[$0 / cells] * members.count)) }
+        var overall = [Double](repeating: 0, count: cells)
+        for m in 0..<12 { for c in 0..<cells { overall[c] += sums[m * cells + c] } }
+        let climatology = (0..<(12 * cells)).map { i -> Float in
+            let count = monthCounts[i / cells]
+            return count > 0 ? Float(sums[i] / Double(count * members.count))
+                             : Float(overall[i % cells] / Double(times * members.count))
+        }
         var squares = [Double](repeating: 0, count: cells)
         for member in members {
             for t in 0..<times {

@@ -45,6 +45,17 @@ final class AnomalyNormalizationTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("in.nc") && "\($0)".contains("missing"), "\($0)")
         }
         XCTAssertThrowsError(try AnomalyNormalization.fit(members: [Array(member.prefix(6 * grid.cellCount))],
-                                                         monthsOfYear: Array(1...6), grid: grid, scaling: .global))
+                                                         monthsOfYear: [1, 2, 3, 4, 5, 13], grid: grid, scaling: .global))
+    }
+
+    /// Annual means (every step the same calendar month) have a one-row climatology.
+    func testAnnualData() throws {
+        let grid = Grid.regular(latitudeCount: 2, longitudeCount: 4)
+        let months = [Int](repeating: 7, count: 10)
+        let data = members(grid, months: months, count: 2, seed: 4)
+        let n = try AnomalyNormalization.fit(members: data, monthsOfYear: months, grid: grid, scaling: .global)
+        let back = n.denormalize(n.normalize(data[1], monthsOfYear: months), monthsOfYear: months)
+        XCTAssertLessThan(zip(back, data[1]).map { abs($0 - $1) }.max()!, 1e-4)
+        XCTAssertEqual(n.climatology[0], n.climatology[6 * grid.cellCount], accuracy: 1e-4, "absent months take the overall mean")
     }
 }
