@@ -44,7 +44,7 @@ public enum GeneratePipeline {
         public var months: Int
         public var seconds: Double
         public var text: String {
-            String(format: "wrote %@: %d members × %d months in %.1f s (%.1f members/min)", output, members.count, months,
+            String(format: "wrote %@: %d members × %d time steps in %.1f s (%.1f members/min)", output, members.count, months,
                    seconds, Double(members.count) / seconds * 60)
         }
     }

@@ -107,6 +107,28 @@ final class CMIP6IntegrationTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("ERROR: Attribute flag_values of incorrect type"), r.stderr)
         XCTAssertTrue(r.stderr.contains("cfchecks: 1 errors"), r.stderr)
     }
+
+    /// The whole pipeline on real data, as a user's own files would be used: train-vae and
+    /// train-diffusion on the two annual members (a smoke run, seconds of training), then
+    /// generate, which must produce a CF-valid file on the same grid and years.
+    func testTrainAndGenerateOnCMIP6Members() throws {
+        let vae = directory.appendingPathComponent("vae.safetensors").path
+        let model = directory.appendingPathComponent("model").path
+        _ = try VAETrainingPipeline.run(.init(data: inputs, epochs: 1, batchSize: 16, samplesPerEpoch: 64, seed: 1, output: vae))
+        _ = try DiffusionTrainingPipeline.run(.init(vae: vae, data: inputs, conditioningMember: 0, generator: .autoregressive,
+                                                    width: 32, layers: 1, epochs: 1, stepsPerEpoch: 5, batchSize: 8, output: model))
+        let output = directory.appendingPathComponent("gen.nc").path
+        let result = try GeneratePipeline.run(.init(model: model, generator: .autoregressive, memberCount: 2,
+                                                    sampler: .ddim(steps: 3), output: output, commandLine: ["test"]))
+        XCTAssertEqual(result.months, 165)
+        let reader = try EnsembleReader(path: output)
+        XCTAssertEqual(reader.grid.latitudeCount, 20)
+        XCTAssertEqual(reader.time.years.first, 1850)
+        XCTAssertEqual(reader.time.years.last, 2014)
+        XCTAssertTrue(try reader.readMember(1).allSatisfy { $0 > 150 && $0 < 350 }, "temperatures in kelvin")
+        let check = try runCheckCF(output)
+        XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
+    }
 }
 
 /// Runs Scripts/check-cf.sh; skips the test (exit 77) when validators or tables are absent.
