@@ -128,7 +128,7 @@ final class TrainingTests: XCTestCase {
         }
         ComputeThreads.configure(1)
         let single = run()
-        ComputeThreads.configure(2)
+        ComputeThreads.configure(2, loopWorkers: 2)
         let double = run()
         ComputeThreads.configure(1)
         let worst = zip(single, double).map { abs($0 - $1) }.max()!
