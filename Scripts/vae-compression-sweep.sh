@@ -13,8 +13,8 @@ samples=${SAMPLES_PER_EPOCH:-3072}
 channels=${CHANNELS:-16,32,64}
 threads=${THREADS:-$(nproc)}
 mkdir -p "$work"
-swift build -c release --product ensemblegen >/dev/null
-bin=.build/release/ensemblegen
+if [ -z "${BIN:-}" ]; then swift build -c release --product ensemblegen >/dev/null; fi
+bin=${BIN:-.build/release/ensemblegen}
 [ -f "$work/ens40.nc" ] || "$bin" simulate --members 40 --start 1850 --end 2005 --grid 32x64 --seed 1 -q --output "$work/ens40.nc"
 
 # ratio: extra level (×8 downsampling) or not, latent channels

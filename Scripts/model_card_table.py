@@ -1,0 +1,51 @@
+"""Markdown table of the model card from `ensemblegen evaluate` reports.
+
+Usage: model_card_table.py EVAL_DIR_AUTOREGRESSIVE EVAL_DIR_TRANSFORMER
+Each report holds the generated ensemble, the true training members and the baseline,
+all scored against the held-out members.
+"""
+import json
+import sys
+
+
+def rows(report):
+    by = {c["name"]: c for c in report["candidates"]}
+    return by
+
+
+def main():
+    ar, tr = (rows(json.load(open(f"{d}/report.json"))) for d in sys.argv[1:3])
+    truth, base = ar["training"], ar["baseline"]
+    columns = [("autoregressive", ar["generated"]), ("transformer", tr["generated"]), ("baseline", base), ("true members 0–29", truth)]
+    crps_true = truth["verification"]["crpsFair"]
+
+    def lag1_error(c):
+        return abs(c["variability"]["lag1"] - c["variability"]["referenceLag1"])
+
+    def spectrum_error(c):
+        return abs(c["nino34"]["peakPeriodYears"] - c["nino34"]["referencePeakPeriodYears"])
+
+    metrics = [
+        ("spread ratio (target 0.9–1.1)", lambda c: f"{c['comparison']['spreadRatio']:.3f}"),
+        ("fair CRPS (K)", lambda c: f"{c['verification']['crpsFair']:.3f}"),
+        ("CRPS ratio to true members (target ≤ 1.1)", lambda c: f"{c['verification']['crpsFair'] / crps_true:.3f}"),
+        ("spread–skill ratio", lambda c: f"{c['verification']['spreadSkillRatio']:.3f}"),
+        ("Niño3.4 std ratio (target 0.9–1.1)", lambda c: f"{c['nino34']['standardDeviationRatio']:.3f}"),
+        ("Niño3.4 spectral peak (yr; held-out %.2f)" % truth["nino34"]["referencePeakPeriodYears"],
+         lambda c: f"{c['nino34']['peakPeriodYears']:.2f}"),
+        ("Niño3.4 spectral-peak error (yr)", lambda c: f"{spectrum_error(c):.2f}"),
+        ("Niño3.4 skewness (held-out %.2f)" % truth["nino34"]["referenceSkewness"], lambda c: f"{c['nino34']['skewness']:.2f}"),
+        ("mean corr(Niño3.4, conditioning member)", lambda c: f"{c['nino34']['conditioningCorrelation']['mean']:+.3f}"),
+        ("volcanic composite RMSE (K)", lambda c: f"{c['variability']['volcanicCompositeRMSE']:.3f}"),
+        ("lag-1 autocorrelation error", lambda c: f"{lag1_error(c):.3f}"),
+        ("ENSO regression pattern corr.", lambda c: f"{c['nino34']['regressionPatternCorrelation']:.3f}"),
+        ("EOF-1 / EOF-2 pattern corr.", lambda c: f"{c['variability']['eof1PatternCorrelation']:.3f} / {c['variability']['eof2PatternCorrelation']:.3f}"),
+    ]
+    print("| metric | " + " | ".join(name for name, _ in columns) + " |")
+    print("| --- |" + " --- |" * len(columns))
+    for label, f in metrics:
+        print(f"| {label} | " + " | ".join(f(c) for _, c in columns) + " |")
+
+
+if __name__ == "__main__":
+    main()
