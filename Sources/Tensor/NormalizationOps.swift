@@ -13,44 +13,45 @@ extension Variable {
         let positions = x.value.count / (batch * channels), width = channels / groups
         let count = Float(positions * width)
         let result = Tensor(uninitializedShape: x.shape)
-        let mean = Tensor(uninitializedShape: [batch, groups])
-        let inverseStd = Tensor(uninitializedShape: [batch, groups])
+        // Per sample and channel: the mean and inverse standard deviation of the channel's group.
+        let mean = Tensor(uninitializedShape: [batch, channels])
+        let inverseStd = Tensor(uninitializedShape: [batch, channels])
         let px = x.value.pointer, py = result.pointer, pg = gamma.value.pointer, pb = beta.value.pointer
         parallelChunks(batch, grain: 1) { samples in
-            var sum = [Float](repeating: 0, count: channels)
+            let sums = UnsafeMutablePointer<Float>.allocate(capacity: 3 * channels)
+            defer { sums.deallocate() }
+            let scale = sums + channels, shift = sums + 2 * channels
             for b in samples {
                 let base = px + b * positions * channels
+                let mu = mean.pointer + b * channels, inv = inverseStd.pointer + b * channels
                 // Two passes (mean, then centred squares) per channel, combined per group.
-                sum.withUnsafeMutableBufferPointer { s in
-                    for c in 0..<channels { s[c] = 0 }
-                    for p in 0..<positions { let row = base + p * channels; for c in 0..<channels { s[c] += row[c] } }
-                    for gi in 0..<groups {
-                        var total: Float = 0
-                        for c in gi * width..<(gi + 1) * width { total += s[c] }
-                        mean[b * groups + gi] = total / count
-                    }
-                    for c in 0..<channels { s[c] = 0 }
-                    for p in 0..<positions {
-                        let row = base + p * channels
-                        for c in 0..<channels { let d = row[c] - mean[b * groups + c / width]; s[c] += d * d }
-                    }
-                    for gi in 0..<groups {
-                        var total: Float = 0
-                        for c in gi * width..<(gi + 1) * width { total += s[c] }
-                        inverseStd[b * groups + gi] = 1 / (total / count + epsilon).squareRoot()
-                    }
-                    // y = (x − μ)·r·γ + β as y = x·a + d with per-channel a, d.
-                    var scale = [Float](repeating: 0, count: channels), shift = scale
-                    for c in 0..<channels {
-                        let gi = b * groups + c / width
-                        scale[c] = inverseStd[gi] * pg[c]
-                        shift[c] = pb[c] - mean[gi] * scale[c]
-                    }
-                    let out = py + b * positions * channels
-                    for p in 0..<positions {
-                        let row = base + p * channels, target = out + p * channels
-                        for c in 0..<channels { target[c] = row[c] * scale[c] + shift[c] }
-                    }
+                sums.update(repeating: 0, count: channels)
+                for p in 0..<positions { let row = base + p * channels; for c in 0..<channels { sums[c] += row[c] } }
+                for g in 0..<groups {
+                    var total: Float = 0
+                    for c in g * width..<(g + 1) * width { total += sums[c] }
+                    for c in g * width..<(g + 1) * width { mu[c] = total / count }
+                }
+                sums.update(repeating: 0, count: channels)
+                for p in 0..<positions {
+                    let row = base + p * channels
+                    for c in 0..<channels { let d = row[c] - mu[c]; sums[c] += d * d }
+                }
+                for g in 0..<groups {
+                    var total: Float = 0
+                    for c in g * width..<(g + 1) * width { total += sums[c] }
+                    let r = 1 / (total / count + epsilon).squareRoot()
+                    for c in g * width..<(g + 1) * width { inv[c] = r }
+                }
+                // y = (x − μ)·r·γ + β as y = x·a + d with per-channel a, d.
+                for c in 0..<channels {
+                    scale[c] = inv[c] * pg[c]
+                    shift[c] = pb[c] - mu[c] * scale[c]
+                }
+                let out = py + b * positions * channels
+                for p in 0..<positions {
+                    let row = base + p * channels, target = out + p * channels
+                    for c in 0..<channels { target[c] = row[c] * scale[c] + shift[c] }
                 }
             }
         }
@@ -60,32 +61,35 @@ extension Variable {
             // Per-sample partial sums of dγ, dβ, merged after the parallel loop.
             let partialGamma = Tensor(shape: [batch, channels]), partialBeta = Tensor(shape: [batch, channels])
             parallelChunks(batch, grain: 1) { samples in
+                let groupSums = UnsafeMutablePointer<Float>.allocate(capacity: 2 * channels)
+                defer { groupSums.deallocate() }
+                let sumD = groupSums, sumDX = groupSums + channels
                 for b in samples {
                     let base = px + b * positions * channels, gBase = dy + b * positions * channels
+                    let mu = mean.pointer + b * channels, inv = inverseStd.pointer + b * channels
                     let sg = partialGamma.pointer + b * channels, sb = partialBeta.pointer + b * channels
                     // Σ dy and Σ dy·x̂ per channel.
                     for p in 0..<positions {
                         let row = base + p * channels, grow = gBase + p * channels
                         for c in 0..<channels {
-                            let gi = b * groups + c / width
                             sb[c] += grow[c]
-                            sg[c] += grow[c] * (row[c] - mean[gi]) * inverseStd[gi]
+                            sg[c] += grow[c] * (row[c] - mu[c]) * inv[c]
                         }
                     }
                     guard let dx else { continue }
-                    // dx = r/N · (N·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂)), dx̂ = dy·γ, sums per group.
-                    var sumD = [Float](repeating: 0, count: groups), sumDX = sumD
-                    for c in 0..<channels {
-                        sumD[c / width] += sb[c] * pg[c]
-                        sumDX[c / width] += sg[c] * pg[c]
+                    // dx = r/N · (N·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂)), dx̂ = dy·γ, sums per group
+                    // (stored per channel, divided by N).
+                    for g in 0..<groups {
+                        var d: Float = 0, dxh: Float = 0
+                        for c in g * width..<(g + 1) * width { d += sb[c] * pg[c]; dxh += sg[c] * pg[c] }
+                        for c in g * width..<(g + 1) * width { sumD[c] = d / count; sumDX[c] = dxh / count }
                     }
                     let out = dx + b * positions * channels
                     for p in 0..<positions {
                         let row = base + p * channels, grow = gBase + p * channels, target = out + p * channels
                         for c in 0..<channels {
-                            let gl = c / width, gi = b * groups + gl
-                            let xhat = (row[c] - mean[gi]) * inverseStd[gi]
-                            target[c] += inverseStd[gi] * (grow[c] * pg[c] - (sumD[gl] + xhat * sumDX[gl]) / count)
+                            let xhat = (row[c] - mu[c]) * inv[c]
+                            target[c] += inv[c] * (grow[c] * pg[c] - sumD[c] - xhat * sumDX[c])
                         }
                     }
                 }
