@@ -10,7 +10,7 @@
 # re-run after an interruption. Usage: Scripts/train-default.sh [work-dir] (default out/train-default)
 # Environment: VAE=path reuses a VAE trained with step 2's settings; BIN=path uses that
 # ensemblegen binary instead of building; AR_EPOCHS (10), TR_EPOCHS (8), AR_BATCH (64),
-# TR_BATCH (32), STEPS_PER_EPOCH (500), THREADS (all cores).
+# TR_BATCH (32), TR_WIDTH (256), TR_LAYERS (3), STEPS_PER_EPOCH (500), THREADS (all cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-out/train-default}
@@ -33,18 +33,18 @@ if [ ! -f "$vae" ] || [ -f "$vae.training-state" ]; then
 fi
 t2=$(seconds)
 
-train_generator() {  # kind epochs batch
+train_generator() {  # kind epochs batch [extra options]
     local state="$work/model/diffusion-$1.safetensors.training-state" resume=()
     [ -f "$state" ] && resume=(--resume)
     if [ ! -f "$work/model/diffusion-$1.safetensors" ] || [ -f "$state" ]; then
         "$bin" train-diffusion --vae "$vae" --data "$work/ens40.nc" --members 0-29 --validation-members 30-39 \
             --conditioning-member 0 --generator "$1" --epochs "$2" --batch-size "$3" --steps-per-epoch "$steps" \
-            --threads "$threads" --output "$work/model" "${resume[@]}"
+            --threads "$threads" --output "$work/model" "${@:4}" "${resume[@]}"
     fi
 }
 train_generator autoregressive "${AR_EPOCHS:-10}" "${AR_BATCH:-64}"
 t3=$(seconds)
-train_generator transformer "${TR_EPOCHS:-8}" "${TR_BATCH:-32}"
+train_generator transformer "${TR_EPOCHS:-8}" "${TR_BATCH:-32}" --width "${TR_WIDTH:-256}" --layers "${TR_LAYERS:-3}"
 t4=$(seconds)
 
 for kind in autoregressive transformer; do
