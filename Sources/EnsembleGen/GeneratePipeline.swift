@@ -1,6 +1,7 @@
 import Climate
 import Foundation
 import Models
+import Tensor
 
 /// `ensemblegen generate`: samples new members' latent residuals with the diffusion model,
 /// adds the conditioning latents, decodes with the VAE, adds the climatology back and
@@ -20,7 +21,9 @@ public enum GeneratePipeline {
         public var variable: String?
         public var sampler: LatentDiffusion.Sampler
         public var seed: UInt64
-        public var batchSize: Int
+        /// Members sampled before they are decoded and written; nil → one sampling group
+        /// (`LatentDiffusion.groupSize`) per thread.
+        public var batchSize: Int?
         public var output: String
         public var deflateLevel: Int
         public var layout: OutputLayout
@@ -28,7 +31,7 @@ public enum GeneratePipeline {
 
         public init(model: String, generator: GeneratorKind, memberCount: Int, firstMember: Int = 0, startYear: Int? = nil,
                     endYear: Int? = nil, conditioning: String? = nil, conditioningMember: Int = 0, variable: String? = nil,
-                    sampler: LatentDiffusion.Sampler = .ddim(), seed: UInt64 = 1, batchSize: Int = 30, output: String,
+                    sampler: LatentDiffusion.Sampler = .ddim(), seed: UInt64 = 1, batchSize: Int? = nil, output: String,
                     deflateLevel: Int = 1, layout: OutputLayout = .timeFirst, commandLine: [String] = CommandLine.arguments) {
             self.model = model; self.generator = generator; self.memberCount = memberCount; self.firstMember = firstMember
             self.startYear = startYear; self.endYear = endYear; self.conditioning = conditioning
@@ -54,7 +57,8 @@ public enum GeneratePipeline {
 
     public static func run(_ o: Options, progress: Progress? = nil) throws -> Result {
         let started = Date()
-        guard o.memberCount >= 1, o.firstMember >= 0, o.batchSize >= 1 else {
+        let batchSize = o.batchSize ?? LatentDiffusion.groupSize * ComputeThreads.count
+        guard o.memberCount >= 1, o.firstMember >= 0, batchSize >= 1 else {
             throw CFError(file: o.output, "--members and --batch-size must be at least 1 and --first-member at least 0")
         }
         let directory = o.model
@@ -116,11 +120,9 @@ public enum GeneratePipeline {
                                         deflateLevel: o.deflateLevel, layout: o.layout)
         do {
             var done = 0
-            for batchStart in stride(from: members.lowerBound, through: members.upperBound, by: o.batchSize) {
-                let batch = Array(batchStart...min(batchStart + o.batchSize - 1, members.upperBound))
-                let residuals = diffusion.sample(conditioning: data, members: batch, seed: o.seed, sampler: o.sampler) { month in
-                    progress?(done, month, T)
-                }
+            for batchStart in stride(from: members.lowerBound, through: members.upperBound, by: batchSize) {
+                let batch = Array(batchStart...min(batchStart + batchSize - 1, members.upperBound))
+                let residuals = sample(diffusion, data, members: batch, options: o) { month in progress?(done, month, T) }
                 for series in residuals {
                     let r = diffusion.statistics.denormalizeResiduals(series)
                     let z = zip(zc, r).map { $0 + $1 }
@@ -136,5 +138,25 @@ public enum GeneratePipeline {
             throw error
         }
         return Result(output: o.output, members: members, months: T, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Samples the residual series of `members`, one group of `LatentDiffusion.groupSize`
+    /// per core at a time (member k's series does not depend on the grouping). `progress`
+    /// gets the months done by the first core.
+    static func sample(_ diffusion: LatentDiffusion, _ data: LatentSequences, members: [Int], options o: Options,
+                       progress: @escaping (Int) -> Void) -> [[Float]] {
+        let size = LatentDiffusion.groupSize, groups = (members.count + size - 1) / size
+        var series = [[Float]](repeating: [], count: members.count)
+        series.withUnsafeMutableBufferPointer { out in
+            ComputeThreads.concurrently(jobs: groups) { worker, workers in
+                for index in stride(from: worker, to: groups, by: workers) {
+                    let group = (index * size)..<min(members.count, (index + 1) * size)
+                    let sampled = diffusion.sample(conditioning: data, members: Array(members[group]), seed: o.seed,
+                                                   sampler: o.sampler, progress: worker == 0 ? progress : nil)
+                    for (i, values) in zip(group, sampled) { out[i] = values }
+                }
+            }
+        }
+        return series
     }
 }

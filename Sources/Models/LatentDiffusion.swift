@@ -159,12 +159,30 @@ public final class LatentDiffusion {
         public static func ddpm(steps: Int = 1000) -> Sampler { Sampler(steps: steps, eta: 1) }
     }
 
+    /// Sequences per network call while sampling. The network always sees exactly this many
+    /// (the last group is padded with copies of its last member, discarded afterwards):
+    /// OpenBLAS picks kernels by matrix size and they round differently, so a fixed call
+    /// size is what makes member k's numbers independent of N and of the batching.
+    public static let groupSize = 16
+
     /// Generates normalised residual series [T, D] for `members`, block by block through the
-    /// conditioning series. Member k's noise comes only from substream k of `seed`, so its
-    /// series does not depend on which other members share the batch.
-    /// `progress(monthsDone)` is called after each block.
+    /// conditioning series, in groups of `groupSize`. Member k's noise comes only from
+    /// substream k of `seed`, so its series does not depend on which other members are
+    /// sampled with it. `progress(monthsDone)` is called after each block of each group.
     public func sample(conditioning data: LatentSequences, members: [Int], seed: UInt64, sampler: Sampler,
                        progress: ((Int) -> Void)? = nil) -> [[Float]] {
+        var series: [[Float]] = []
+        for start in stride(from: 0, to: members.count, by: Self.groupSize) {
+            let group = Array(members[start..<min(start + Self.groupSize, members.count)])
+            let padded = group + [Int](repeating: group[group.count - 1], count: Self.groupSize - group.count)
+            series += sampleGroup(conditioning: data, members: padded, seed: seed, sampler: sampler, progress: progress)
+                .prefix(group.count)
+        }
+        return series
+    }
+
+    private func sampleGroup(conditioning data: LatentSequences, members: [Int], seed: UInt64, sampler: Sampler,
+                             progress: ((Int) -> Void)?) -> [[Float]] {
         let d = data.dimension, k = configuration.contextMonths, l = configuration.blockMonths
         let T = data.timeCount, b = members.count
         var streams = members.map { RandomStream(seed: seed).substream(UInt64($0)) }

@@ -11,6 +11,8 @@ import Dispatch
 public enum ComputeThreads {
     nonisolated(unsafe) static var workers = 1
     nonisolated(unsafe) static var blasThreads = 1
+    /// Set while `concurrently` runs (written only by its outermost caller).
+    nonisolated(unsafe) static var isConcurrent = false
 
     /// Uses `count` OpenBLAS threads (≥ 1) and `loopWorkers` workers for the engine's own loops.
     public static func configure(_ count: Int, loopWorkers: Int = 1) {
@@ -21,6 +23,31 @@ public enum ComputeThreads {
 
     /// The OpenBLAS thread count in use.
     public static var count: Int { blasThreads }
+
+    /// Runs `body(worker, workers)` on `workers = min(count, jobs)` threads at once, with
+    /// OpenBLAS single-threaded meanwhile (restored afterwards). For independent work items
+    /// such as ensemble members, whose GEMMs are too small for OpenBLAS to split well: each
+    /// worker keeps one core busy with GEMMs and the engine's own loops alike. Because every
+    /// GEMM inside runs single-threaded, results do not depend on the worker count.
+    /// Inference only: gradient recording is off inside. A nested call runs its jobs in the
+    /// calling worker.
+    public static func concurrently(jobs: Int, _ body: (_ worker: Int, _ workers: Int) -> Void) {
+        if isConcurrent { return body(0, 1) }
+        let workers = max(1, min(blasThreads, jobs))
+        openblas_set_num_threads(1)
+        isConcurrent = true
+        defer {
+            isConcurrent = false
+            openblas_set_num_threads(Int32(blasThreads))
+        }
+        GradientRecording.disabled {
+            if workers == 1 {
+                body(0, 1)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: workers) { body($0, workers) }
+            }
+        }
+    }
 }
 
 /// Runs `body(range)` over `0..<count` split into contiguous chunks, in parallel when the

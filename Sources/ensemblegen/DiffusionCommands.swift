@@ -149,8 +149,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "Members sampled together.")
-    var batchSize: Int = 30
+    @Option(name: .long, help: "Members sampled before they are decoded and written (default: 16 per thread). Does not change the members.")
+    var batchSize: Int?
 
     @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
     var threads: Int?

@@ -42,22 +42,28 @@ final class DiffusionPipelineTests: XCTestCase {
         }
     }
 
-    /// Member k is the same whether generated among 3 (one batch) or alone; the file is CF-valid
-    /// and records seed, conditioning member and checkpoint digest; another grid is refused.
+    /// Member k is the same whether generated among 18 on 2 threads (two sampling groups,
+    /// the second padded) or alone on 1 thread; the file is CF-valid and records seed,
+    /// conditioning member and checkpoint digest; another grid is refused.
     func testGenerateIsReproducibleAndCFValid() throws {
         _ = try DiffusionTrainingPipeline.run(options(.autoregressive))
         let model = path("model-autoregressive")
-        let common = GeneratePipeline.Options(model: model, generator: .autoregressive, memberCount: 3,
+        var common = GeneratePipeline.Options(model: model, generator: .autoregressive, memberCount: 18,
                                               sampler: .ddim(steps: 4, eta: 1), seed: 8, output: path("gen.nc"), commandLine: ["test"])
+        let threads = ComputeThreads.count
+        defer { ComputeThreads.configure(threads) }
+        ComputeThreads.configure(2)
         _ = try GeneratePipeline.run(common)
+        ComputeThreads.configure(1)
         var single = common
-        single.memberCount = 1; single.firstMember = 2; single.batchSize = 1; single.output = path("gen2.nc")
+        single.memberCount = 1; single.firstMember = 17; single.batchSize = 1; single.output = path("gen2.nc")
         _ = try GeneratePipeline.run(single)
         let all = try EnsembleReader(path: path("gen.nc")), one = try EnsembleReader(path: path("gen2.nc"))
-        XCTAssertEqual(all.memberCount, 3)
+        XCTAssertEqual(all.memberCount, 18)
         XCTAssertEqual(all.timeCount, 36)
-        XCTAssertEqual(one.members, ["2"])
-        XCTAssertEqual(try all.readMember(2), try one.readMember(0))
+        XCTAssertEqual(one.members, ["17"])
+        XCTAssertEqual(try all.readMember(17), try one.readMember(0))
+        common.memberCount = 3
         XCTAssertNotEqual(try all.readMember(0), try all.readMember(1))
         let check = try runCheckCF(path("gen.nc"))
         XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
