@@ -17,7 +17,7 @@ public enum DiffusionTrainingPipeline {
         public var members: String?
         public var validationMembers: String?
         public var conditioningMember: Int
-        public var configuration: (GeneratorKind, width: Int?, layers: Int, contextMonths: Int?, blockMonths: Int?)
+        public var configuration: (GeneratorKind, width: Int?, layers: Int?, contextMonths: Int?, blockMonths: Int?)
         public var epochs: Int
         public var stepsPerEpoch: Int
         public var batchSize: Int
@@ -31,7 +31,7 @@ public enum DiffusionTrainingPipeline {
 
         public init(vae: String, data: [String], variable: String? = nil, members: String? = nil,
                     validationMembers: String? = nil, conditioningMember: Int = 0,
-                    generator: GeneratorKind, width: Int? = nil, layers: Int = 4, contextMonths: Int? = nil,
+                    generator: GeneratorKind, width: Int? = nil, layers: Int? = nil, contextMonths: Int? = nil,
                     blockMonths: Int? = nil, epochs: Int = 10, stepsPerEpoch: Int = 500, batchSize: Int = 64,
                     learningRate: Float = 1e-3, emaDecay: Float = 0.999, seed: UInt64 = 1, output: String,
                     resume: Bool = false, stopAfterSteps: Int? = nil) {

@@ -32,17 +32,35 @@ public struct DiffusionConfiguration: Codable, Equatable, Sendable {
     public var blockMonths: Int
     /// Diffusion steps T of the training process.
     public var diffusionSteps: Int
+    /// Transformer: each token also carries the values of this many months on either side,
+    /// so that the first layer already sees each month's neighbours (0 = off; checkpoints
+    /// written before this setting existed read as 0).
+    public var neighbourMonths: Int
 
-    public init(generator: GeneratorKind, latentDimension: Int, width: Int? = nil, layers: Int = 4, heads: Int = 4,
-                contextMonths: Int? = nil, blockMonths: Int? = nil, diffusionSteps: Int = 1000) {
+    public init(generator: GeneratorKind, latentDimension: Int, width: Int? = nil, layers: Int? = nil, heads: Int = 4,
+                contextMonths: Int? = nil, blockMonths: Int? = nil, diffusionSteps: Int = 1000, neighbourMonths: Int? = nil) {
         self.generator = generator
         self.latentDimension = latentDimension
-        self.width = width ?? (generator == .autoregressive ? 256 : 192)
-        self.layers = layers
+        self.width = width ?? 256
+        self.layers = layers ?? (generator == .autoregressive ? 4 : 3)
         self.heads = heads
         self.contextMonths = contextMonths ?? (generator == .autoregressive ? 3 : 8)
         self.blockMonths = blockMonths ?? (generator == .autoregressive ? 1 : 24)
         self.diffusionSteps = diffusionSteps
+        self.neighbourMonths = neighbourMonths ?? (generator == .autoregressive ? 0 : 1)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        generator = try c.decode(GeneratorKind.self, forKey: .generator)
+        latentDimension = try c.decode(Int.self, forKey: .latentDimension)
+        width = try c.decode(Int.self, forKey: .width)
+        layers = try c.decode(Int.self, forKey: .layers)
+        heads = try c.decode(Int.self, forKey: .heads)
+        contextMonths = try c.decode(Int.self, forKey: .contextMonths)
+        blockMonths = try c.decode(Int.self, forKey: .blockMonths)
+        diffusionSteps = try c.decode(Int.self, forKey: .diffusionSteps)
+        neighbourMonths = try c.decodeIfPresent(Int.self, forKey: .neighbourMonths) ?? 0
     }
 
     /// Months the network sees at once (context + block).
@@ -145,8 +163,9 @@ public final class AutoregressiveGenerator: SequenceGenerator {
 
 /// The transformer denoiser: one token per month of the window (context months carry
 /// their known residuals and a flag, block months their noisy residuals), each with the
-/// conditioning latent; learned position, month-of-year and timestep embeddings; pre-LN
-/// transformer blocks; v read off the block tokens.
+/// conditioning latent and the values of its `neighbourMonths` neighbours on either side;
+/// learned position, month-of-year and timestep embeddings; pre-LN transformer blocks; v
+/// read off the block tokens.
 public final class TransformerGenerator: SequenceGenerator {
     public let configuration: DiffusionConfiguration
     let input: Linear, month: Linear, time: TimestepEmbedder
@@ -157,7 +176,7 @@ public final class TransformerGenerator: SequenceGenerator {
     public init(configuration: DiffusionConfiguration, random: inout RandomStream) {
         self.configuration = configuration
         let d = configuration.latentDimension, h = configuration.width, w = configuration.windowMonths
-        input = Linear("transformer.input", inputs: 2 * d + 2, outputs: h, random: &random)
+        input = Linear("transformer.input", inputs: (2 + 2 * configuration.neighbourMonths) * d + 2, outputs: h, random: &random)
         month = Linear("transformer.month", inputs: 12, outputs: h, bias: false, random: &random)
         time = TimestepEmbedder("transformer.time", width: h, random: &random)
         position = Parameter(name: "transformer.position", value: Tensor(gaussianShape: [w, h], standardDeviation: 0.02, random: &random))
@@ -187,13 +206,32 @@ public final class TransformerGenerator: SequenceGenerator {
                 flags[(s * w + m) * 2 + 1] = x.contextMask[s * k + m]
             }
         }
-        let tokens = Variable.concatenate([Variable(values), Variable(x.conditioning), Variable(flags)])
+        var features = [Variable(values), Variable(x.conditioning), Variable(flags)]
+        if configuration.neighbourMonths > 0 {
+            for offset in 1...configuration.neighbourMonths {
+                features += [Variable(shifted(values, by: -offset)), Variable(shifted(values, by: offset))]
+            }
+        }
+        let tokens = Variable.concatenate(features)
         var hidden = input(tokens) + position.variable
             + month(Variable(monthOneHot(x.monthsOfYear))).reshaped([b, w, h])
             + time(x.timesteps).reshaped([b, 1, h])
         for block in blocks { hidden = block(hidden) }
         return output(outputNorm(hidden.slice(time: k..<w)))
     }
+}
+
+/// `values` [B, w, D] moved `offset` months along time: result[t] = values[t + offset], zero
+/// where t + offset falls outside the window.
+func shifted(_ values: Tensor, by offset: Int) -> Tensor {
+    let (b, w, d) = (values.shape[0], values.shape[1], values.shape[2])
+    let result = Tensor(shape: values.shape)
+    for s in 0..<b {
+        for t in max(0, -offset)..<min(w, w - offset) {
+            (result.pointer + (s * w + t) * d).update(from: values.pointer + (s * w + t + offset) * d, count: d)
+        }
+    }
+    return result
 }
 
 /// Builds the generator a configuration names.

@@ -42,11 +42,11 @@ struct TrainDiffusionCommand: ParsableCommand {
     @Option(name: .long, help: "Sequence generator: autoregressive or transformer.")
     var generator: GeneratorKind = .autoregressive
 
-    @Option(name: .long, help: "Hidden width (default: 256 autoregressive, 192 transformer).")
+    @Option(name: .long, help: "Hidden width (default 256).")
     var width: Int?
 
-    @Option(name: .long, help: "Residual MLP or transformer blocks.")
-    var layers: Int = 4
+    @Option(name: .long, help: "Residual MLP blocks or transformer blocks (default: 4 autoregressive, 3 transformer).")
+    var layers: Int?
 
     @Option(name: .long, help: "Known months before each block (default: 3 autoregressive, 8 transformer).")
     var contextMonths: Int?
