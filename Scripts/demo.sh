@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
-Scripts/setup.sh
+Scripts/setup.sh --system-only
 echo "demo: building (release)…"
 swift build -c release --product ensemblegen 2>&1 | tail -1
 exe=.build/release/ensemblegen

@@ -4,6 +4,8 @@
 #  - a git-ignored Python virtual environment (.venv) with the validators used by tests
 #    (cfchecker, xarray, netCDF4, safetensors, properscoring). Python is never needed by
 #    the tool itself; if the venv cannot be created, tests that need it skip with a message.
+# Usage: Scripts/setup.sh [--system-only]   (--system-only: the Debian packages, no .venv;
+# what running the tool needs, used by Scripts/demo.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +29,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "--system-only" ]; then
+  echo "setup: ok (system packages)"
+  exit 0
 fi
 
 # Python validators in .venv, reinstalled only when the requirements change.
