@@ -200,10 +200,11 @@ public final class LatentDiffusion {
                     }
                     for i in 0..<(l * d) { input.noisy[s * l * d + i] = Float(streams[s].gaussian()) }
                 }
+                let denoise = generator.denoiser(for: input)
                 for (index, t) in timesteps.enumerated() {
                     let next = index + 1 < timesteps.count ? timesteps[index + 1] : 0
                     input.timesteps = [Int](repeating: t, count: b)
-                    let v = generator.predict(input).value
+                    let v = denoise(input)
                     let step = schedule.reverseStep(from: t, to: next, eta: sampler.eta)
                     for s in 0..<b {
                         for i in (s * l * d)..<((s + 1) * l * d) {

@@ -90,6 +90,17 @@ public protocol SequenceGenerator: Layer {
     var configuration: DiffusionConfiguration { get }
     /// v-prediction [B, blockMonths, D].
     func predict(_ input: DenoiserInput) -> Variable
+    /// The v-prediction for a block whose conditioning, context and months are those of
+    /// `input`, as a function of the noisy values and the timesteps (inference only): work
+    /// that depends on neither is done once per block instead of once per sampling step.
+    /// Equals `predict` up to float rounding.
+    func denoiser(for input: DenoiserInput) -> (DenoiserInput) -> Tensor
+}
+
+extension SequenceGenerator {
+    public func denoiser(for input: DenoiserInput) -> (DenoiserInput) -> Tensor {
+        { self.predict($0).value }
+    }
 }
 
 /// Sinusoidal timestep features through a two-layer MLP: [B] → [B, width].
@@ -146,18 +157,60 @@ public final class AutoregressiveGenerator: SequenceGenerator {
     }
 
     public func predict(_ x: DenoiserInput) -> Variable {
+        let b = x.batch, d = configuration.latentDimension
+        let features = Variable.concatenate([Variable(x.noisy.reshaped([b, d])), Variable(knownFeatures(x))])
+        return trunk(input(features) + month(Variable(generatedMonths(x))) + time(x.timesteps), batch: b)
+    }
+
+    /// Splits the input layer: W·[noisy, known] + bias = W_noisy·noisy + (W_known·known + bias),
+    /// the second term (and the month embedding) computed once per block. A sampling step
+    /// then costs about a quarter less.
+    public func denoiser(for x: DenoiserInput) -> (DenoiserInput) -> Tensor {
+        let b = x.batch, d = configuration.latentDimension, h = configuration.width
+        let known = knownFeatures(x), n = known.lastDimension
+        let weight = input.weight.value
+        let noisyWeight = Tensor(uninitializedShape: [h, d]), knownWeight = Tensor(uninitializedShape: [h, n])
+        for row in 0..<h {
+            (noisyWeight.pointer + row * d).update(from: weight.pointer + row * (d + n), count: d)
+            (knownWeight.pointer + row * n).update(from: weight.pointer + row * (d + n) + d, count: n)
+        }
+        let constant = GradientRecording.disabled {
+            Variable.linear(Variable(known), weight: Variable(knownWeight), bias: input.bias?.variable)
+                + month(Variable(generatedMonths(x)))
+        }
+        return { step in
+            GradientRecording.disabled {
+                let noisy = Variable.linear(Variable(step.noisy.reshaped([b, d])), weight: Variable(noisyWeight), bias: nil)
+                // The sampler steps every sequence of a block together: one embedding row then.
+                let shared = step.timesteps.allSatisfy { $0 == step.timesteps[0] }
+                let time = shared ? self.time([step.timesteps[0]]) : self.time(step.timesteps)
+                return self.trunk(noisy + constant + time, batch: b).value
+            }
+        }
+    }
+
+    /// [z_c over the window, the last k residuals, their mask]: [B, (w + k)·D + k].
+    private func knownFeatures(_ x: DenoiserInput) -> Tensor {
         let b = x.batch, d = configuration.latentDimension, k = configuration.contextMonths, w = configuration.windowMonths
-        let features = Variable.concatenate([
-            Variable(x.noisy.reshaped([b, d])), Variable(x.conditioning.reshaped([b, w * d])),
-            Variable(x.context.reshaped([b, k * d])), Variable(x.contextMask.reshaped([b, k])),
-        ])
-        // The month of the generated month (the last of the window).
-        let months = (0..<b).map { x.monthsOfYear[$0 * w + w - 1] }
-        var h = input(features) + month(Variable(monthOneHot(months))) + time(x.timesteps)
+        return Variable.concatenate([
+            Variable(x.conditioning.reshaped([b, w * d])), Variable(x.context.reshaped([b, k * d])),
+            Variable(x.contextMask.reshaped([b, k])),
+        ]).value
+    }
+
+    /// One-hot calendar month of the generated month (the last of the window), [B, 12].
+    private func generatedMonths(_ x: DenoiserInput) -> Tensor {
+        let w = configuration.windowMonths
+        return monthOneHot((0..<x.batch).map { x.monthsOfYear[$0 * w + w - 1] })
+    }
+
+    /// Residual MLP blocks and the output layer on the hidden state [B, width] → v [B, 1, D].
+    private func trunk(_ hidden: Variable, batch b: Int) -> Variable {
+        var h = hidden
         for i in 0..<norms.count {
             h = h + downs[i](ups[i](norms[i](h)).silu())
         }
-        return output(outputNorm(h)).reshaped([b, 1, d])
+        return output(outputNorm(h)).reshaped([b, 1, configuration.latentDimension])
     }
 }
 

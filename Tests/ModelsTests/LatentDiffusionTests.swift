@@ -192,6 +192,33 @@ final class LatentDiffusionTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode(DiffusionConfiguration.self, from: JSONEncoder().encode(current)), current)
     }
 
+    /// The per-block denoiser (the autoregressive one splits its input layer and shares the
+    /// timestep embedding) equals `predict` for any noisy values and timesteps of the block.
+    func testBlockDenoiserEqualsPredict() {
+        for kind in GeneratorKind.allCases {
+            var random = RandomStream(seed: 12)
+            let d = 6, k = 2, l = kind == .autoregressive ? 1 : 4, b = 3
+            let configuration = DiffusionConfiguration(generator: kind, latentDimension: d, width: 16, layers: 2, heads: 2,
+                                                       contextMonths: k, blockMonths: l)
+            let generator = makeSequenceGenerator(configuration, random: &random)
+            var input = DenoiserInput(noisy: Tensor(gaussianShape: [b, l, d], random: &random),
+                                      conditioning: Tensor(gaussianShape: [b, k + l, d], random: &random),
+                                      context: Tensor(gaussianShape: [b, k, d], random: &random),
+                                      contextMask: Tensor(shape: [b, k], values: [0, 1, 1, 1, 1, 1]),
+                                      monthsOfYear: (0..<(b * (k + l))).map { $0 % 12 }, timesteps: [700, 700, 700])
+            let denoise = GradientRecording.disabled { generator.denoiser(for: input) }
+            for timesteps in [[700, 700, 700], [20, 20, 20], [5, 400, 999]] {
+                input.noisy = Tensor(gaussianShape: [b, l, d], random: &random)
+                input.timesteps = timesteps
+                let expected = GradientRecording.disabled { generator.predict(input).value.values }
+                let actual = denoise(input).values
+                for (e, a) in zip(expected, actual) {
+                    XCTAssertEqual(a, e, accuracy: 1e-5 * max(1, abs(e)), "\(kind), timesteps \(timesteps)")
+                }
+            }
+        }
+    }
+
     /// Member k's series does not depend on the other members sampled with it.
     func testMemberSeriesIndependentOfBatch() {
         for kind in GeneratorKind.allCases {
