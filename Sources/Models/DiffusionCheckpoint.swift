@@ -62,7 +62,7 @@ public struct ConditioningSeries: Sendable {
     }
 
     public func save(to path: String) throws {
-        let time = String(decoding: try JSONEncoder().encode(self.time), as: UTF8.self)
+        let time = try CheckpointMetadata.json(self.time)
         try SafeTensors.write(["latents": Tensor(shape: [self.time.count, dimension], values: latents)],
                               metadata: ["format": Self.format, "time": time, "member": member, "source": source],
                               to: URL(fileURLWithPath: path))
