@@ -52,8 +52,25 @@ public enum GeneratePipeline {
         }
     }
 
-    /// Progress: (members finished, months done in the current batch, months per member).
-    public typealias Progress = (Int, Int, Int) -> Void
+    /// Where generation stands: members written, and what the current batch is doing.
+    public struct Status: Sendable {
+        public var membersWritten: Int
+        /// Batch number (1-based) and number of batches.
+        public var batch: Int, batches: Int
+        /// Months sampled so far in the batch (by the first core), or nil while the batch is
+        /// decoded and written.
+        public var monthsSampled: Int?
+        /// Months per member.
+        public var months: Int
+
+        /// "batch 2/4: sampling month 480/1872" or "batch 2/4: decoding".
+        public var text: String {
+            let stage = monthsSampled.map { "sampling month \($0)/\(months)" } ?? "decoding"
+            return "batch \(batch)/\(batches): \(stage)"
+        }
+    }
+
+    public typealias Progress = (Status) -> Void
 
     public static func run(_ o: Options, progress: Progress? = nil) throws -> Result {
         let started = Date()
@@ -120,16 +137,22 @@ public enum GeneratePipeline {
                                         deflateLevel: o.deflateLevel, layout: o.layout)
         do {
             var done = 0
-            for batchStart in stride(from: members.lowerBound, through: members.upperBound, by: batchSize) {
+            let starts = Array(stride(from: members.lowerBound, through: members.upperBound, by: batchSize))
+            for (index, batchStart) in starts.enumerated() {
                 let batch = Array(batchStart...min(batchStart + batchSize - 1, members.upperBound))
-                let residuals = sample(diffusion, data, members: batch, options: o) { month in progress?(done, month, T) }
+                func report(_ month: Int?) {
+                    progress?(Status(membersWritten: done, batch: index + 1, batches: starts.count, monthsSampled: month, months: T))
+                }
+                report(0)
+                let residuals = sample(diffusion, data, members: batch, options: o) { report($0) }
+                report(nil)
                 for series in residuals {
                     let r = diffusion.statistics.denormalizeResiduals(series)
                     let z = zip(zc, r).map { $0 + $1 }
                     let fields = vae.normalization.denormalize(vae.decode(latents: z, count: T), monthsOfYear: months)
                     try writer.write(member: done, values: fields)
                     done += 1
-                    progress?(done, 0, T)
+                    report(nil)
                 }
             }
             try writer.finish()

@@ -175,13 +175,11 @@ struct GenerateCommand: ParsableCommand {
             guard chosen.steps >= 1 else { throw ValidationError("--steps must be at least 1") }
             ComputeSettings.configure(threads: threads)
             let bar = ProgressBar("generate", total: members, unit: "members", quiet: quiet)
-            let started = Date()
             let result = try GeneratePipeline.run(GeneratePipeline.Options(
                 model: try model ?? DefaultModel.locate(), generator: generator, memberCount: members, firstMember: firstMember, startYear: start,
                 endYear: end, conditioning: conditioning, conditioningMember: conditioningMember, sampler: chosen, seed: seed,
-                batchSize: batchSize, output: output, deflateLevel: deflateLevel)) { done, month, months in
-                let perMinute = Double(done) / max(Date().timeIntervalSince(started), 1e-3) * 60
-                bar.update(done, detail: String(format: "month %d/%d of the batch  %.1f members/min", month, months, perMinute))
+                batchSize: batchSize, output: output, deflateLevel: deflateLevel)) { status in
+                bar.update(status.membersWritten, detail: status.text)
             }
             bar.finish()
             print(result.text)
