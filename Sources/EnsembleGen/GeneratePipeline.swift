@@ -21,8 +21,9 @@ public enum GeneratePipeline {
         public var variable: String?
         public var sampler: LatentDiffusion.Sampler
         public var seed: UInt64
-        /// Members sampled before they are decoded and written; nil → one sampling group
-        /// (`LatentDiffusion.groupSize`) per thread.
+        /// Most members held between sampling and writing (at least one sampling group is
+        /// always allowed); nil → one sampling group (`LatentDiffusion.groupSize`) per thread
+        /// and one more, so that a core can sample while another decodes.
         public var batchSize: Int?
         public var output: String
         public var deflateLevel: Int
@@ -52,21 +53,20 @@ public enum GeneratePipeline {
         }
     }
 
-    /// Where generation stands: members written, and what the current batch is doing.
+    /// Where generation stands.
     public struct Status: Sendable {
         public var membersWritten: Int
-        /// Batch number (1-based) and number of batches.
-        public var batch: Int, batches: Int
-        /// Months sampled so far in the batch (by the first core), or nil while the batch is
-        /// decoded and written.
+        /// Members whose latent series are sampled (written or waiting to be decoded).
+        public var membersSampled: Int
+        public var memberCount: Int
+        /// Months sampled so far by the oldest sampling group in progress (nil when none is).
         public var monthsSampled: Int?
         /// Months per member.
         public var months: Int
 
-        /// "batch 2/4: sampling month 480/1872" or "batch 2/4: decoding".
+        /// "sampled 32/100, sampling month 480/1872" or "sampled 100/100, decoding".
         public var text: String {
-            let stage = monthsSampled.map { "sampling month \($0)/\(months)" } ?? "decoding"
-            return "batch \(batch)/\(batches): \(stage)"
+            "sampled \(membersSampled)/\(memberCount), " + (monthsSampled.map { "sampling month \($0)/\(months)" } ?? "decoding")
         }
     }
 
@@ -74,7 +74,7 @@ public enum GeneratePipeline {
 
     public static func run(_ o: Options, progress: Progress? = nil) throws -> Result {
         let started = Date()
-        let batchSize = o.batchSize ?? LatentDiffusion.groupSize * ComputeThreads.count
+        let batchSize = o.batchSize ?? LatentDiffusion.groupSize * (ComputeThreads.count + 1)
         guard o.memberCount >= 1, o.firstMember >= 0, batchSize >= 1 else {
             throw CFError(file: o.output, "--members and --batch-size must be at least 1 and --first-member at least 0")
         }
@@ -136,50 +136,26 @@ public enum GeneratePipeline {
                                         members: members.map(String.init), attributes: attributes,
                                         deflateLevel: o.deflateLevel, layout: o.layout)
         do {
-            var done = 0
-            let starts = Array(stride(from: members.lowerBound, through: members.upperBound, by: batchSize))
-            for (index, batchStart) in starts.enumerated() {
-                let batch = Array(batchStart...min(batchStart + batchSize - 1, members.upperBound))
-                func report(_ month: Int?) {
-                    progress?(Status(membersWritten: done, batch: index + 1, batches: starts.count, monthsSampled: month, months: T))
-                }
-                report(0)
-                let residuals = sample(diffusion, data, members: batch, options: o) { report($0) }
-                report(nil)
-                for series in residuals {
-                    let r = diffusion.statistics.denormalizeResiduals(series)
-                    let z = zip(zc, r).map { $0 + $1 }
-                    let fields = vae.normalization.denormalize(vae.decode(latents: z, count: T), monthsOfYear: months)
-                    try writer.write(member: done, values: fields)
-                    done += 1
-                    report(nil)
-                }
-            }
+            // Sampling of one group and decoding of sampled members share the cores;
+            // `batchSize` bounds the members held in between.
+            let scheduler = GenerationScheduler(memberCount: o.memberCount, groupSize: LatentDiffusion.groupSize, limit: batchSize)
+            try scheduler.run(sample: { positions, monthsDone in
+                diffusion.sample(conditioning: data, members: positions.map { members.lowerBound + $0 }, seed: o.seed,
+                                 sampler: o.sampler, progress: monthsDone)
+            }, decode: { _, series in
+                let r = diffusion.statistics.denormalizeResiduals(series)
+                return vae.normalization.denormalize(vae.decode(latents: zip(zc, r).map { $0 + $1 }, count: T), monthsOfYear: months)
+            }, write: { position, fields in
+                try writer.write(member: position, values: fields)
+            }, report: { counts in
+                progress?(Status(membersWritten: counts.written, membersSampled: counts.sampled, memberCount: o.memberCount,
+                                 monthsSampled: counts.monthsSampled, months: T))
+            })
             try writer.finish()
         } catch {
             writer.cancel()
             throw error
         }
         return Result(output: o.output, members: members, months: T, seconds: Date().timeIntervalSince(started))
-    }
-
-    /// Samples the residual series of `members`, one group of `LatentDiffusion.groupSize`
-    /// per core at a time (member k's series does not depend on the grouping). `progress`
-    /// gets the months done by the first core.
-    static func sample(_ diffusion: LatentDiffusion, _ data: LatentSequences, members: [Int], options o: Options,
-                       progress: @escaping (Int) -> Void) -> [[Float]] {
-        let size = LatentDiffusion.groupSize, groups = (members.count + size - 1) / size
-        var series = [[Float]](repeating: [], count: members.count)
-        series.withUnsafeMutableBufferPointer { out in
-            ComputeThreads.concurrently(jobs: groups) { worker, workers in
-                for index in stride(from: worker, to: groups, by: workers) {
-                    let group = (index * size)..<min(members.count, (index + 1) * size)
-                    let sampled = diffusion.sample(conditioning: data, members: Array(members[group]), seed: o.seed,
-                                                   sampler: o.sampler, progress: worker == 0 ? progress : nil)
-                    for (i, values) in zip(group, sampled) { out[i] = values }
-                }
-            }
-        }
-        return series
     }
 }

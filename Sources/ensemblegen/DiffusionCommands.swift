@@ -149,7 +149,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "Members sampled before they are decoded and written (default: 16 per thread). Does not change the members.")
+    @Option(name: .long, help: "Most members held between sampling and writing (default: 16 per thread and 16 more). Does not change the members.")
     var batchSize: Int?
 
     @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")

@@ -43,7 +43,7 @@ final class DiffusionPipelineTests: XCTestCase {
     }
 
     /// Member k is the same whether generated among 18 on 2 threads (two sampling groups,
-    /// the second padded) or alone on 1 thread; the file is CF-valid and records seed,
+    /// the second padded), with at most 3 held between sampling and writing, or alone on 1 thread; the file is CF-valid and records seed,
     /// conditioning member and checkpoint digest; another grid is refused.
     func testGenerateIsReproducibleAndCFValid() throws {
         _ = try DiffusionTrainingPipeline.run(options(.autoregressive))
@@ -63,6 +63,13 @@ final class DiffusionPipelineTests: XCTestCase {
         XCTAssertEqual(all.timeCount, 36)
         XCTAssertEqual(one.members, ["17"])
         XCTAssertEqual(try all.readMember(17), try one.readMember(0))
+        // Fewer members held between sampling and writing than a group: same members.
+        ComputeThreads.configure(2)
+        var tight = common
+        tight.batchSize = 3; tight.output = path("gen3.nc")
+        _ = try GeneratePipeline.run(tight)
+        let three = try EnsembleReader(path: path("gen3.nc"))
+        for m in [0, 9, 17] { XCTAssertEqual(try all.readMember(m), try three.readMember(m), "member \(m)") }
         common.memberCount = 3
         XCTAssertNotEqual(try all.readMember(0), try all.readMember(1))
         let check = try runCheckCF(path("gen.nc"))
