@@ -1,6 +1,6 @@
 """Window-stitching check of a transformer-generated ensemble.
 
-Usage: seam_check.py GENERATED.nc TRUE.nc CONDITIONING_MEMBER [--block 24]
+Usage: seam_check.py GENERATED.nc TRUE.nc CONDITIONING_MEMBER [--block 40]
 The residual of each generated member against the conditioning member (its decoded
 residual) is reduced to two series per member: the global mean and the Niño3.4-box mean.
 Their lag-1 autocorrelation is computed separately over month pairs (t-1, t) where t is
@@ -17,7 +17,7 @@ def main():
     p.add_argument("generated")
     p.add_argument("true")
     p.add_argument("conditioning", type=int)
-    p.add_argument("--block", type=int, default=24)
+    p.add_argument("--block", type=int, default=40)
     a = p.parse_args()
     gen = xr.open_dataset(a.generated).tas.transpose("realization", "time", "lat", "lon")
     cond = xr.open_dataset(a.true).tas.transpose("realization", "time", "lat", "lon").isel(realization=a.conditioning)

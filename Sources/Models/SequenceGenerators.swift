@@ -42,10 +42,10 @@ public struct DiffusionConfiguration: Codable, Equatable, Sendable {
         self.generator = generator
         self.latentDimension = latentDimension
         self.width = width ?? 256
-        self.layers = layers ?? (generator == .autoregressive ? 4 : 3)
+        self.layers = layers ?? (generator == .autoregressive ? 4 : 2)
         self.heads = heads
         self.contextMonths = contextMonths ?? (generator == .autoregressive ? 3 : 8)
-        self.blockMonths = blockMonths ?? (generator == .autoregressive ? 1 : 24)
+        self.blockMonths = blockMonths ?? (generator == .autoregressive ? 1 : 40)
         self.diffusionSteps = diffusionSteps
         self.neighbourMonths = neighbourMonths ?? (generator == .autoregressive ? 0 : 1)
     }

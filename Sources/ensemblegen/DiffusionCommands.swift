@@ -45,13 +45,13 @@ struct TrainDiffusionCommand: ParsableCommand {
     @Option(name: .long, help: "Hidden width (default 256).")
     var width: Int?
 
-    @Option(name: .long, help: "Residual MLP blocks or transformer blocks (default: 4 autoregressive, 3 transformer).")
+    @Option(name: .long, help: "Residual MLP blocks or transformer blocks (default: 4 autoregressive, 2 transformer).")
     var layers: Int?
 
     @Option(name: .long, help: "Known months before each block (default: 3 autoregressive, 8 transformer).")
     var contextMonths: Int?
 
-    @Option(name: .long, help: "New months per transformer window (default 24).")
+    @Option(name: .long, help: "New months per transformer window (default 40).")
     var blockMonths: Int?
 
     @Option(name: .long, help: "Epochs (each --steps-per-epoch optimiser steps).")
