@@ -23,7 +23,6 @@ final class GenerationScheduler: @unchecked Sendable {
     private let condition = NSCondition()
     private var nextGroup = 0
     private var ready: [(position: Int, series: [Float])] = []
-    private var outstanding = 0
     private var sampling: [Int: Int] = [:]  // group index → months sampled
     private var counts = Counts()
     private var failure: Error?
@@ -52,9 +51,7 @@ final class GenerationScheduler: @unchecked Sendable {
             while let task = nextTask() {
                 switch task {
                 case .sample(let index):
-                    let series = sample(groups[index]) { months in
-                        self.update(report) { if self.sampling[index] != nil { self.sampling[index] = months } }
-                    }
+                    let series = sample(groups[index]) { months in self.update(report) { self.sampling[index] = months } }
                     update(report) {
                         sampling[index] = nil
                         ready += zip(groups[index], series).map { ($0, $1) }
@@ -70,15 +67,15 @@ final class GenerationScheduler: @unchecked Sendable {
                         update(report) { failure = failure ?? error }
                         continue
                     }
-                    update(report) {
-                        outstanding -= 1
-                        counts.written += 1
-                    }
+                    update(report) { counts.written += 1 }
                 }
             }
         }
         if let failure { throw failure }
     }
+
+    /// Members handed out for sampling and not yet written (groups are contiguous from 0).
+    private var outstanding: Int { (nextGroup == 0 ? 0 : groups[nextGroup - 1].upperBound) - counts.written }
 
     /// The next task for a worker, waiting while none is available; nil when all work is
     /// taken or a write failed.
@@ -88,7 +85,6 @@ final class GenerationScheduler: @unchecked Sendable {
         while failure == nil {
             if nextGroup < groups.count, outstanding == 0 || outstanding + groups[nextGroup].count <= limit {
                 nextGroup += 1
-                outstanding += groups[nextGroup - 1].count
                 sampling[nextGroup - 1] = 0
                 return .sample(nextGroup - 1)
             }

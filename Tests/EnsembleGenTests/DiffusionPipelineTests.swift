@@ -43,8 +43,9 @@ final class DiffusionPipelineTests: XCTestCase {
     }
 
     /// Member k is the same whether generated among 18 on 2 threads (two sampling groups,
-    /// the second padded), with at most 3 held between sampling and writing, or alone on 1 thread; the file is CF-valid and records seed,
-    /// conditioning member and checkpoint digest; another grid is refused.
+    /// the second padded), with at most 3 held between sampling and writing, or alone on
+    /// 1 thread; the file is CF-valid and records seed, conditioning member and checkpoint
+    /// digest; another grid is refused.
     func testGenerateIsReproducibleAndCFValid() throws {
         _ = try DiffusionTrainingPipeline.run(options(.autoregressive))
         let model = path("model-autoregressive")
