@@ -204,14 +204,16 @@ extension Variable {
 /// Row-wise softmax of `rows` × `width` values (max-subtracted for stability).
 func softmaxRows(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
     parallelChunks(rows, grain: max(1, elementwiseGrain / max(width, 1))) { range in
+        // e^(x − max) goes to a scratch row first: written straight to `output`, which may be
+        // `input`, the loop did not vectorise.
+        let exponentials = UnsafeMutablePointer<Float>.allocate(capacity: width)
+        defer { exponentials.deallocate() }
         for r in range {
             let x = input + r * width, y = output + r * width
-            var peak = -Float.infinity
-            for j in 0..<width { peak = max(peak, x[j]) }
-            var total: Float = 0
-            for j in 0..<width { let e = FastMath.exp(x[j] - peak); y[j] = e; total += e }
-            let inverse = 1 / total
-            for j in 0..<width { y[j] *= inverse }
+            let peak = rowMaximum(x, count: width)
+            for j in 0..<width { exponentials[j] = FastMath.exp(x[j] - peak) }
+            let inverse = 1 / rowSum(exponentials, count: width)
+            for j in 0..<width { y[j] = exponentials[j] * inverse }
         }
     }
 }
@@ -222,8 +224,7 @@ func softmaxBackwardRows(probabilities p: UnsafePointer<Float>, gradient g: Unsa
     parallelChunks(rows, grain: max(1, elementwiseGrain / max(width, 1))) { range in
         for r in range {
             let pr = p + r * width, gr = g + r * width, dr = dx + r * width
-            var dot: Float = 0
-            for j in 0..<width { dot += gr[j] * pr[j] }
+            let dot = rowDot(gr, pr, count: width)
             for j in 0..<width { dr[j] += scale * pr[j] * (gr[j] - dot) }
         }
     }

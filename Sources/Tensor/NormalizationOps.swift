@@ -118,11 +118,8 @@ extension Variable {
         parallelChunks(rows, grain: grain) { range in
             for r in range {
                 let row = px + r * width, xhat = pn + r * width, out = py + r * width
-                var total: Float = 0
-                for j in 0..<width { total += row[j] }
-                let mean = total / Float(width)
-                var squares: Float = 0
-                for j in 0..<width { let d = row[j] - mean; squares += d * d }
+                let mean = rowSum(row, count: width) / Float(width)
+                let squares = rowSquaredDeviations(row, mean: mean, count: width)
                 let inv = 1 / (squares / Float(width) + epsilon).squareRoot()
                 inverseStd[r] = inv
                 for j in 0..<width {
@@ -145,13 +142,15 @@ extension Variable {
             guard x.requiresGradient else { return }
             let dx = x.gradientBuffer().pointer
             parallelChunks(rows, grain: grain) { range in
+                let d = UnsafeMutablePointer<Float>.allocate(capacity: width)   // dx̂ = dy·γ of one row
+                defer { d.deallocate() }
                 for r in range {
                     let grow = dy + r * width, xhat = pn + r * width, target = dx + r * width
-                    var sumD: Float = 0, sumDX: Float = 0
-                    for j in 0..<width { let d = grow[j] * pg[j]; sumD += d; sumDX += d * xhat[j] }
+                    for j in 0..<width { d[j] = grow[j] * pg[j] }
+                    let sumD = rowSum(d, count: width), sumDX = rowDot(d, xhat, count: width)
                     let inv = inverseStd[r], n = Float(width)
                     for j in 0..<width {
-                        target[j] += inv * (grow[j] * pg[j] - (sumD + xhat[j] * sumDX) / n)
+                        target[j] += inv * (d[j] - (sumD + xhat[j] * sumDX) / n)
                     }
                 }
             }

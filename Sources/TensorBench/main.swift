@@ -2,7 +2,8 @@
 // JSON line per measurement, in the format of Scripts/bench/torch_reference.py.
 //   TensorBench layers            each conv of the reference VAE: forward + dX + dW, vs raw sgemm
 //   TensorBench vae-train         one training step of the reference VAE (batch 32, 32x64)
-//   TensorBench transformer B,T,D forward-only step of the small transformer denoiser
+//   TensorBench transformer B,T,D [--split]  forward-only step of the small transformer denoiser
+//                                 (--split: sequences split over cores, as `generate` samples)
 
 import CBLAS
 import Foundation
@@ -89,15 +90,33 @@ case "transformer":
     let blocks = (0..<4).map { TransformerBlock("block\($0)", width: d, heads: 4, random: &random) }
     let norm = LayerNorm("norm", width: d), output = Linear("out", inputs: d, outputs: d, random: &random)
     let x = Tensor(gaussianShape: [b, t, d], random: &random)
+    func forward(_ x: Tensor) {
+        var h = Variable(x)
+        for block in blocks { h = block(h) }
+        _ = output(norm(h))
+    }
+    // --split: the sequences split into one contiguous part per core, each part on its own
+    // worker with single-threaded OpenBLAS, as `generate` runs its member groups
+    // (ComputeThreads.concurrently). Otherwise the whole batch with multi-threaded OpenBLAS.
+    let split = arguments.contains("--split")
+    let parts = (0..<threads).map { w in
+        let rows = (w * b / threads)..<((w + 1) * b / threads)
+        let part = Tensor(uninitializedShape: [rows.count, t, d])
+        part.pointer.update(from: x.pointer + rows.lowerBound * t * d, count: rows.count * t * d)
+        return part
+    }
     let result = time(warmup: 3) {
-        GradientRecording.disabled {
-            var h = Variable(x)
-            for block in blocks { h = block(h) }
-            _ = output(norm(h))
+        if split {
+            ComputeThreads.concurrently(jobs: threads) { worker, workers in
+                for part in stride(from: worker, to: parts.count, by: workers) { forward(parts[part]) }
+            }
+        } else {
+            GradientRecording.disabled { forward(x) }
         }
     }
-    emit(["case": "transformer", "shape": "\(b),\(t),\(d)", "median_ms": result.median, "min_ms": result.min, "threads": threads])
+    emit(["case": "transformer", "shape": "\(b),\(t),\(d)", "median_ms": result.median, "min_ms": result.min,
+          "threads": threads, "split": split])
 default:
-    FileHandle.standardError.write(Data("usage: TensorBench layers|vae-train|transformer B,T,D [--threads N] [--repeats N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: TensorBench layers|vae-train|transformer B,T,D [--split] [--threads N] [--repeats N]\n".utf8))
     exit(2)
 }

@@ -152,6 +152,45 @@ final class ForwardReferenceTests: XCTestCase {
         XCTAssertEqual(e.values, [0, 0, 1, 1, Float(sin(10.0)), Float(sin(0.1)), Float(cos(10.0)), Float(cos(0.1))])
     }
 
+    /// The SIMD row reductions against Double sums, at lengths around the 8-wide chunks;
+    /// tolerance: float rounding of n terms, 1e-6 · Σ|term| · √n.
+    func testRowReductionsAgainstDouble() {
+        for n in [0, 1, 3, 7, 8, 9, 15, 16, 63, 64, 65, 257] {
+            let x = randomTensor([max(n, 1)], seed: UInt64(100 + n), scale: 3)
+            let y = randomTensor([max(n, 1)], seed: UInt64(200 + n))
+            let xs = (0..<n).map { Double(x[$0]) }, ys = (0..<n).map { Double(y[$0]) }
+            let tolerance = { (terms: [Double]) in 1e-6 * terms.map(abs).reduce(0, +) * Double(max(n, 1)).squareRoot() + 1e-12 }
+            XCTAssertEqual(Double(rowSum(x.pointer, count: n)), xs.reduce(0, +), accuracy: tolerance(xs), "sum, n = \(n)")
+            let products = zip(xs, ys).map { $0 * $1 }
+            XCTAssertEqual(Double(rowDot(x.pointer, y.pointer, count: n)), products.reduce(0, +),
+                           accuracy: tolerance(products), "dot, n = \(n)")
+            let mean: Float = 0.25
+            let squares = xs.map { ($0 - Double(mean)) * ($0 - Double(mean)) }
+            XCTAssertEqual(Double(rowSquaredDeviations(x.pointer, mean: mean, count: n)), squares.reduce(0, +),
+                           accuracy: tolerance(squares), "squared deviations, n = \(n)")
+            XCTAssertEqual(rowMaximum(x.pointer, count: n), n == 0 ? -.infinity : Float(xs.max()!), "maximum, n = \(n)")
+        }
+    }
+
+    /// Softmax rows against exp/sum in Double, out of place and in place (as attention calls it).
+    func testSoftmaxAgainstDoubleReference() {
+        for width in [5, 8, 13, 64] {
+            let x = randomTensor([3, width], seed: UInt64(300 + width), scale: 4)
+            let separate = Tensor(uninitializedShape: x.shape), inPlace = x.copy()
+            softmaxRows(x.pointer, separate.pointer, rows: 3, width: width)
+            softmaxRows(inPlace.pointer, inPlace.pointer, rows: 3, width: width)
+            for r in 0..<3 {
+                let row = (0..<width).map { Double(x[r * width + $0]) }, peak = row.max()!
+                let total = row.map { Foundation.exp($0 - peak) }.reduce(0, +)
+                for j in 0..<width {
+                    let expected = Foundation.exp(row[j] - peak) / total
+                    XCTAssertEqual(Double(separate[r * width + j]), expected, accuracy: 1e-6 * max(expected, 1e-3))
+                    XCTAssertEqual(inPlace[r * width + j], separate[r * width + j])
+                }
+            }
+        }
+    }
+
     func testSoftmaxRowsSumToOne() {
         let y = Variable(randomTensor([3, 9], seed: 17, scale: 5)).softmax().value
         for r in 0..<3 { XCTAssertEqual((0..<9).map { y[r * 9 + $0] }.reduce(0, +), 1, accuracy: 1e-6) }
