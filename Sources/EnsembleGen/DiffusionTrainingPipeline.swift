@@ -17,7 +17,8 @@ public enum DiffusionTrainingPipeline {
         public var members: String?
         public var validationMembers: String?
         public var conditioningMember: Int
-        public var configuration: (GeneratorKind, width: Int?, layers: Int?, contextMonths: Int?, blockMonths: Int?)
+        public var configuration: (GeneratorKind, width: Int?, layers: Int?, contextMonths: Int?, blockMonths: Int?,
+                                   neighbourMonths: Int?)
         public var epochs: Int
         public var stepsPerEpoch: Int
         public var batchSize: Int
@@ -32,12 +33,12 @@ public enum DiffusionTrainingPipeline {
         public init(vae: String, data: [String], variable: String? = nil, members: String? = nil,
                     validationMembers: String? = nil, conditioningMember: Int = 0,
                     generator: GeneratorKind, width: Int? = nil, layers: Int? = nil, contextMonths: Int? = nil,
-                    blockMonths: Int? = nil, epochs: Int = 10, stepsPerEpoch: Int = 500, batchSize: Int = 64,
+                    blockMonths: Int? = nil, neighbourMonths: Int? = nil, epochs: Int = 10, stepsPerEpoch: Int = 500, batchSize: Int = 64,
                     learningRate: Float = 1e-3, emaDecay: Float = 0.999, seed: UInt64 = 1, output: String,
                     resume: Bool = false, stopAfterSteps: Int? = nil) {
             self.vae = vae; self.data = data; self.variable = variable; self.members = members
             self.validationMembers = validationMembers; self.conditioningMember = conditioningMember
-            configuration = (generator, width, layers, contextMonths, blockMonths)
+            configuration = (generator, width, layers, contextMonths, blockMonths, neighbourMonths)
             self.epochs = epochs; self.stepsPerEpoch = stepsPerEpoch; self.batchSize = batchSize
             self.learningRate = learningRate; self.emaDecay = emaDecay; self.seed = seed; self.output = output
             self.resume = resume; self.stopAfterSteps = stopAfterSteps
@@ -118,9 +119,10 @@ public enum DiffusionTrainingPipeline {
             startEpoch = state.epoch
             startStep = state.step
         } else {
-            let (kind, width, layers, context, block) = o.configuration
+            let (kind, width, layers, context, block, neighbours) = o.configuration
             let configuration = DiffusionConfiguration(generator: kind, latentDimension: d, width: width, layers: layers,
-                                                       contextMonths: context, blockMonths: block)
+                                                       contextMonths: context, blockMonths: block,
+                                                       neighbourMonths: neighbours)
             var random = RandomStream(seed: o.seed).substream("diffusion-initialisation")
             diffusion = LatentDiffusion(generator: makeSequenceGenerator(configuration, random: &random),
                                         statistics: LatentStatistics.fit(conditioning: conditioning, residuals: trainingResiduals, dimension: d))

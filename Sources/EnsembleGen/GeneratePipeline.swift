@@ -119,7 +119,9 @@ public enum GeneratePipeline {
         let data = LatentSequences(residuals: [], conditioning: diffusion.statistics.normalizeConditioning(zc),
                                    monthsOfYear: months, dimension: d)
         let members = o.firstMember...(o.firstMember + o.memberCount - 1)
-        let samplerText = o.sampler.eta == 1 ? "DDPM ancestral, \(o.sampler.steps) steps" : "DDIM eta=\(o.sampler.eta), \(o.sampler.steps) steps"
+        var samplerText = o.sampler.eta == 1 ? "DDPM ancestral, \(o.sampler.steps) steps" : "DDIM eta=\(o.sampler.eta), \(o.sampler.steps) steps"
+        let block = diffusion.configuration.blockMonths
+        if let kept = o.sampler.keptMonths, kept < block { samplerText += ", \(kept) of \(block) months kept per window" }
         let attributes = OutputAttributes(
             title: "Generated ensemble of near-surface air temperature (EnsembleGen latent diffusion)",
             institution: "EnsembleGen",

@@ -151,12 +151,23 @@ public final class LatentDiffusion {
 
     /// Sampler settings: `steps` reverse steps on an even subsequence of 1…T; η = 0 is
     /// deterministic DDIM, η = 1 ancestral DDPM.
+    /// `keptMonths`: months of each block kept before the next window starts (nil: the whole
+    /// block). Fewer than the block makes the next window's context come from inside the
+    /// previous window rather than from its last months, where a bidirectional network sees
+    /// no future and its samples are damped; the months after them are re-generated.
     public struct Sampler: Sendable, Equatable {
         public var steps: Int
         public var eta: Double
-        public init(steps: Int, eta: Double) { self.steps = steps; self.eta = eta }
-        public static func ddim(steps: Int = 50, eta: Double = 0) -> Sampler { Sampler(steps: steps, eta: eta) }
-        public static func ddpm(steps: Int = 1000) -> Sampler { Sampler(steps: steps, eta: 1) }
+        public var keptMonths: Int?
+        public init(steps: Int, eta: Double, keptMonths: Int? = nil) {
+            self.steps = steps; self.eta = eta; self.keptMonths = keptMonths
+        }
+        public static func ddim(steps: Int = 50, eta: Double = 0, keptMonths: Int? = nil) -> Sampler {
+            Sampler(steps: steps, eta: eta, keptMonths: keptMonths)
+        }
+        public static func ddpm(steps: Int = 1000, keptMonths: Int? = nil) -> Sampler {
+            Sampler(steps: steps, eta: 1, keptMonths: keptMonths)
+        }
     }
 
     /// Sequences per network call while sampling. The network always sees exactly this many
@@ -185,12 +196,14 @@ public final class LatentDiffusion {
                              progress: ((Int) -> Void)?) -> [[Float]] {
         let d = data.dimension, k = configuration.contextMonths, l = configuration.blockMonths
         let T = data.timeCount, b = members.count
+        let advance = min(sampler.keptMonths ?? l, l)
+        precondition(advance >= 1, "kept months \(advance): at least one month of each block must be kept")
         var streams = members.map { RandomStream(seed: seed).substream(UInt64($0)) }
         var series = [[Float]](repeating: [Float](repeating: 0, count: T * d), count: b)
         let timesteps = schedule.samplingTimesteps(sampler.steps)
         GradientRecording.disabled {
             var input = emptyInput(batch: b)
-            for start in stride(from: 0, to: T, by: l) {
+            for start in stride(from: 0, to: T, by: advance) {
                 for s in 0..<b {
                     fillWindow(data, start: start, sample: s, input: &input)
                     for j in 0..<k {
@@ -218,7 +231,7 @@ public final class LatentDiffusion {
                         for e in 0..<d { series[s][(start + j) * d + e] = input.noisy[(s * l + j) * d + e] }
                     }
                 }
-                progress?(min(start + l, T))
+                progress?(min(start + advance, T))
             }
         }
         return series

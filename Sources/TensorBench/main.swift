@@ -1,5 +1,7 @@
 // Engine benchmark (release builds only; driven by Scripts/bench/engine.sh). Prints one
 // JSON line per measurement, in the format of Scripts/bench/torch_reference.py.
+// Options: --threads N (OpenBLAS threads, 2), --loop-workers N (workers of the engine's own
+// loops, 1), --repeats N.
 //   TensorBench layers            each conv of the reference VAE: forward + dX + dW, vs raw sgemm
 //   TensorBench vae-train         one training step of the reference VAE (batch 32, 32x64)
 //   TensorBench transformer B,T,D [--split]  forward-only step of the small transformer denoiser
@@ -14,7 +16,8 @@ import Tensor
 let arguments = Array(CommandLine.arguments.dropFirst())
 let threads = arguments.firstIndex(of: "--threads").map { Int(arguments[$0 + 1]) ?? 2 } ?? 2
 let repeats = arguments.firstIndex(of: "--repeats").map { Int(arguments[$0 + 1]) ?? 10 } ?? 10
-ComputeThreads.configure(threads)
+let loopWorkers = arguments.firstIndex(of: "--loop-workers").map { Int(arguments[$0 + 1]) ?? 1 } ?? 1
+ComputeThreads.configure(threads, loopWorkers: loopWorkers)
 
 /// Median and minimum of `repeats` timed runs after `warmup` untimed ones (milliseconds).
 func time(warmup: Int = 2, _ body: () -> Void) -> (median: Double, min: Double) {

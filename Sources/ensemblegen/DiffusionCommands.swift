@@ -54,6 +54,9 @@ struct TrainDiffusionCommand: ParsableCommand {
     @Option(name: .long, help: "New months per transformer window (default 40).")
     var blockMonths: Int?
 
+    @Option(name: .long, help: "Transformer: months on either side whose values each token carries (default 1).")
+    var neighbourMonths: Int?
+
     @Option(name: .long, help: "Epochs (each --steps-per-epoch optimiser steps).")
     var epochs: Int = 10
 
@@ -88,6 +91,7 @@ struct TrainDiffusionCommand: ParsableCommand {
                 vae: vae, data: data, variable: variable, members: members, validationMembers: validationMembers,
                 conditioningMember: conditioningMember, generator: generator, width: width, layers: layers,
                 contextMonths: contextMonths, blockMonths: generator == .autoregressive ? 1 : blockMonths,
+                neighbourMonths: generator == .autoregressive ? nil : neighbourMonths,
                 epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batchSize, learningRate: learningRate,
                 seed: seed, output: output, resume: resume)
             let progress = EpochProgress(epochs: epochs, unit: "steps", quiet: quiet)
@@ -146,6 +150,11 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "DDIM stochasticity eta (0 = deterministic).")
     var eta: Double = 0
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Transformer: months of each window kept before the next starts (default: the whole block).",
+        discussion: "Fewer than the block makes each window's context come from inside the previous window."))
+    var keptMonths: Int?
+
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 1
 
@@ -168,11 +177,12 @@ struct GenerateCommand: ParsableCommand {
         try reportingErrors {
             let chosen: LatentDiffusion.Sampler
             switch sampler.lowercased() {
-            case "ddim": chosen = .ddim(steps: steps ?? 50, eta: eta)
-            case "ddpm": chosen = .ddpm(steps: steps ?? 1000)
+            case "ddim": chosen = .ddim(steps: steps ?? 50, eta: eta, keptMonths: keptMonths)
+            case "ddpm": chosen = .ddpm(steps: steps ?? 1000, keptMonths: keptMonths)
             default: throw ValidationError("--sampler must be ddim or ddpm, not '\(sampler)'")
             }
             guard chosen.steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+            if let keptMonths, keptMonths < 1 { throw ValidationError("--kept-months must be at least 1") }
             ComputeSettings.configure(threads: threads)
             let bar = ProgressBar("generate", total: members, unit: "members", quiet: quiet)
             let result = try GeneratePipeline.run(GeneratePipeline.Options(

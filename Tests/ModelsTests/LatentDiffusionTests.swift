@@ -144,19 +144,30 @@ final class LatentDiffusionTests: XCTestCase {
     /// ancestral sampling with 200 steps) have the same lag-1
     /// autocorrelation across window boundaries as inside windows, and both equal ρ, within
     /// 4 standard errors ((1 − ρ²)/n per estimate). A sampler that handed over the wrong
-    /// context month would give ρ² = 0.64 at the seams, one with no context 0.
+    /// context month would give ρ² = 0.64 at the seams, one with no context 0. The same
+    /// holds when only 4 of the 6 new months are kept before the next window starts.
     func testWindowStitchingHasNoSeam() {
+        assertNoSeam(keptMonths: nil)
+        assertNoSeam(keptMonths: 4)
+    }
+
+    private func assertNoSeam(keptMonths: Int?, file: StaticString = #filePath, line: UInt = #line) {
         let rho = 0.8, l = 6, T = 480, members = 32
+        let advance = keptMonths ?? l
         let diffusion = LatentDiffusion(generator: AutoregressiveSeriesOracle(rho: rho, contextMonths: 2, blockMonths: l),
                                         statistics: LatentStatistics(conditioningMean: [0], conditioningScale: [1], residualScale: [1]))
         let data = LatentSequences(residuals: [], conditioning: [Float](repeating: 0, count: T),
                                    monthsOfYear: (0..<T).map { $0 % 12 + 1 }, dimension: 1)
-        let series = diffusion.sample(conditioning: data, members: Array(0..<members), seed: 21, sampler: .ddpm(steps: 200))
+        var monthsDone: [Int] = []
+        let series = diffusion.sample(conditioning: data, members: Array(0..<members), seed: 21,
+                                      sampler: .ddpm(steps: 200, keptMonths: keptMonths)) { monthsDone.append($0) }
+        // One window per `advance` months, so the windows really start where the test puts the seams.
+        XCTAssertEqual(Array(monthsDone.prefix(3)), [advance, 2 * advance, 3 * advance], file: file, line: line)
         var seam = (products: 0.0, squares: 0.0, pairs: 0), inside = (products: 0.0, squares: 0.0, pairs: 0)
         for x in series {
             for t in 0..<(T - 1) {
                 let product = Double(x[t]) * Double(x[t + 1]), square = Double(x[t]) * Double(x[t])
-                if (t + 1) % l == 0 {
+                if (t + 1) % advance == 0 {
                     seam.products += product; seam.squares += square; seam.pairs += 1
                 } else {
                     inside.products += product; inside.squares += square; inside.pairs += 1
@@ -166,10 +177,11 @@ final class LatentDiffusionTests: XCTestCase {
         let acrossSeams = seam.products / seam.squares, withinWindows = inside.products / inside.squares
         let seamError = ((1 - rho * rho) / Double(seam.pairs)).squareRoot()
         let insideError = ((1 - rho * rho) / Double(inside.pairs)).squareRoot()
+        let label = "kept months \(advance) of \(l)"
         XCTAssertEqual(acrossSeams, withinWindows, accuracy: 4 * (seamError * seamError + insideError * insideError).squareRoot(),
-                       "lag-1 across seams \(acrossSeams), inside windows \(withinWindows)")
-        XCTAssertEqual(acrossSeams, rho, accuracy: 4 * seamError)
-        XCTAssertEqual(withinWindows, rho, accuracy: 4 * insideError)
+                       "\(label): lag-1 across seams \(acrossSeams), inside windows \(withinWindows)", file: file, line: line)
+        XCTAssertEqual(acrossSeams, rho, accuracy: 4 * seamError, label, file: file, line: line)
+        XCTAssertEqual(withinWindows, rho, accuracy: 4 * insideError, label, file: file, line: line)
     }
 
     /// The transformer's neighbour features: month t gets month t ± offset, zero off the window.
