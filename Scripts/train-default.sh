@@ -10,7 +10,7 @@
 # re-run after an interruption. Usage: Scripts/train-default.sh [work-dir] (default out/train-default)
 # Environment: VAE=path reuses a VAE trained with step 2's settings; BIN=path uses that
 # ensemblegen binary instead of building; AR_EPOCHS (60), TR_EPOCHS (12), AR_BATCH (64),
-# TR_BATCH (32), TR_WIDTH (256), TR_LAYERS (2), TR_BLOCK (40 new months per window),
+# TR_BATCH (32), TR_WIDTH (256), TR_LAYERS (2), TR_BLOCK (40 new months per window), TR_NEIGHBOURS (1),
 # STEPS_PER_EPOCH (500), THREADS (all cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +46,7 @@ train_generator() {  # kind epochs batch [extra options]
 train_generator autoregressive "${AR_EPOCHS:-60}" "${AR_BATCH:-64}"
 t3=$(seconds)
 train_generator transformer "${TR_EPOCHS:-12}" "${TR_BATCH:-32}" --width "${TR_WIDTH:-256}" --layers "${TR_LAYERS:-2}" \
-    --block-months "${TR_BLOCK:-40}"
+    --block-months "${TR_BLOCK:-40}" --neighbour-months "${TR_NEIGHBOURS:-1}"
 t4=$(seconds)
 
 for kind in autoregressive transformer; do

@@ -3,7 +3,7 @@
 # whole conditioning period (156 years at 32x64 for the default model) with DDIM 50 steps,
 # for both generators, and peak RSS for a small and a large member count.
 # Usage: Scripts/bench/generate.sh [model-dir] (default Data/default)
-# Environment: SMALL (10), LARGE (100), THREADS (all cores).
+# Environment: SMALL (10), LARGE (100), THREADS (all cores), GENERATORS ("autoregressive transformer").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source Scripts/bench/common.sh
@@ -16,7 +16,7 @@ bin=.build/release/ensemblegen
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 printf '%-15s %8s %10s %14s %12s\n' generator members seconds members/min peak_RSS_MiB
-for kind in autoregressive transformer; do
+for kind in ${GENERATORS:-autoregressive transformer}; do
     [ -f "$model/diffusion-$kind.safetensors" ] || { echo "no $model/diffusion-$kind.safetensors; skipping $kind"; continue; }
     for n in "$small" "$large"; do
         read -r secs rss < <(peak_rss "$bin" generate --model "$model" --generator "$kind" --members "$n" \
