@@ -4,8 +4,9 @@ Usage: seam_check.py GENERATED.nc TRUE.nc CONDITIONING_MEMBER [--stride 40]
 
 Each member is reduced to two series: the global mean and the Niño3.4-box mean of its
 departure from the ensemble mean (which removes the conditioning member's variability,
-common to every residual), each member's time mean removed. A seam is a month pair (t-1, t) where t starts a window (t = stride·k, k ≥ 1;
-the stride is the number of months a window adds, `generate --kept-months`).
+common to every residual), each member's time mean removed. A seam is a month pair
+(t-1, t) where t starts a window (t = stride·k, k ≥ 1; the stride is the number of months
+a window adds, `generate --kept-months`).
 
 ENSO persistence depends on the calendar (high across December→January, low across the
 spring barrier), and seams fall on a few calendar months only (stride 40: January, May,

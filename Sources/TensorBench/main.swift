@@ -102,7 +102,7 @@ case "transformer":
     // worker with single-threaded OpenBLAS, as `generate` runs its member groups
     // (ComputeThreads.concurrently). Otherwise the whole batch with multi-threaded OpenBLAS.
     let split = arguments.contains("--split")
-    let parts = (0..<threads).map { w in
+    let parts: [Tensor] = !split ? [] : (0..<threads).map { w in
         let rows = (w * b / threads)..<((w + 1) * b / threads)
         let part = Tensor(uninitializedShape: [rows.count, t, d])
         part.pointer.update(from: x.pointer + rows.lowerBound * t * d, count: rows.count * t * d)
@@ -120,6 +120,6 @@ case "transformer":
     emit(["case": "transformer", "shape": "\(b),\(t),\(d)", "median_ms": result.median, "min_ms": result.min,
           "threads": threads, "split": split])
 default:
-    FileHandle.standardError.write(Data("usage: TensorBench layers|vae-train|transformer B,T,D [--split] [--threads N] [--repeats N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: TensorBench layers|vae-train|transformer B,T,D [--split] [--threads N] [--loop-workers N] [--repeats N]\n".utf8))
     exit(2)
 }
