@@ -3,7 +3,8 @@
 #   1. the evaluation ensemble: simulator seed 1, 40 members, 32x64, 1850-2005;
 #   2. the VAE (channels 16,32,64, 2 latent channels: compression 8) on members 0-29,
 #      validated on 30-39 (the same run as compression 8 of Scripts/vae-compression-sweep.sh);
-#   3. the latent diffusion model with both generators, conditioning member 0;
+#   3. the latent diffusion model with both generators, conditioning member 0, and the VAE's
+#      unresolved variability on the training members 1-29;
 #   4. evaluation against held-out members 30-39 and the statistical baseline;
 #   5. Data/default/training.json with seeds, members, data digest, durations and figures.
 # Every step resumes (--resume) when its training state exists, so the script can be
@@ -47,6 +48,10 @@ train_generator autoregressive "${AR_EPOCHS:-60}" "${AR_BATCH:-64}"
 t3=$(seconds)
 train_generator transformer "${TR_EPOCHS:-12}" "${TR_BATCH:-32}" --width "${TR_WIDTH:-256}" --layers "${TR_LAYERS:-2}" \
     --block-months "${TR_BLOCK:-40}" --neighbour-months "${TR_NEIGHBOURS:-1}"
+# train-diffusion measures the VAE's unresolved variability on its training members; a model
+# directory trained before it did gets the same file from fit-unresolved.
+[ -f "$work/model/unresolved-variability.safetensors" ] || "$bin" fit-unresolved --model "$work/model" \
+    --data "$work/ens40.nc" --members 1-29 --threads "$threads" -q
 t4=$(seconds)
 
 for kind in autoregressive transformer; do
@@ -65,7 +70,8 @@ t5=$(seconds)
 # The data digest is of the tas values (the file itself carries a dated history line).
 python=.venv/bin/python; [ -x "$python" ] || Scripts/setup.sh >/dev/null
 cp "$work/model/vae.safetensors" "$work/model/conditioning.safetensors" \
-   "$work/model/diffusion-autoregressive.safetensors" "$work/model/diffusion-transformer.safetensors" Data/default/
+   "$work/model/diffusion-autoregressive.safetensors" "$work/model/diffusion-transformer.safetensors" \
+   "$work/model/unresolved-variability.safetensors" Data/default/
 "$python" - "$work" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" <<'PY'
 import hashlib, json, sys
 import netCDF4, numpy

@@ -8,7 +8,8 @@ import Tensor
 /// the model directory), forms residuals against the conditioning member and trains the
 /// chosen sequence generator with the v-prediction loss, AdamW and EMA weights.
 /// The model directory ends up self-contained: vae.safetensors, conditioning.safetensors,
-/// diffusion-<generator>.safetensors.
+/// unresolved-variability.safetensors (what the VAE does not reproduce, measured on the
+/// training members), diffusion-<generator>.safetensors.
 public enum DiffusionTrainingPipeline {
     public struct Options: Sendable {
         public var vae: String
@@ -24,6 +25,8 @@ public enum DiffusionTrainingPipeline {
         public var batchSize: Int
         public var learningRate: Float
         public var emaDecay: Float
+        /// Order p of the AR filter whose innovations the model learns instead of the residuals (0: the residuals).
+        public var innovationOrder: Int
         public var seed: UInt64
         public var output: String
         public var resume: Bool
@@ -34,13 +37,14 @@ public enum DiffusionTrainingPipeline {
                     validationMembers: String? = nil, conditioningMember: Int = 0,
                     generator: GeneratorKind, width: Int? = nil, layers: Int? = nil, contextMonths: Int? = nil,
                     blockMonths: Int? = nil, neighbourMonths: Int? = nil, epochs: Int = 10, stepsPerEpoch: Int = 500, batchSize: Int = 64,
-                    learningRate: Float = 1e-3, emaDecay: Float = 0.999, seed: UInt64 = 1, output: String,
-                    resume: Bool = false, stopAfterSteps: Int? = nil) {
+                    learningRate: Float = 1e-3, emaDecay: Float = 0.999, innovationOrder: Int = 0, seed: UInt64 = 1,
+                    output: String, resume: Bool = false, stopAfterSteps: Int? = nil) {
             self.vae = vae; self.data = data; self.variable = variable; self.members = members
             self.validationMembers = validationMembers; self.conditioningMember = conditioningMember
             configuration = (generator, width, layers, contextMonths, blockMonths, neighbourMonths)
             self.epochs = epochs; self.stepsPerEpoch = stepsPerEpoch; self.batchSize = batchSize
-            self.learningRate = learningRate; self.emaDecay = emaDecay; self.seed = seed; self.output = output
+            self.learningRate = learningRate; self.emaDecay = emaDecay; self.innovationOrder = innovationOrder
+            self.seed = seed; self.output = output
             self.resume = resume; self.stopAfterSteps = stopAfterSteps
         }
     }
@@ -94,7 +98,15 @@ public enum DiffusionTrainingPipeline {
         let latents = try LatentCache.latents(vae: vae, vaePath: vaePath, reader: reader, source: source,
                                               members: [o.conditioningMember] + training + validation,
                                               cachePath: (o.output as NSString).appendingPathComponent("latents.safetensors"))
+        let unresolvedPath = (o.output as NSString).appendingPathComponent(UnresolvedVariability.fileName)
+        if !o.resume || !FileManager.default.fileExists(atPath: unresolvedPath) {
+            try UnresolvedVariabilityPipeline.fit(vae: vae, vaePath: vaePath, reader: reader, source: source, members: training,
+                                                  latents: latents).save(to: unresolvedPath)
+        }
         let d = vae.latentShape.reduce(1, *), T = reader.timeCount, months = reader.time.monthsOfYear
+        guard o.innovationOrder >= 0, o.innovationOrder < T / 2 else {
+            throw CFError(file: source, "--innovation-order \(o.innovationOrder) must be between 0 and half the series length (\(T) time steps)")
+        }
         let conditioning = latents[o.conditioningMember]!
         func residuals(_ members: [Int]) -> [Float] {
             members.flatMap { m in zip(latents[m]!, conditioning).map { $0 - $1 } }
@@ -106,7 +118,7 @@ public enum DiffusionTrainingPipeline {
 
         let modelPath = (o.output as NSString).appendingPathComponent(LatentDiffusion.fileName(o.configuration.0))
         let statePath = TrainingState.path(for: modelPath)
-        let fingerprint = "\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)"
+        let fingerprint = "\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)\(o.innovationOrder > 0 ? "|innovations\(o.innovationOrder)" : "")"
         let diffusion: LatentDiffusion, optimizer: AdamW, ema: ExponentialMovingAverage
         var startEpoch = 0, startStep = 0
         if o.resume {
@@ -125,16 +137,17 @@ public enum DiffusionTrainingPipeline {
                                                        neighbourMonths: neighbours)
             var random = RandomStream(seed: o.seed).substream("diffusion-initialisation")
             diffusion = LatentDiffusion(generator: makeSequenceGenerator(configuration, random: &random),
-                                        statistics: LatentStatistics.fit(conditioning: conditioning, residuals: trainingResiduals, dimension: d))
+                                        statistics: LatentStatistics.fit(conditioning: conditioning, residuals: trainingResiduals, dimension: d,
+                                                                          innovationOrder: o.innovationOrder))
             optimizer = AdamW(parameters: diffusion.generator.parameters, learningRate: o.learningRate)
             ema = ExponentialMovingAverage(parameters: diffusion.generator.parameters, decay: o.emaDecay)
         }
         let stats = diffusion.statistics
         let normalizedConditioning = stats.normalizeConditioning(conditioning)
-        let data = LatentSequences(residuals: stats.normalizeResiduals(trainingResiduals), conditioning: normalizedConditioning,
+        let data = LatentSequences(residuals: stats.normalizeResiduals(trainingResiduals, timeCount: T), conditioning: normalizedConditioning,
                                    monthsOfYear: months, dimension: d)
         let validationData = validation.isEmpty ? nil
-            : LatentSequences(residuals: stats.normalizeResiduals(residuals(validation)), conditioning: normalizedConditioning,
+            : LatentSequences(residuals: stats.normalizeResiduals(residuals(validation), timeCount: T), conditioning: normalizedConditioning,
                               monthsOfYear: months, dimension: d)
         let provenance = ["data": source, "training_members": MemberSelection.describe(training),
                           "conditioning_member": "\(o.conditioningMember)", "seed": "\(o.seed)",

@@ -1,6 +1,7 @@
 import Climate
 import Foundation
 import Models
+import RandomStreams
 import Tensor
 
 /// `ensemblegen generate`: samples new members' latent residuals with the diffusion model,
@@ -28,17 +29,21 @@ public enum GeneratePipeline {
         public var output: String
         public var deflateLevel: Int
         public var layout: OutputLayout
+        /// Add the grid-scale variability the VAE does not reproduce (the model directory's
+        /// unresolved-variability.safetensors) to every decoded field.
+        public var unresolvedVariability: Bool
         public var commandLine: [String]
 
         public init(model: String, generator: GeneratorKind, memberCount: Int, firstMember: Int = 0, startYear: Int? = nil,
                     endYear: Int? = nil, conditioning: String? = nil, conditioningMember: Int = 0, variable: String? = nil,
                     sampler: LatentDiffusion.Sampler = .ddim(), seed: UInt64 = 1, batchSize: Int? = nil, output: String,
-                    deflateLevel: Int = 1, layout: OutputLayout = .timeFirst, commandLine: [String] = CommandLine.arguments) {
+                    deflateLevel: Int = 1, layout: OutputLayout = .timeFirst, unresolvedVariability: Bool = true,
+                    commandLine: [String] = CommandLine.arguments) {
             self.model = model; self.generator = generator; self.memberCount = memberCount; self.firstMember = firstMember
             self.startYear = startYear; self.endYear = endYear; self.conditioning = conditioning
             self.conditioningMember = conditioningMember; self.variable = variable; self.sampler = sampler
             self.seed = seed; self.batchSize = batchSize; self.output = output; self.deflateLevel = deflateLevel
-            self.layout = layout; self.commandLine = commandLine
+            self.layout = layout; self.unresolvedVariability = unresolvedVariability; self.commandLine = commandLine
         }
     }
 
@@ -47,9 +52,11 @@ public enum GeneratePipeline {
         public var members: ClosedRange<Int>
         public var months: Int
         public var seconds: Double
+        /// Why the unresolved variability was not added although asked for (nil when it was, or was not asked for).
+        public var note: String?
         public var text: String {
             String(format: "wrote %@: %d members × %d time steps in %.1f s (%.1f members/min)", output, members.count, months,
-                   seconds, Double(members.count) / seconds * 60)
+                   seconds, Double(members.count) / seconds * 60) + (note.map { "\nnote: " + $0 } ?? "")
         }
     }
 
@@ -87,6 +94,16 @@ public enum GeneratePipeline {
             return path
         }
         let vae = try TrainedVAE.load(try file("vae.safetensors"))
+        let unresolvedPath = (directory as NSString).appendingPathComponent(UnresolvedVariability.fileName)
+        var unresolved: UnresolvedVariability?, note: String?
+        if o.unresolvedVariability {
+            if FileManager.default.fileExists(atPath: unresolvedPath) {
+                unresolved = try UnresolvedVariability.load(unresolvedPath)
+                try vae.checkGrid(unresolved!.grid, dataPath: unresolvedPath)
+            } else {
+                note = "\(directory) has no \(UnresolvedVariability.fileName), so the members are the VAE's smooth decodings; add it with `ensemblegen fit-unresolved --model \(directory) --data <training data> --members <training members>`"
+            }
+        }
         let diffusionPath = try file(LatentDiffusion.fileName(o.generator))
         let diffusion = try LatentDiffusion.load(diffusionPath).model
         let d = vae.latentShape.reduce(1, *)
@@ -122,18 +139,19 @@ public enum GeneratePipeline {
         var samplerText = o.sampler.eta == 1 ? "DDPM ancestral, \(o.sampler.steps) steps" : "DDIM eta=\(o.sampler.eta), \(o.sampler.steps) steps"
         let block = diffusion.configuration.blockMonths
         if let kept = o.sampler.keptMonths, kept < block { samplerText += ", \(kept) of \(block) months kept per window" }
+        let unresolvedText = unresolved == nil ? "none" : "Gaussian noise with the statistics of \(UnresolvedVariability.fileName) (digest \(try FileDigest.hex(path: unresolvedPath)))"
         let attributes = OutputAttributes(
             title: "Generated ensemble of near-surface air temperature (EnsembleGen latent diffusion)",
             institution: "EnsembleGen",
             source: "EnsembleGen \(EnsembleGenVersion.string), \(o.generator.rawValue) latent diffusion model \(directory)",
             history: OutputAttributes.historyLine(commandLine: o.commandLine),
             references: "arXiv:2407.02070 (latent diffusion for climate ensembles); Docs/model-card.md",
-            comment: "Member k = VAE-decode(z_c + sampled residual k) + climatology; conditioned on member \(conditioning.member) of \(conditioning.source). Sampler: \(samplerText).",
+            comment: "Member k = VAE-decode(z_c + sampled residual k) + climatology\(unresolved == nil ? "" : " + unresolved grid-scale variability"); conditioned on member \(conditioning.member) of \(conditioning.source). Sampler: \(samplerText).",
             extra: [("seed", .int64([Int64(bitPattern: o.seed)])), ("conditioning_member", .text(conditioning.member)),
                     ("conditioning_source", .text(conditioning.source)), ("generator", .text(o.generator.rawValue)),
                     ("sampler", .text(samplerText)), ("checkpoint_hash", .text(try FileDigest.hex(path: diffusionPath))),
                     ("vae_hash", .text(try FileDigest.hex(path: try file("vae.safetensors")))),
-                    ("first_member", .int32([Int32(o.firstMember)]))])
+                    ("unresolved_variability", .text(unresolvedText)), ("first_member", .int32([Int32(o.firstMember)]))])
         let writer = try EnsembleWriter(path: o.output, variable: .nearSurfaceAirTemperature, grid: vae.grid, time: time,
                                         members: members.map(String.init), attributes: attributes,
                                         deflateLevel: o.deflateLevel, layout: o.layout)
@@ -144,9 +162,14 @@ public enum GeneratePipeline {
             try scheduler.run(sample: { positions, monthsDone in
                 diffusion.sample(conditioning: data, members: positions.map { members.lowerBound + $0 }, seed: o.seed,
                                  sampler: o.sampler, progress: monthsDone)
-            }, decode: { _, series in
-                let r = diffusion.statistics.denormalizeResiduals(series)
-                return vae.normalization.denormalize(vae.decode(latents: zip(zc, r).map { $0 + $1 }, count: T), monthsOfYear: months)
+            }, decode: { position, series in
+                let r = diffusion.statistics.denormalizeResiduals(series, timeCount: T)
+                var fields = vae.normalization.denormalize(vae.decode(latents: zip(zc, r).map { $0 + $1 }, count: T), monthsOfYear: months)
+                if let unresolved {
+                    var random = RandomStream(seed: o.seed).substream("unresolved-variability").substream(UInt64(members.lowerBound + position))
+                    unresolved.addNoise(to: &fields, monthsOfYear: months, random: &random)
+                }
+                return fields
             }, write: { position, fields in
                 try writer.write(member: position, values: fields)
             }, report: { counts in
@@ -158,6 +181,6 @@ public enum GeneratePipeline {
             writer.cancel()
             throw error
         }
-        return Result(output: o.output, members: members, months: T, seconds: Date().timeIntervalSince(started))
+        return Result(output: o.output, members: members, months: T, seconds: Date().timeIntervalSince(started), note: note)
     }
 }

@@ -50,13 +50,8 @@ public enum ReconstructPipeline {
     }
 
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
-        let vae = try TrainedVAE.load(o.model)
-        let reader = try EnsembleReader(paths: o.data, variable: o.variable)
+        let (vae, reader, source, members) = try VAEData.open(vae: o.model, data: o.data, variable: o.variable, members: o.members)
         defer { try? reader.close() }
-        let source = o.data.joined(separator: ", ")
-        try vae.checkGrid(reader.grid, dataPath: source)
-        let members = try o.members.map { try MemberSelection.parse($0, count: reader.memberCount, file: source) }
-            ?? Array(0..<reader.memberCount)
         let grid = reader.grid, cells = grid.cellCount, months = reader.time.monthsOfYear, times = months.count
         let writer = try o.output.map { path in
             try EnsembleWriter(path: path, variable: reader.variable, grid: grid, time: reader.time,
@@ -112,6 +107,27 @@ public enum ReconstructPipeline {
         return Result(members: members, rmse: (total / n).squareRoot(), bandRMSE: bandRMSE,
                       nino34RMSE: (ninoTotal / n).squareRoot(), nino34Correlation: correlations / Double(members.count),
                       compressionRatio: vae.compressionRatio, output: o.output)
+    }
+}
+
+/// A trained VAE and the data it is applied to.
+enum VAEData {
+    /// The VAE at `vae`, a reader of `data` on its grid (the caller closes it), the data
+    /// named for messages, and the members selected by `members` ("0-29"; nil: all).
+    static func open(vae path: String, data: [String], variable: String?, members: String?) throws
+        -> (vae: TrainedVAE, reader: EnsembleReader, source: String, members: [Int]) {
+        let vae = try TrainedVAE.load(path)
+        let reader = try EnsembleReader(paths: data, variable: variable)
+        let source = data.joined(separator: ", ")
+        do {
+            try vae.checkGrid(reader.grid, dataPath: source)
+            let selected = try members.map { try MemberSelection.parse($0, count: reader.memberCount, file: source) }
+                ?? Array(0..<reader.memberCount)
+            return (vae, reader, source, selected)
+        } catch {
+            try? reader.close()
+            throw error
+        }
     }
 }
 

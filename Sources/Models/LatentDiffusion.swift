@@ -11,9 +11,26 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
     public var conditioningMean: [Float]
     public var conditioningScale: [Float]
     public var residualScale: [Float]
+    /// Autocorrelations ρ_1…ρ_p of the residuals per latent dimension, [D, p], when the
+    /// diffusion model works on their innovations under the AR(p) filter they define (nil:
+    /// on the residuals themselves). See `InnovationFilter`.
+    public var residualAutocorrelation: [Float]?
 
-    /// Statistics of the conditioning series z_c [T, D] and the residuals [M, T, D].
-    public static func fit(conditioning: [Float], residuals: [Float], dimension d: Int) -> LatentStatistics {
+    public init(conditioningMean: [Float], conditioningScale: [Float], residualScale: [Float],
+                residualAutocorrelation: [Float]? = nil) {
+        self.conditioningMean = conditioningMean
+        self.conditioningScale = conditioningScale
+        self.residualScale = residualScale
+        self.residualAutocorrelation = residualAutocorrelation
+    }
+
+    /// Order p of the innovation filter (0: none).
+    public var innovationOrder: Int { (residualAutocorrelation?.count ?? 0) / residualScale.count }
+
+    /// Statistics of the conditioning series z_c [T, D] and the residuals [M, T, D]; with
+    /// `innovationOrder` p > 0 the residuals' autocorrelations up to lag p are fitted per
+    /// dimension (pooled over members) and the scale is that of the innovations.
+    public static func fit(conditioning: [Float], residuals: [Float], dimension d: Int, innovationOrder p: Int = 0) -> LatentStatistics {
         func moments(_ values: [Float], centred: Bool) -> (mean: [Float], scale: [Float]) {
             let rows = values.count / d
             var mean = [Double](repeating: 0, count: d), square = mean
@@ -22,8 +39,30 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
             for r in 0..<rows { for j in 0..<d { let x = Double(values[r * d + j]) - mean[j]; square[j] += x * x } }
             return (mean.map(Float.init), square.map { Float(max(($0 / Double(rows)).squareRoot(), 1e-6)) })
         }
-        let c = moments(conditioning, centred: true), r = moments(residuals, centred: false)
-        return LatentStatistics(conditioningMean: c.mean, conditioningScale: c.scale, residualScale: r.scale)
+        let c = moments(conditioning, centred: true)
+        guard p > 0 else {
+            return LatentStatistics(conditioningMean: c.mean, conditioningScale: c.scale, residualScale: moments(residuals, centred: false).scale)
+        }
+        let T = conditioning.count / d, members = residuals.count / (T * d)
+        precondition(p < T, "innovation order \(p) needs series longer than \(p) months")
+        var products = [Double](repeating: 0, count: d * (p + 1))
+        for m in 0..<members {
+            let base = m * T * d
+            for t in 0..<T {
+                for lag in 0...min(p, t) {
+                    let now = base + t * d, before = now - lag * d
+                    for j in 0..<d { products[j * (p + 1) + lag] += Double(residuals[now + j]) * Double(residuals[before + j]) }
+                }
+            }
+        }
+        var autocorrelation = [Float](repeating: 0, count: d * p)
+        for j in 0..<d where products[j * (p + 1)] > 0 {
+            for lag in 1...p { autocorrelation[j * p + lag - 1] = Float(products[j * (p + 1) + lag] / products[j * (p + 1)]) }
+        }
+        var whitened = LatentStatistics(conditioningMean: c.mean, conditioningScale: c.scale,
+                                        residualScale: [Float](repeating: 1, count: d), residualAutocorrelation: autocorrelation)
+        whitened.residualScale = moments(whitened.normalizeResiduals(residuals, timeCount: T), centred: false).scale
+        return whitened
     }
 
     public func normalizeConditioning(_ z: [Float]) -> [Float] {
@@ -31,14 +70,87 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
         return z.enumerated().map { ($0.element - conditioningMean[$0.offset % d]) / conditioningScale[$0.offset % d] }
     }
 
-    public func normalizeResiduals(_ r: [Float]) -> [Float] {
+    /// What the diffusion model works on, from residuals [M, T, D] (M series of `timeCount` months).
+    public func normalizeResiduals(_ r: [Float], timeCount: Int) -> [Float] {
         let d = residualScale.count
-        return r.enumerated().map { $0.element / residualScale[$0.offset % d] }
+        var e = r
+        if let filter = InnovationFilter(self) {
+            for start in stride(from: 0, to: r.count, by: timeCount * d) { filter.whiten(r, into: &e, start: start, timeCount: timeCount) }
+        }
+        for i in e.indices { e[i] /= residualScale[i % d] }
+        return e
     }
 
-    public func denormalizeResiduals(_ r: [Float]) -> [Float] {
+    /// Residuals [M, T, D] from what the diffusion model generated (the inverse of `normalizeResiduals`).
+    public func denormalizeResiduals(_ x: [Float], timeCount: Int) -> [Float] {
         let d = residualScale.count
-        return r.enumerated().map { $0.element * residualScale[$0.offset % d] }
+        let e = x.enumerated().map { $0.element * residualScale[$0.offset % d] }
+        guard let filter = InnovationFilter(self) else { return e }
+        var r = e
+        for start in stride(from: 0, to: x.count, by: timeCount * d) { filter.colour(e, into: &r, start: start, timeCount: timeCount) }
+        return r
+    }
+}
+
+/// The exact innovations of a stationary AR(p) series per latent dimension, from its
+/// autocorrelations by the Levinson–Durbin recursion: month t of a series is predicted from
+/// its min(t, p) predecessors with the best linear predictor of that order, and the
+/// prediction error is scaled by √(v_p / v_q) (v_q: the order-q error variance), so every
+/// innovation has the same variance and the inverse filter starts a series stationary.
+struct InnovationFilter {
+    let order: Int, dimension: Int
+    /// coefficients[j][q]: the order-q predictor of dimension j, q = 0…p.
+    let coefficients: [[[Double]]]
+    /// scale[j][q] = √(v_p / v_q).
+    let scale: [[Double]]
+
+    init?(_ statistics: LatentStatistics) {
+        guard let rho = statistics.residualAutocorrelation, statistics.innovationOrder > 0 else { return nil }
+        let p = statistics.innovationOrder, d = statistics.residualScale.count
+        order = p; dimension = d
+        var allCoefficients: [[[Double]]] = [], allScales: [[Double]] = []
+        for j in 0..<d {
+            var phi: [Double] = [], orders: [[Double]] = [[]], variances = [1.0]
+            for k in 1...p {
+                let r = { (lag: Int) in Double(rho[j * p + lag - 1]) }
+                var numerator = r(k)
+                for i in 1..<k { numerator -= phi[i - 1] * r(k - i) }
+                let kappa = min(max(numerator / variances[k - 1], -0.99), 0.99)
+                phi = (1..<k).map { phi[$0 - 1] - kappa * phi[k - $0 - 1] } + [kappa]
+                orders.append(phi)
+                variances.append(variances[k - 1] * (1 - kappa * kappa))
+            }
+            allCoefficients.append(orders)
+            allScales.append(variances.map { (variances[p] / $0).squareRoot() })
+        }
+        coefficients = allCoefficients
+        scale = allScales
+    }
+
+    /// e[t] = (r[t] − Σ φ^(q)_i r[t−i]) · √(v_p / v_q), q = min(t, p), for the series at `start`.
+    func whiten(_ r: [Float], into e: inout [Float], start: Int, timeCount: Int) {
+        let d = dimension
+        for t in 0..<timeCount {
+            let q = min(t, order), row = start + t * d
+            for j in 0..<d {
+                var value = Double(r[row + j])
+                for (i, phi) in coefficients[j][q].enumerated() { value -= phi * Double(r[row - (i + 1) * d + j]) }
+                e[row + j] = Float(value * scale[j][q])
+            }
+        }
+    }
+
+    /// The inverse of `whiten`: r[t] = e[t] / √(v_p / v_q) + Σ φ^(q)_i r[t−i].
+    func colour(_ e: [Float], into r: inout [Float], start: Int, timeCount: Int) {
+        let d = dimension
+        for t in 0..<timeCount {
+            let q = min(t, order), row = start + t * d
+            for j in 0..<d {
+                var value = Double(e[row + j]) / scale[j][q]
+                for (i, phi) in coefficients[j][q].enumerated() { value += phi * Double(r[row - (i + 1) * d + j]) }
+                r[row + j] = Float(value)
+            }
+        }
     }
 }
 

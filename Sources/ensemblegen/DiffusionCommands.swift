@@ -14,8 +14,10 @@ struct TrainDiffusionCommand: ParsableCommand {
             Encodes the members with the VAE (cached in the model directory), forms residuals \
             r[m, t] = z[m, t] - z[c, t] against the conditioning member c and trains the chosen \
             sequence generator (v-prediction, cosine schedule, T = 1000, AdamW, EMA weights). \
-            The model directory receives vae.safetensors, conditioning.safetensors and \
-            diffusion-<generator>.safetensors; a killed run continues with --resume.
+            The model directory receives vae.safetensors, conditioning.safetensors, \
+            unresolved-variability.safetensors (what the VAE does not reproduce, measured on the \
+            training members; generate adds it back) and diffusion-<generator>.safetensors; a \
+            killed run continues with --resume.
 
             Example: ensemblegen train-diffusion --vae vae.safetensors --data ens.nc --members 0-29 \
             --conditioning-member 0 --generator autoregressive --output model/
@@ -57,6 +59,11 @@ struct TrainDiffusionCommand: ParsableCommand {
     @Option(name: .long, help: "Transformer: months on either side whose values each token carries (default 1).")
     var neighbourMonths: Int?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Model the residuals' innovations under an AR filter of this order fitted per latent dimension (0: the residuals).",
+        discussion: "Generation filters them back, so month-to-month persistence, and the continuity across transformer windows, is carried by the filter."))
+    var innovationOrder: Int = 0
+
     @Option(name: .long, help: "Epochs (each --steps-per-epoch optimiser steps).")
     var epochs: Int = 10
 
@@ -93,7 +100,7 @@ struct TrainDiffusionCommand: ParsableCommand {
                 contextMonths: contextMonths, blockMonths: generator == .autoregressive ? 1 : blockMonths,
                 neighbourMonths: generator == .autoregressive ? nil : neighbourMonths,
                 epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batchSize, learningRate: learningRate,
-                seed: seed, output: output, resume: resume)
+                innovationOrder: innovationOrder, seed: seed, output: output, resume: resume)
             let progress = EpochProgress(epochs: epochs, unit: "steps", quiet: quiet)
             let result = try DiffusionTrainingPipeline.run(options, progress: { step, steps, epoch, loss in
                 progress.step(step, of: steps, epoch: epoch, detail: String(format: "loss %.4f", loss))
@@ -170,6 +177,11 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "zlib deflate level of the output, 1-4.")
     var deflateLevel: Int = 1
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Add the grid-scale variability the VAE does not reproduce (the model's unresolved-variability.safetensors).",
+        discussion: "Without it every member is a smooth VAE decoding and is over-confident at grid points."))
+    var unresolvedVariability = true
+
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
@@ -188,10 +200,57 @@ struct GenerateCommand: ParsableCommand {
             let result = try GeneratePipeline.run(GeneratePipeline.Options(
                 model: try model ?? DefaultModel.locate(), generator: generator, memberCount: members, firstMember: firstMember, startYear: start,
                 endYear: end, conditioning: conditioning, conditioningMember: conditioningMember, sampler: chosen, seed: seed,
-                batchSize: batchSize, output: output, deflateLevel: deflateLevel)) { status in
+                batchSize: batchSize, output: output, deflateLevel: deflateLevel,
+                unresolvedVariability: unresolvedVariability)) { status in
                 bar.update(status.membersWritten, detail: status.text)
             }
             bar.finish()
+            print(result.text)
+        }
+    }
+}
+
+/// `ensemblegen fit-unresolved`: the noise model of what the VAE does not reproduce.
+struct FitUnresolvedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit-unresolved",
+        abstract: "Measure the grid-scale variability the VAE does not reproduce and store it in a model directory.",
+        discussion: """
+            Decodes the members' latents and measures original − reconstruction: its standard \
+            deviation by calendar month and grid cell and its correlation between neighbouring \
+            longitudes. `generate` adds Gaussian noise with these statistics to every decoded \
+            field. train-diffusion already does this on its training members; use this command \
+            for a model directory made before it did, or to measure on other members.
+
+            Example: ensemblegen fit-unresolved --model model/ --data ens.nc --members 1-29
+            """)
+
+    @Option(name: .long, help: "Model directory (from train-diffusion).")
+    var model: String
+
+    @Option(name: .long, help: "Data the model was trained on (CF NetCDF; repeat for one file per member).")
+    var data: [String]
+
+    @Option(name: .long, help: "Data variable (default: the single field-like variable).")
+    var variable: String?
+
+    @Option(name: .long, help: "Members to measure on, e.g. 1-29 (default: all).")
+    var members: String?
+
+    @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
+    var threads: Int?
+
+    @Flag(name: .shortAndLong, help: "No progress output.")
+    var quiet = false
+
+    func run() throws {
+        try reportingErrors {
+            ComputeSettings.configure(threads: threads)
+            let progress = CountProgress("fit-unresolved", quiet: quiet)
+            let result = try UnresolvedVariabilityPipeline.run(
+                UnresolvedVariabilityPipeline.Options(model: model, data: data, variable: variable, members: members),
+                progress: progress.update)
+            progress.finish()
             print(result.text)
         }
     }

@@ -27,3 +27,23 @@ final class EpochProgress {
         if !quiet { FileHandle.standardError.write(Data((summary + "\n").utf8)) }
     }
 }
+
+/// A progress bar whose total is learnt from the first report (pipelines that report
+/// `(done, total)`), for members merged, reconstructed or measured.
+final class CountProgress {
+    private let label: String, unit: String, quiet: Bool
+    private var bar: ProgressBar?
+
+    init(_ label: String, unit: String = "members", quiet: Bool) {
+        self.label = label
+        self.unit = unit
+        self.quiet = quiet
+    }
+
+    func update(_ done: Int, _ total: Int) {
+        if bar == nil { bar = ProgressBar(label, total: total, unit: unit, quiet: quiet) }
+        bar?.update(done)
+    }
+
+    func finish() { bar?.finish() }
+}

@@ -34,11 +34,9 @@ struct MergeCommand: ParsableCommand {
             let options = MergePipeline.Options(inputs: files, output: output, variable: variable,
                                                 deflateLevel: deflateLevel, commandLine: CommandLine.arguments,
                                                 layout: layout)
-            var bar: ProgressBar?
-            let result = try MergePipeline.run(options) { done, total in
-                if bar == nil { bar = ProgressBar("merge", total: total, unit: "members", quiet: quiet) }
-                bar?.update(done)
-            }
+            let progress = CountProgress("merge", quiet: quiet)
+            let result = try MergePipeline.run(options, progress: progress.update)
+            progress.finish()
             print(result.text)
         } catch {
             printError(error)

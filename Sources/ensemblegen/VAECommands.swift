@@ -143,14 +143,11 @@ struct ReconstructCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             ComputeSettings.configure(threads: threads)
-            var members: ProgressBar?
+            let progress = CountProgress("reconstruct", quiet: quiet)
             let result = try ReconstructPipeline.run(
-                ReconstructPipeline.Options(model: try DefaultModel.vaePath(model), data: data, variable: variable, members: self.members, output: output)
-            ) { done, total in
-                if members == nil { members = ProgressBar("reconstruct", total: total, unit: "members", quiet: quiet) }
-                members?.update(done)
-            }
-            members?.finish()
+                ReconstructPipeline.Options(model: try DefaultModel.vaePath(model), data: data, variable: variable, members: members, output: output),
+                progress: progress.update)
+            progress.finish()
             print(result.text)
         }
     }

@@ -94,4 +94,50 @@ final class DiffusionPipelineTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("has no diffusion-transformer.safetensors"), "\($0)")
         }
     }
+
+    /// train-diffusion measures the VAE's unresolved variability on its training members (the
+    /// same statistics as `fit-unresolved` on them); generate adds noise whose mean square is
+    /// that of the stored standard deviations (2 members × 36 months × 512 cells, spatially
+    /// correlated: n_eff ≥ n/3, relative standard error of the mean square ≤ √(6/n) = 1.3%;
+    /// tolerance 5 standard errors), and without the file generates smooth members and says so.
+    func testUnresolvedVariabilityIsFittedAndAdded() throws {
+        _ = try DiffusionTrainingPipeline.run(options(.autoregressive))
+        let model = path("model-autoregressive")
+        let fittedPath = (model as NSString).appendingPathComponent(UnresolvedVariability.fileName)
+        let fitted = try UnresolvedVariability.load(fittedPath)
+        XCTAssertEqual(fitted.provenance["members"], "1-2")
+        let refit = try UnresolvedVariabilityPipeline.run(.init(model: model, data: [path("ens.nc")], members: "1-2"))
+        XCTAssertEqual(refit.statistics.standardDeviation, fitted.standardDeviation)
+        XCTAssertEqual(refit.statistics.longitudeCorrelation, fitted.longitudeCorrelation)
+        XCTAssertTrue(fitted.standardDeviation.allSatisfy { $0 > 0 && $0.isFinite })
+
+        var with = GeneratePipeline.Options(model: model, generator: .autoregressive, memberCount: 2,
+                                            sampler: .ddim(steps: 3), seed: 4, output: path("with.nc"), commandLine: ["test"])
+        var without = with
+        without.unresolvedVariability = false; without.output = path("without.nc")
+        XCTAssertNil(try GeneratePipeline.run(with).note)
+        _ = try GeneratePipeline.run(without)
+        let a = try EnsembleReader(path: path("with.nc")), b = try EnsembleReader(path: path("without.nc"))
+        let cells = a.grid.cellCount, months = a.time.monthsOfYear
+        var squares = 0.0, expected = 0.0
+        for m in 0..<2 {
+            let x = try a.readMember(m), y = try b.readMember(m)
+            for (t, month) in months.enumerated() {
+                for c in 0..<cells {
+                    let d = Double(x[t * cells + c] - y[t * cells + c]), s = Double(fitted.standardDeviation[(month - 1) * cells + c])
+                    squares += d * d
+                    expected += s * s
+                }
+            }
+        }
+        let n = Double(2 * months.count * cells)
+        XCTAssertEqual(squares / expected, 1, accuracy: 5 * (6 / n).squareRoot())
+        let header = try runProcess(URL(fileURLWithPath: "/usr/bin/ncdump"), ["-h", path("with.nc")]).stdout
+        XCTAssertTrue(header.contains(":unresolved_variability = \"Gaussian noise"), header)
+
+        try FileManager.default.removeItem(atPath: fittedPath)
+        with.output = path("smooth.nc")
+        XCTAssertTrue(try GeneratePipeline.run(with).note?.contains("fit-unresolved") == true)
+        XCTAssertEqual(try EnsembleReader(path: path("smooth.nc")).readMember(1), try b.readMember(1))
+    }
 }
