@@ -93,6 +93,9 @@ public enum DiffusionTrainingPipeline {
         let training = (try o.members.map { try MemberSelection.parse($0, count: reader.memberCount, file: source) }
             ?? (0..<reader.memberCount).filter { !validation.contains($0) }).filter { $0 != o.conditioningMember }
         guard !training.isEmpty else { throw CFError(file: source, "no training members besides the conditioning member") }
+        guard o.innovationOrder >= 0, o.innovationOrder < reader.timeCount / 2 else {
+            throw CFError(file: source, "--innovation-order \(o.innovationOrder) must be between 0 and half the series length (\(reader.timeCount) time steps)")
+        }
 
         // Latents of every member involved, cached in the model directory.
         let latents = try LatentCache.latents(vae: vae, vaePath: vaePath, reader: reader, source: source,
@@ -104,9 +107,6 @@ public enum DiffusionTrainingPipeline {
                                                   latents: latents).save(to: unresolvedPath)
         }
         let d = vae.latentShape.reduce(1, *), T = reader.timeCount, months = reader.time.monthsOfYear
-        guard o.innovationOrder >= 0, o.innovationOrder < T / 2 else {
-            throw CFError(file: source, "--innovation-order \(o.innovationOrder) must be between 0 and half the series length (\(T) time steps)")
-        }
         let conditioning = latents[o.conditioningMember]!
         func residuals(_ members: [Int]) -> [Float] {
             members.flatMap { m in zip(latents[m]!, conditioning).map { $0 - $1 } }

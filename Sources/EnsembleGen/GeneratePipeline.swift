@@ -98,8 +98,9 @@ public enum GeneratePipeline {
         var unresolved: UnresolvedVariability?, note: String?
         if o.unresolvedVariability {
             if FileManager.default.fileExists(atPath: unresolvedPath) {
-                unresolved = try UnresolvedVariability.load(unresolvedPath)
-                try vae.checkGrid(unresolved!.grid, dataPath: unresolvedPath)
+                let loaded = try UnresolvedVariability.load(unresolvedPath)
+                try vae.checkGrid(loaded.grid, dataPath: unresolvedPath)
+                unresolved = loaded
             } else {
                 note = "\(directory) has no \(UnresolvedVariability.fileName), so the members are the VAE's smooth decodings; add it with `ensemblegen fit-unresolved --model \(directory) --data <training data> --members <training members>`"
             }

@@ -135,6 +135,12 @@ final class DiffusionPipelineTests: XCTestCase {
         let header = try runProcess(URL(fileURLWithPath: "/usr/bin/ncdump"), ["-h", path("with.nc")]).stdout
         XCTAssertTrue(header.contains(":unresolved_variability = \"Gaussian noise"), header)
 
+        var tooLong = options(.autoregressive)
+        tooLong.innovationOrder = 18
+        XCTAssertThrowsError(try DiffusionTrainingPipeline.run(tooLong)) {
+            XCTAssertTrue("\($0)".contains("--innovation-order 18 must be between 0 and half the series length (36 time steps)"), "\($0)")
+        }
+
         try FileManager.default.removeItem(atPath: fittedPath)
         with.output = path("smooth.nc")
         XCTAssertTrue(try GeneratePipeline.run(with).note?.contains("fit-unresolved") == true)
