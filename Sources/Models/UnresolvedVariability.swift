@@ -24,6 +24,8 @@ public struct UnresolvedVariability: Sendable {
     public let monthCorrelation: [Float]
     /// Free-form provenance (data, members, VAE digest).
     public var provenance: [String: String]
+    /// `longitudeKernel` of each row's longitude correlation, computed once.
+    private let longitudeKernels: [[Float]]
 
     public init(grid: Grid, standardDeviation: [Float], longitudeCorrelation: [Float], monthCorrelation: [Float],
                 provenance: [String: String] = [:]) {
@@ -34,6 +36,7 @@ public struct UnresolvedVariability: Sendable {
         self.longitudeCorrelation = longitudeCorrelation
         self.monthCorrelation = monthCorrelation
         self.provenance = provenance
+        longitudeKernels = longitudeCorrelation.map { Self.longitudeKernel(lag1: $0, longitudes: grid.longitudeCount) }
     }
 
     /// Weights k[−h…h] of the circular filter along a latitude row of `longitudes` cells that
@@ -66,8 +69,7 @@ public struct UnresolvedVariability: Sendable {
     public func addNoise(to fields: inout [Float], monthsOfYear: [Int], random: inout RandomStream) {
         let nlat = grid.latitudeCount, nlon = grid.longitudeCount, cells = grid.cellCount
         precondition(fields.count == monthsOfYear.count * cells)
-        let kernels = longitudeCorrelation.map { Self.longitudeKernel(lag1: $0, longitudes: nlon) }
-        let widest = kernels.map(\.count).max() ?? 1
+        let kernels = longitudeKernels, widest = kernels.map(\.count).max() ?? 1
         let persistence = monthCorrelation.map { min(max($0, 0), 0.99) }
         var white = [Float](repeating: 0, count: nlon), wrapped = [Float](repeating: 0, count: nlon + widest)
         var state = [Float](repeating: 0, count: cells)
