@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS", "RandomStreams"], swiftSettings: fastRelease),
         .target(name: "Climate", dependencies: ["NetCDF", "CProj"], swiftSettings: fastRelease),
         .target(name: "Simulator", dependencies: ["Climate", "RandomStreams"], swiftSettings: fastRelease),
-        .target(name: "Models", dependencies: ["Tensor", "Climate"], swiftSettings: fastRelease),
+        .target(name: "Models", dependencies: ["Tensor", "Climate", "CBLAS"], swiftSettings: fastRelease),
         .target(name: "Diagnostics",
                 dependencies: ["Climate", "CBLAS", "CProj", "CCairo", "RandomStreams"],
                 swiftSettings: fastRelease),

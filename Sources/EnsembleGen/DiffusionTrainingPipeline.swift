@@ -23,10 +23,14 @@ public enum DiffusionTrainingPipeline {
         public var epochs: Int
         public var stepsPerEpoch: Int
         public var batchSize: Int
+        /// Parts each mini-batch is split into, back-propagated at once (`BatchGradients`).
+        public var batchParts: Int
         public var learningRate: Float
         public var emaDecay: Float
         /// Order p of the AR filter whose innovations the model learns instead of the residuals (0: the residuals).
         public var innovationOrder: Int
+        /// Whiten the modelled residuals (or innovations) across latent dimensions.
+        public var whitened: Bool
         public var seed: UInt64
         public var output: String
         public var resume: Bool
@@ -37,14 +41,15 @@ public enum DiffusionTrainingPipeline {
                     validationMembers: String? = nil, conditioningMember: Int = 0,
                     generator: GeneratorKind, width: Int? = nil, layers: Int? = nil, contextMonths: Int? = nil,
                     blockMonths: Int? = nil, neighbourMonths: Int? = nil, epochs: Int = 10, stepsPerEpoch: Int = 500, batchSize: Int = 64,
-                    learningRate: Float = 1e-3, emaDecay: Float = 0.999, innovationOrder: Int = 0, seed: UInt64 = 1,
-                    output: String, resume: Bool = false, stopAfterSteps: Int? = nil) {
+                    batchParts: Int = BatchGradients.defaultParts, learningRate: Float = 1e-3, emaDecay: Float = 0.999,
+                    innovationOrder: Int = 0, whitened: Bool = false,
+                    seed: UInt64 = 1, output: String, resume: Bool = false, stopAfterSteps: Int? = nil) {
             self.vae = vae; self.data = data; self.variable = variable; self.members = members
             self.validationMembers = validationMembers; self.conditioningMember = conditioningMember
             configuration = (generator, width, layers, contextMonths, blockMonths, neighbourMonths)
-            self.epochs = epochs; self.stepsPerEpoch = stepsPerEpoch; self.batchSize = batchSize
+            self.epochs = epochs; self.stepsPerEpoch = stepsPerEpoch; self.batchSize = batchSize; self.batchParts = batchParts
             self.learningRate = learningRate; self.emaDecay = emaDecay; self.innovationOrder = innovationOrder
-            self.seed = seed; self.output = output
+            self.whitened = whitened; self.seed = seed; self.output = output
             self.resume = resume; self.stopAfterSteps = stopAfterSteps
         }
     }
@@ -118,7 +123,7 @@ public enum DiffusionTrainingPipeline {
 
         let modelPath = (o.output as NSString).appendingPathComponent(LatentDiffusion.fileName(o.configuration.0))
         let statePath = TrainingState.path(for: modelPath)
-        let fingerprint = "\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)\(o.innovationOrder > 0 ? "|innovations\(o.innovationOrder)" : "")"
+        let fingerprint = "\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)\(o.innovationOrder > 0 ? "|innovations\(o.innovationOrder)" : "")\(o.whitened ? "|whitened" : "")\(o.batchParts > 1 ? "|parts\(o.batchParts)" : "")"
         let diffusion: LatentDiffusion, optimizer: AdamW, ema: ExponentialMovingAverage
         var startEpoch = 0, startStep = 0
         if o.resume {
@@ -137,8 +142,9 @@ public enum DiffusionTrainingPipeline {
                                                        neighbourMonths: neighbours)
             var random = RandomStream(seed: o.seed).substream("diffusion-initialisation")
             diffusion = LatentDiffusion(generator: makeSequenceGenerator(configuration, random: &random),
-                                        statistics: LatentStatistics.fit(conditioning: conditioning, residuals: trainingResiduals, dimension: d,
-                                                                          innovationOrder: o.innovationOrder))
+                                        statistics: try LatentStatistics.fit(conditioning: conditioning, residuals: trainingResiduals,
+                                                                              dimension: d, innovationOrder: o.innovationOrder,
+                                                                              whitened: o.whitened))
             optimizer = AdamW(parameters: diffusion.generator.parameters, learningRate: o.learningRate)
             ema = ExponentialMovingAverage(parameters: diffusion.generator.parameters, decay: o.emaDecay)
         }
@@ -152,7 +158,7 @@ public enum DiffusionTrainingPipeline {
         let provenance = ["data": source, "training_members": MemberSelection.describe(training),
                           "conditioning_member": "\(o.conditioningMember)", "seed": "\(o.seed)",
                           "vae_hash": try FileDigest.hex(path: vaePath), "epochs": "\(o.epochs)",
-                          "steps_per_epoch": "\(o.stepsPerEpoch)", "batch_size": "\(o.batchSize)", "time_steps": "\(T)"]
+                          "steps_per_epoch": "\(o.stepsPerEpoch)", "batch_size": "\(o.batchSize)", "batch_parts": "\(o.batchParts)", "time_steps": "\(T)"]
         let schedule = LearningRateSchedule(peak: o.learningRate, floor: o.learningRate / 20,
                                             warmupSteps: min(500, o.stepsPerEpoch), totalSteps: o.epochs * o.stepsPerEpoch)
         let parameters = diffusion.generator.parameters
@@ -175,15 +181,17 @@ public enum DiffusionTrainingPipeline {
             let epochStart = Date()
             var lossTotal = 0.0, lossCount = 0
             for step in (epoch == startEpoch ? startStep : 0)..<o.stepsPerEpoch {
-                var random = RandomStream(seed: o.seed).substream("diffusion-batch-\(epoch)-\(step)")
+                let random = RandomStream(seed: o.seed).substream("diffusion-batch-\(epoch)-\(step)")
                 optimizer.learningRate = schedule.rate(at: epoch * o.stepsPerEpoch + step)
-                parameters.forEach { $0.zeroGradient() }
-                let loss = diffusion.loss(data, batchSize: o.batchSize, random: &random)
-                loss.backward()
+                let loss = BatchGradients.compute(parameters: parameters, parts: min(o.batchParts, o.batchSize),
+                                                  random: random) { part, parts, random in
+                    let size = (part + 1) * o.batchSize / parts - part * o.batchSize / parts
+                    return (diffusion.loss(data, batchSize: size, random: &random), Float(size) / Float(o.batchSize))
+                }
                 clipGradientNorm(parameters, maxNorm: 1)
                 optimizer.update()
                 ema.update()
-                lossTotal += Double(loss.value[0]); lossCount += 1; stepsThisRun += 1
+                lossTotal += loss; lossCount += 1; stepsThisRun += 1
                 progress?(step + 1, o.stepsPerEpoch, epoch, lossTotal / Double(lossCount))
                 if let stop = o.stopAfterSteps, stepsThisRun >= stop {
                     try saveState(epoch: epoch, step: step + 1)

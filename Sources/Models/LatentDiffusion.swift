@@ -1,12 +1,14 @@
 // Latent diffusion on residuals r[m, t] = z[m, t] − z[c, t]: training batches and loss,
 // and the sampling loop shared by every `SequenceGenerator`.
 
+import CBLAS
 import Foundation
 import RandomStreams
 import Tensor
 
 /// Normalisation of the latents seen by the diffusion model, per latent dimension:
-/// conditioning (z_c − mean) / scale and residual r / residualScale.
+/// conditioning (z_c − mean) / scale and residual r / residualScale (after the optional
+/// innovation filter), then optionally a whitening across dimensions.
 public struct LatentStatistics: Codable, Equatable, Sendable {
     public var conditioningMean: [Float]
     public var conditioningScale: [Float]
@@ -15,22 +17,49 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
     /// diffusion model works on their innovations under the AR(p) filter they define (nil:
     /// on the residuals themselves). See `InnovationFilter`.
     public var residualAutocorrelation: [Float]?
+    /// Eigen-decomposition of the covariance across latent dimensions of the scaled
+    /// residuals (or innovations), when the model works on them whitened (nil: not): the
+    /// eigenvectors [D, D] row-major, column i the i-th, and the eigenvalues [D]. The
+    /// whitening is the symmetric one, W = U Λ^(−1/2) Uᵀ, which keeps every coordinate close
+    /// to its latent dimension. See `Whitening`.
+    public var residualEigenvectors: [Float]?
+    public var residualEigenvalues: [Float]?
 
     public init(conditioningMean: [Float], conditioningScale: [Float], residualScale: [Float],
-                residualAutocorrelation: [Float]? = nil) {
+                residualAutocorrelation: [Float]? = nil, residualEigenvectors: [Float]? = nil,
+                residualEigenvalues: [Float]? = nil) {
         self.conditioningMean = conditioningMean
         self.conditioningScale = conditioningScale
         self.residualScale = residualScale
         self.residualAutocorrelation = residualAutocorrelation
+        self.residualEigenvectors = residualEigenvectors
+        self.residualEigenvalues = residualEigenvalues
     }
+
+    /// Whether the model works on whitened residuals (or innovations).
+    public var isWhitened: Bool { residualEigenvalues != nil }
 
     /// Order p of the innovation filter (0: none).
     public var innovationOrder: Int { (residualAutocorrelation?.count ?? 0) / residualScale.count }
 
     /// Statistics of the conditioning series z_c [T, D] and the residuals [M, T, D]; with
     /// `innovationOrder` p > 0 the residuals' autocorrelations up to lag p are fitted per
-    /// dimension (pooled over members) and the scale is that of the innovations.
-    public static func fit(conditioning: [Float], residuals: [Float], dimension d: Int, innovationOrder p: Int = 0) -> LatentStatistics {
+    /// dimension (pooled over members) and the scale is that of the innovations; with
+    /// `whitened` the covariance across dimensions of what is then modelled is diagonalised
+    /// (`LAPACKE_dsyevd`) for the whitening.
+    public static func fit(conditioning: [Float], residuals: [Float], dimension d: Int, innovationOrder p: Int = 0,
+                           whitened: Bool = false) throws -> LatentStatistics {
+        var statistics = fitScales(conditioning: conditioning, residuals: residuals, dimension: d, innovationOrder: p)
+        if whitened {
+            let whitening = try Whitening(covarianceOf: statistics.normalizeResiduals(residuals, timeCount: conditioning.count / d),
+                                          dimension: d)
+            statistics.residualEigenvectors = whitening.eigenvectors
+            statistics.residualEigenvalues = whitening.eigenvalues
+        }
+        return statistics
+    }
+
+    private static func fitScales(conditioning: [Float], residuals: [Float], dimension d: Int, innovationOrder p: Int) -> LatentStatistics {
         func moments(_ values: [Float], centred: Bool) -> (mean: [Float], scale: [Float]) {
             let rows = values.count / d
             var mean = [Double](repeating: 0, count: d), square = mean
@@ -78,13 +107,13 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
             for start in stride(from: 0, to: r.count, by: timeCount * d) { filter.whiten(r, into: &e, start: start, timeCount: timeCount) }
         }
         for i in e.indices { e[i] /= residualScale[i % d] }
-        return e
+        return Whitening(self)?.whiten(e) ?? e
     }
 
     /// Residuals [M, T, D] from what the diffusion model generated (the inverse of `normalizeResiduals`).
     public func denormalizeResiduals(_ x: [Float], timeCount: Int) -> [Float] {
         let d = residualScale.count
-        let e = x.enumerated().map { $0.element * residualScale[$0.offset % d] }
+        let e = (Whitening(self)?.colour(x) ?? x).enumerated().map { $0.element * residualScale[$0.offset % d] }
         guard let filter = InnovationFilter(self) else { return e }
         var r = e
         for start in stride(from: 0, to: x.count, by: timeCount * d) { filter.colour(e, into: &r, start: start, timeCount: timeCount) }
@@ -152,6 +181,65 @@ struct InnovationFilter {
             }
         }
     }
+}
+
+/// The symmetric whitening of D-dimensional rows by the eigen-decomposition of their
+/// (uncentred) covariance C = U Λ Uᵀ: whiten x ↦ x U Λ^(−1/2) Uᵀ, colour y ↦ y U Λ^(1/2) Uᵀ.
+/// Eigenvalues below 10⁻³ of their mean are raised to it, so that directions without
+/// variance are not blown up.
+struct Whitening {
+    let dimension: Int
+    /// [D, D] row-major, column i the eigenvector of `eigenvalues[i]`.
+    let eigenvectors: [Float]
+    let eigenvalues: [Float]
+
+    init?(_ statistics: LatentStatistics) {
+        guard let vectors = statistics.residualEigenvectors, let values = statistics.residualEigenvalues else { return nil }
+        dimension = values.count; eigenvectors = vectors; eigenvalues = values
+    }
+
+    /// Diagonalises the covariance of `rows` [N, D].
+    init(covarianceOf rows: [Float], dimension d: Int) throws {
+        let n = rows.count / d
+        var covariance = [Double](repeating: 0, count: d * d)
+        rows.withUnsafeBufferPointer { x in
+            var product = [Float](repeating: 0, count: d * d)
+            // Blocks of rows in single precision, accumulated in double.
+            for start in stride(from: 0, to: n, by: 4096) {
+                let count = min(4096, n - start)
+                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(count), 1, x.baseAddress! + start * d,
+                            Int32(d), 0, &product, Int32(d))
+                for i in 0..<d { for j in i..<d { covariance[i * d + j] += Double(product[i * d + j]) } }
+            }
+        }
+        for i in 0..<(d * d) { covariance[i] /= Double(max(n, 1)) }
+        var values = [Double](repeating: 0, count: d)
+        let info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(d), &covariance,
+                                  Int32(d), &values)
+        guard info == 0 else { throw ModelError.invalidConfiguration("whitening: LAPACKE_dsyevd failed (info \(info))") }
+        let floor = max(values.reduce(0, +) / Double(d), 1e-12) * 1e-3
+        dimension = d
+        eigenvectors = covariance.map(Float.init)
+        eigenvalues = values.map { Float(max($0, floor)) }
+    }
+
+    /// rows [N, D] ↦ rows · U Λ^(power) Uᵀ.
+    private func transform(_ rows: [Float], power: Float) -> [Float] {
+        let d = dimension, n = rows.count / d
+        var scaled = eigenvectors
+        for i in 0..<d { for j in 0..<d { scaled[i * d + j] *= pow(eigenvalues[j], power) } }
+        var matrix = [Float](repeating: 0, count: d * d)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(d), Int32(d), Int32(d), 1, scaled, Int32(d),
+                    eigenvectors, Int32(d), 0, &matrix, Int32(d))
+        var result = [Float](repeating: 0, count: rows.count)
+        guard n > 0 else { return result }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(d), Int32(d), 1, rows, Int32(d),
+                    matrix, Int32(d), 0, &result, Int32(d))
+        return result
+    }
+
+    func whiten(_ rows: [Float]) -> [Float] { transform(rows, power: -0.5) }
+    func colour(_ rows: [Float]) -> [Float] { transform(rows, power: 0.5) }
 }
 
 /// Normalised training sequences: residuals of several members and the conditioning series.

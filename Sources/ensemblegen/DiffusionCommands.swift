@@ -64,6 +64,11 @@ struct TrainDiffusionCommand: ParsableCommand {
         discussion: "Generation filters them back, so month-to-month persistence, and the continuity across transformer windows, is carried by the filter."))
     var innovationOrder: Int = 0
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Whiten what the model learns across latent dimensions (by the eigenvectors of its covariance).",
+        discussion: "Every direction of the latent space then has unit variance, so patterns spread over many latent dimensions, such as ENSO, are not left to the network to correlate."))
+    var whitenResiduals = false
+
     @Option(name: .long, help: "Epochs (each --steps-per-epoch optimiser steps).")
     var epochs: Int = 10
 
@@ -72,6 +77,8 @@ struct TrainDiffusionCommand: ParsableCommand {
 
     @Option(name: .long, help: "Sequences per mini-batch.")
     var batchSize: Int = 64
+
+    @OptionGroup var parallelism: BatchPartsOption
 
     @Option(name: .long, help: "Peak learning rate (AdamW; warm-up then cosine decay).")
     var learningRate: Float = 1e-3
@@ -99,8 +106,9 @@ struct TrainDiffusionCommand: ParsableCommand {
                 conditioningMember: conditioningMember, generator: generator, width: width, layers: layers,
                 contextMonths: contextMonths, blockMonths: generator == .autoregressive ? 1 : blockMonths,
                 neighbourMonths: generator == .autoregressive ? nil : neighbourMonths,
-                epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batchSize, learningRate: learningRate,
-                innovationOrder: innovationOrder, seed: seed, output: output, resume: resume)
+                epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batchSize, batchParts: parallelism.batchParts,
+                learningRate: learningRate,
+                innovationOrder: innovationOrder, whitened: whitenResiduals, seed: seed, output: output, resume: resume)
             let progress = EpochProgress(epochs: epochs, unit: "steps", quiet: quiet)
             let result = try DiffusionTrainingPipeline.run(options, progress: { step, steps, epoch, loss in
                 progress.step(step, of: steps, epoch: epoch, detail: String(format: "loss %.4f", loss))

@@ -252,7 +252,7 @@ final class LatentDiffusionTests: XCTestCase {
 
     /// Both generators learn: the v-prediction loss of a tiny network falls on a small dataset
     /// whose residuals follow the conditioning (r = 0.8 z_c + noise), and gradients are finite.
-    func testGeneratorsReduceTheTrainingLoss() {
+    func testGeneratorsReduceTheTrainingLoss() throws {
         for kind in GeneratorKind.allCases {
             var random = RandomStream(seed: 5)
             let d = 4, T = 48
@@ -261,7 +261,7 @@ final class LatentDiffusionTests: XCTestCase {
             let data = LatentSequences(residuals: residuals, conditioning: conditioning, monthsOfYear: (0..<T).map { $0 % 12 + 1 }, dimension: d)
             let generator = makeSequenceGenerator(DiffusionConfiguration(generator: kind, latentDimension: d, width: 32, layers: 2, heads: 2,
                                                                          contextMonths: 2, blockMonths: kind == .autoregressive ? 1 : 6), random: &random)
-            let diffusion = LatentDiffusion(generator: generator, statistics: LatentStatistics.fit(conditioning: conditioning, residuals: residuals, dimension: d))
+            let diffusion = LatentDiffusion(generator: generator, statistics: try LatentStatistics.fit(conditioning: conditioning, residuals: residuals, dimension: d))
             let optimizer = AdamW(parameters: generator.parameters, learningRate: 2e-3, weightDecay: 0)
             func evaluate() -> Float {
                 var fixed = RandomStream(seed: 77)
@@ -302,7 +302,7 @@ final class LatentDiffusionTests: XCTestCase {
             }
         }
         let conditioning = Tensor(gaussianShape: [T * d], random: &random).values
-        let statistics = LatentStatistics.fit(conditioning: conditioning, residuals: residuals, dimension: d, innovationOrder: 2)
+        let statistics = try LatentStatistics.fit(conditioning: conditioning, residuals: residuals, dimension: d, innovationOrder: 2)
         XCTAssertEqual(statistics.innovationOrder, 2)
         let filter = try XCTUnwrap(InnovationFilter(statistics))
         for j in 0..<d {
@@ -328,5 +328,45 @@ final class LatentDiffusionTests: XCTestCase {
         let decoded = try JSONDecoder().decode(LatentStatistics.self, from: Data(old.utf8))
         XCTAssertEqual(decoded.innovationOrder, 0)
         XCTAssertEqual(decoded.denormalizeResiduals([1, 2], timeCount: 2), [2, 4])
+    }
+
+    /// Whitening across dimensions (4 dimensions mixed from independent sources, so their
+    /// covariance is far from diagonal, plus one dimension without variance): what the
+    /// model sees has identity covariance on the training data itself (exact up to
+    /// rounding, tolerance 10⁻³) — on its own and after the innovation filter — the
+    /// constant dimension is neither amplified nor lost, `denormalizeResiduals` inverts
+    /// `normalizeResiduals`, the statistics survive JSON, and statistics saved before the
+    /// option existed are not whitened.
+    func testWhiteningDecorrelatesAndInverts() throws {
+        let d = 5, T = 600, members = 3
+        let mixing: [[Float]] = [[1, 0, 0, 0], [0.9, 0.3, 0, 0], [-0.5, 0.5, 0.7, 0], [0.2, 0.2, 0.2, 2]]
+        var random = RandomStream(seed: 33)
+        var residuals = [Float](repeating: 0, count: members * T * d)
+        for row in 0..<(members * T) {
+            let sources = (0..<4).map { _ in Float(random.gaussian()) }
+            for j in 0..<4 { residuals[row * d + j] = zip(mixing[j], sources).map(*).reduce(0, +) * 3 }
+            residuals[row * d + 4] = 0
+        }
+        let conditioning = Tensor(gaussianShape: [T * d], random: &random).values
+        for order in [0, 3] {
+            let statistics = try LatentStatistics.fit(conditioning: conditioning, residuals: residuals, dimension: d,
+                                                      innovationOrder: order, whitened: true)
+            XCTAssertTrue(statistics.isWhitened)
+            let x = statistics.normalizeResiduals(residuals, timeCount: T)
+            for i in 0..<d {
+                for j in 0..<d {
+                    var sum = 0.0
+                    for row in 0..<(members * T) { sum += Double(x[row * d + i]) * Double(x[row * d + j]) }
+                    let expected: Double = i == j && i < 4 ? 1 : 0
+                    XCTAssertEqual(sum / Double(members * T), expected, accuracy: 1e-3, "order \(order), covariance (\(i), \(j))")
+                }
+            }
+            let back = statistics.denormalizeResiduals(x, timeCount: T)
+            for (a, b) in zip(back, residuals) { XCTAssertEqual(a, b, accuracy: 1e-3 * max(1, abs(b)), "order \(order)") }
+            let decoded = try JSONDecoder().decode(LatentStatistics.self, from: JSONEncoder().encode(statistics))
+            XCTAssertEqual(decoded, statistics)
+        }
+        let old = #"{"conditioningMean":[0],"conditioningScale":[1],"residualScale":[2]}"#
+        XCTAssertFalse(try JSONDecoder().decode(LatentStatistics.self, from: Data(old.utf8)).isWhitened)
     }
 }
