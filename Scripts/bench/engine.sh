@@ -2,7 +2,7 @@
 # Tensor engine vs PyTorch on the CPU, same models, same sizes, same thread count, one run.
 #  1. each convolution of the reference VAE (forward + dX + dW): our GFLOP/s, raw sgemm at
 #     the same GEMM shapes, the fraction, and PyTorch's GFLOP/s;
-#  2. one VAE training step and forward-only transformer-denoiser steps at two shapes,
+#  2. one VAE training step (data-parallel as train-vae runs it, and whole) and forward-only transformer-denoiser steps at two shapes,
 #     ours and PyTorch alternately (A B A B), best median of each side; our sampling steps
 #     both on the whole batch and split over the cores as `generate` runs them.
 # Ends with train_step_speedup_vs_torch=… and sample_step_speedup_vs_torch=… (PyTorch time / ours).
@@ -48,8 +48,12 @@ compare() {  # label, our command..., --, torch command...
     awk -v t="$t" -v o="$o" 'BEGIN{print t/o}'
 }
 echo "== steps (A B A B, best median) =="
-train=$(compare "VAE train step, batch 32" "${ours[@]}" vae-train --threads "$threads" --repeats 5 -- \
+# The training step as `train-vae` runs it (the batch in 2 data-parallel parts, the summary
+# line), and on the whole batch with multi-threaded OpenBLAS (printed beside it).
+train=$(compare "VAE train step, 2 parts" "${ours[@]}" vae-train --parts 2 --threads "$threads" --repeats 5 -- \
         "${torch[@]}" vae_train --threads "$threads" --repeats 5)
+trainw=$(compare "VAE train step, whole batch" "${ours[@]}" vae-train --threads "$threads" --repeats 5 -- \
+         "${torch[@]}" vae_train --threads "$threads" --repeats 5)
 # Sampling steps two ways: the whole batch with OpenBLAS on all threads (the summary
 # line), and --split, the sequences split into one part per core with single-threaded
 # OpenBLAS in each, as `generate` runs its member groups (printed beside it).
@@ -65,5 +69,6 @@ geomean() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f\n", sqrt(a*b)}'; }
 echo "sample_step_speedup_32x64x128=$s1w"
 echo "sample_step_speedup_30x1x256=$s2w"
 echo "sample_step_speedup_split_vs_torch=$(geomean "$s1" "$s2")"
+echo "train_step_speedup_whole_batch_vs_torch=$trainw"
 echo "train_step_speedup_vs_torch=$train"
 echo "sample_step_speedup_vs_torch=$(geomean "$s1w" "$s2w")"

@@ -20,6 +20,8 @@ public enum VAETrainingPipeline {
         public var scaling: AnomalyNormalization.Scaling
         public var epochs: Int
         public var batchSize: Int
+        /// Parts each mini-batch is split into, back-propagated at once (`BatchGradients`).
+        public var batchParts: Int
         /// Fields drawn per epoch (default: every training field once).
         public var samplesPerEpoch: Int?
         public var learningRate: Float
@@ -33,13 +35,14 @@ public enum VAETrainingPipeline {
 
         public init(data: [String], variable: String? = nil, trainingMembers: String? = nil, validationMembers: String? = nil,
                     configuration: VAEConfiguration = VAEConfiguration(), scaling: AnomalyNormalization.Scaling = .global,
-                    epochs: Int = 10, batchSize: Int = 32, samplesPerEpoch: Int? = nil, learningRate: Float = 2e-3,
+                    epochs: Int = 10, batchSize: Int = 32, batchParts: Int = BatchGradients.defaultParts,
+                    samplesPerEpoch: Int? = nil, learningRate: Float = 2e-3,
                     validationSamples: Int = 1024, checkpointInterval: Int = 200, seed: UInt64 = 1, output: String,
                     resume: Bool = false, stopAfterSteps: Int? = nil) {
             self.data = data; self.variable = variable
             self.trainingMembers = trainingMembers; self.validationMembers = validationMembers
             self.configuration = configuration; self.scaling = scaling
-            self.epochs = epochs; self.batchSize = batchSize; self.samplesPerEpoch = samplesPerEpoch
+            self.epochs = epochs; self.batchSize = batchSize; self.batchParts = batchParts; self.samplesPerEpoch = samplesPerEpoch
             self.learningRate = learningRate; self.validationSamples = validationSamples
             self.checkpointInterval = checkpointInterval; self.seed = seed; self.output = output
             self.resume = resume; self.stopAfterSteps = stopAfterSteps
@@ -91,7 +94,7 @@ public enum VAETrainingPipeline {
         try o.configuration.validate(latitudes: reader.grid.latitudeCount, longitudes: reader.grid.longitudeCount)
         let months = reader.time.monthsOfYear
         let trainingFields = try training.map { try reader.readMember($0) }
-        let fingerprint = "\(source)|\(training)|\(o.seed)|\(o.batchSize)|\(o.samplesPerEpoch ?? -1)|\(o.epochs)|\(o.learningRate)"
+        let fingerprint = "\(source)|\(training)|\(o.seed)|\(o.batchSize)|\(o.samplesPerEpoch ?? -1)|\(o.epochs)|\(o.learningRate)\(o.batchParts > 1 ? "|parts\(o.batchParts)" : "")"
 
         // Model, normalisation and optimiser: fresh, or from the training state.
         var startEpoch = 0, startStep = 0
@@ -131,7 +134,7 @@ public enum VAETrainingPipeline {
         var reports: [EpochReport] = []
         var stepsThisRun = 0
         vae.provenance = ["data": source, "training_members": "\(training)", "seed": "\(o.seed)", "epochs": "\(o.epochs)",
-                          "batch_size": "\(o.batchSize)", "scaling": o.scaling.rawValue]
+                          "batch_size": "\(o.batchSize)", "batch_parts": "\(o.batchParts)", "scaling": o.scaling.rawValue]
 
         func saveState(epoch: Int, step: Int) throws {
             try TrainingState.write(try vae.checkpointContents(), extra: [optimizer.state], fingerprint: fingerprint,
@@ -154,13 +157,15 @@ public enum VAETrainingPipeline {
                     }
                 }
                 optimizer.learningRate = schedule.rate(at: epoch * stepsPerEpoch + step)
-                var noise = RandomStream(seed: o.seed).substream("vae-noise-\(epoch)-\(step)")
-                parameters.forEach { $0.zeroGradient() }
-                let loss = vae.model.loss(batch, areaWeights: areaWeights, random: &noise)
-                loss.total.backward()
+                let noise = RandomStream(seed: o.seed).substream("vae-noise-\(epoch)-\(step)")
+                let loss = BatchGradients.compute(parameters: parameters, parts: min(o.batchParts, indices.count),
+                                                  random: noise) { part, parts, random in
+                    let rows = parts == 1 ? (batch, 1) : DataParallel.part(part, of: parts, batch)
+                    return (vae.model.loss(rows.0, areaWeights: areaWeights, random: &random).total, rows.1)
+                }
                 clipGradientNorm(parameters, maxNorm: 1)
                 optimizer.update()
-                lossTotal += Double(loss.total.value[0]); lossCount += 1; seen += indices.count
+                lossTotal += loss; lossCount += 1; seen += indices.count
                 stepsThisRun += 1
                 progress?(step + 1, stepsPerEpoch, epoch, lossTotal / Double(lossCount))
                 if (step + 1) % o.checkpointInterval == 0 && step + 1 < stepsPerEpoch {

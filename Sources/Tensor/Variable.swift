@@ -120,9 +120,17 @@ public final class Parameter {
         gradient = Tensor(shape: value.shape)
     }
 
-    /// A graph leaf for one use of this parameter; every use accumulates into `gradient`.
+    /// Gradient buffers of the parts of a `DataParallel.accumulateGradients` call, one per part.
+    var partGradients: [Tensor] = []
+
+    /// A graph leaf for one use of this parameter; every use accumulates into `gradient`
+    /// (inside `DataParallel.accumulateGradients`, into the current part's buffer).
     /// A constant inside `GradientRecording.disabled`.
-    public var variable: Variable { GradientRecording.isEnabled ? Variable(value, gradient: gradient) : Variable(value) }
+    public var variable: Variable {
+        guard GradientRecording.isEnabled else { return Variable(value) }
+        guard let part = DataParallel.part else { return Variable(value, gradient: gradient) }
+        return Variable(value, gradient: partGradients[part])
+    }
 
     public func zeroGradient() { gradient.fill(0) }
 }

@@ -3,7 +3,8 @@
 // Options: --threads N (OpenBLAS threads, 2), --loop-workers N (workers of the engine's own
 // loops, 1), --repeats N.
 //   TensorBench layers            each conv of the reference VAE: forward + dX + dW, vs raw sgemm
-//   TensorBench vae-train         one training step of the reference VAE (batch 32, 32x64)
+//   TensorBench vae-train [--parts P]  one training step of the reference VAE (batch 32, 32x64;
+//                                 --parts: data-parallel, as `train-vae` runs it)
 //   TensorBench transformer B,T,D [--split]  forward-only step of the small transformer denoiser
 //                                 (--split: sequences split over cores, as `generate` samples)
 
@@ -81,12 +82,24 @@ case "vae-train":
     let optimizer = AdamW(parameters: vae.parameters, learningRate: 1e-3)
     let x = Tensor(gaussianShape: [batch, 32, 64, 1], random: &random)
     let weights = Tensor(shape: [32, 64], repeating: 1)
+    // --parts P: the batch split into P parts back-propagated at once (DataParallel), as
+    // `train-vae` runs its steps; otherwise the whole batch with multi-threaded OpenBLAS.
+    let parts = arguments.firstIndex(of: "--parts").map { Int(arguments[$0 + 1]) ?? 1 } ?? 1
     let result = time {
         vae.zeroGradients()
-        vae.loss(x, areaWeights: weights, random: &random).total.backward()
+        if parts > 1 {
+            _ = DataParallel.accumulateGradients(parameters: vae.parameters, parts: parts) { p in
+                var noise = random.substream(UInt64(p))
+                let (rows, share) = DataParallel.part(p, of: parts, x)
+                return vae.loss(rows, areaWeights: weights, random: &noise).total * share
+            }
+        } else {
+            vae.loss(x, areaWeights: weights, random: &random).total.backward()
+        }
         optimizer.update()
     }
-    emit(["case": "vae_train", "shape": "\(batch),1,32,64", "median_ms": result.median, "min_ms": result.min, "threads": threads])
+    emit(["case": "vae_train", "shape": "\(batch),1,32,64", "median_ms": result.median, "min_ms": result.min, "threads": threads,
+          "parts": parts])
 case "transformer":
     let dims = (arguments.dropFirst().first ?? "32,64,128").split(separator: ",").compactMap { Int($0) }
     let (b, t, d) = (dims[0], dims[1], dims[2])

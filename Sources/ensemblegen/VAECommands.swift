@@ -38,6 +38,8 @@ struct TrainVAECommand: ParsableCommand {
     @Option(name: .long, help: "Fields per mini-batch.")
     var batchSize: Int = 32
 
+    @OptionGroup var parallelism: BatchPartsOption
+
     @Option(name: .long, help: "Fields drawn per epoch (default: all training fields).")
     var samplesPerEpoch: Int?
 
@@ -90,7 +92,8 @@ struct TrainVAECommand: ParsableCommand {
             let options = VAETrainingPipeline.Options(
                 data: data, variable: variable, trainingMembers: members, validationMembers: validationMembers,
                 configuration: VAEConfiguration(channels: widths, latentChannels: latentChannels, klWeight: klWeight),
-                scaling: scalingKind, epochs: epochs, batchSize: batchSize, samplesPerEpoch: samplesPerEpoch,
+                scaling: scalingKind, epochs: epochs, batchSize: batchSize,
+                batchParts: parallelism.batchParts, samplesPerEpoch: samplesPerEpoch,
                 learningRate: learningRate, validationSamples: validationSamples, checkpointInterval: checkpointInterval,
                 seed: seed, output: output, resume: resume)
             let progress = EpochProgress(epochs: epochs, unit: "batches", quiet: quiet)

@@ -25,8 +25,11 @@ final class VAEPipelineTests: XCTestCase {
     }
 
     /// A run killed after 3 steps (mid-epoch, between checkpoints) and resumed ends with the
-    /// same weights, bit for bit, as an uninterrupted run.
+    /// same weights, bit for bit, as an uninterrupted run — also when the uninterrupted run
+    /// had 1 thread and the resumed one 2 (the mini-batch is split into 2 parts either way).
     func testResumedRunEqualsUninterruptedRun() throws {
+        let threads = ComputeThreads.count
+        defer { ComputeThreads.configure(threads) }
         ComputeThreads.configure(1)
         let full = try VAETrainingPipeline.run(options(output: path("full.safetensors")))
         XCTAssertTrue(full.completed)
@@ -37,6 +40,7 @@ final class VAEPipelineTests: XCTestCase {
         let interrupted = try VAETrainingPipeline.run(options(output: path("resumed.safetensors"), stopAfter: 3))
         XCTAssertFalse(interrupted.completed)
         XCTAssertTrue(FileManager.default.fileExists(atPath: VAETrainingPipeline.statePath(path("resumed.safetensors"))))
+        ComputeThreads.configure(2)
         let secondLeg = try VAETrainingPipeline.run(options(output: path("resumed.safetensors"), resume: true, stopAfter: 4))
         XCTAssertFalse(secondLeg.completed, "stopped again inside epoch 2")
         let finished = try VAETrainingPipeline.run(options(output: path("resumed.safetensors"), resume: true))
