@@ -31,6 +31,8 @@ public enum DiffusionTrainingPipeline {
         public var innovationOrder: Int
         /// Whiten the modelled residuals (or innovations) across latent dimensions.
         public var whitened: Bool
+        /// Eigenvalue floor of the whitening, relative to the mean eigenvalue (`Whitening`).
+        public var whiteningFloor: Float
         public var seed: UInt64
         public var output: String
         public var resume: Bool
@@ -42,14 +44,14 @@ public enum DiffusionTrainingPipeline {
                     generator: GeneratorKind, width: Int? = nil, layers: Int? = nil, contextMonths: Int? = nil,
                     blockMonths: Int? = nil, neighbourMonths: Int? = nil, epochs: Int = 10, stepsPerEpoch: Int = 500, batchSize: Int = 64,
                     batchParts: Int = BatchGradients.defaultParts, learningRate: Float = 1e-3, emaDecay: Float = 0.999,
-                    innovationOrder: Int = 0, whitened: Bool = false,
+                    innovationOrder: Int = 0, whitened: Bool = false, whiteningFloor: Float = Whitening.defaultFloor,
                     seed: UInt64 = 1, output: String, resume: Bool = false, stopAfterSteps: Int? = nil) {
             self.vae = vae; self.data = data; self.variable = variable; self.members = members
             self.validationMembers = validationMembers; self.conditioningMember = conditioningMember
             configuration = (generator, width, layers, contextMonths, blockMonths, neighbourMonths)
             self.epochs = epochs; self.stepsPerEpoch = stepsPerEpoch; self.batchSize = batchSize; self.batchParts = batchParts
             self.learningRate = learningRate; self.emaDecay = emaDecay; self.innovationOrder = innovationOrder
-            self.whitened = whitened; self.seed = seed; self.output = output
+            self.whitened = whitened; self.whiteningFloor = whiteningFloor; self.seed = seed; self.output = output
             self.resume = resume; self.stopAfterSteps = stopAfterSteps
         }
     }
@@ -98,6 +100,9 @@ public enum DiffusionTrainingPipeline {
         let training = (try o.members.map { try MemberSelection.parse($0, count: reader.memberCount, file: source) }
             ?? (0..<reader.memberCount).filter { !validation.contains($0) }).filter { $0 != o.conditioningMember }
         guard !training.isEmpty else { throw CFError(file: source, "no training members besides the conditioning member") }
+        guard o.whiteningFloor > 0, o.whiteningFloor.isFinite else {
+            throw CFError(file: o.output, "--whitening-floor \(o.whiteningFloor) must be a positive fraction of the mean eigenvalue, e.g. 0.001 or 1")
+        }
         guard o.innovationOrder >= 0, o.innovationOrder < reader.timeCount / 2 else {
             throw CFError(file: source, "--innovation-order \(o.innovationOrder) must be between 0 and half the series length (\(reader.timeCount) time steps)")
         }
@@ -123,7 +128,7 @@ public enum DiffusionTrainingPipeline {
 
         let modelPath = (o.output as NSString).appendingPathComponent(LatentDiffusion.fileName(o.configuration.0))
         let statePath = TrainingState.path(for: modelPath)
-        let fingerprint = "\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)\(o.innovationOrder > 0 ? "|innovations\(o.innovationOrder)" : "")\(o.whitened ? "|whitened" : "")\(o.batchParts > 1 ? "|parts\(o.batchParts)" : "")"
+        let fingerprint = "\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)\(o.innovationOrder > 0 ? "|innovations\(o.innovationOrder)" : "")\(o.whitened ? "|whitened\(o.whiteningFloor)" : "")\(o.batchParts > 1 ? "|parts\(o.batchParts)" : "")"
         let diffusion: LatentDiffusion, optimizer: AdamW, ema: ExponentialMovingAverage
         var startEpoch = 0, startStep = 0
         if o.resume {
@@ -144,7 +149,7 @@ public enum DiffusionTrainingPipeline {
             diffusion = LatentDiffusion(generator: makeSequenceGenerator(configuration, random: &random),
                                         statistics: try LatentStatistics.fit(conditioning: conditioning, residuals: trainingResiduals,
                                                                               dimension: d, innovationOrder: o.innovationOrder,
-                                                                              whitened: o.whitened))
+                                                                              whitened: o.whitened, whiteningFloor: o.whiteningFloor))
             optimizer = AdamW(parameters: diffusion.generator.parameters, learningRate: o.learningRate)
             ema = ExponentialMovingAverage(parameters: diffusion.generator.parameters, decay: o.emaDecay)
         }

@@ -48,11 +48,11 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
     /// `whitened` the covariance across dimensions of what is then modelled is diagonalised
     /// (`LAPACKE_dsyevd`) for the whitening.
     public static func fit(conditioning: [Float], residuals: [Float], dimension d: Int, innovationOrder p: Int = 0,
-                           whitened: Bool = false) throws -> LatentStatistics {
+                           whitened: Bool = false, whiteningFloor: Float = Whitening.defaultFloor) throws -> LatentStatistics {
         var statistics = fitScales(conditioning: conditioning, residuals: residuals, dimension: d, innovationOrder: p)
         if whitened {
             let whitening = try Whitening(covarianceOf: statistics.normalizeResiduals(residuals, timeCount: conditioning.count / d),
-                                          dimension: d)
+                                          dimension: d, floor: whiteningFloor)
             statistics.residualEigenvectors = whitening.eigenvectors
             statistics.residualEigenvalues = whitening.eigenvalues
         }
@@ -185,9 +185,11 @@ struct InnovationFilter {
 
 /// The symmetric whitening of D-dimensional rows by the eigen-decomposition of their
 /// (uncentred) covariance C = U Λ Uᵀ: whiten x ↦ x U Λ^(−1/2) Uᵀ, colour y ↦ y U Λ^(1/2) Uᵀ.
-/// Eigenvalues below 10⁻³ of their mean are raised to it, so that directions without
-/// variance are not blown up.
-struct Whitening {
+/// Eigenvalues below `floor` times their mean are raised to it: the default 10⁻³ only keeps
+/// directions without variance from being blown up; 1 whitens only the directions with more
+/// than the mean variance, scaling them down to it, and leaves the others weaker.
+public struct Whitening {
+    public static let defaultFloor: Float = 1e-3
     let dimension: Int
     /// [D, D] row-major, column i the eigenvector of `eigenvalues[i]`.
     let eigenvectors: [Float]
@@ -199,7 +201,7 @@ struct Whitening {
     }
 
     /// Diagonalises the covariance of `rows` [N, D].
-    init(covarianceOf rows: [Float], dimension d: Int) throws {
+    init(covarianceOf rows: [Float], dimension d: Int, floor relativeFloor: Float = defaultFloor) throws {
         let n = rows.count / d
         var covariance = [Double](repeating: 0, count: d * d)
         rows.withUnsafeBufferPointer { x in
@@ -217,7 +219,7 @@ struct Whitening {
         let info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(d), &covariance,
                                   Int32(d), &values)
         guard info == 0 else { throw ModelError.invalidConfiguration("whitening: LAPACKE_dsyevd failed (info \(info))") }
-        let floor = max(values.reduce(0, +) / Double(d), 1e-12) * 1e-3
+        let floor = max(values.reduce(0, +) / Double(d), 1e-12) * Double(relativeFloor)
         dimension = d
         eigenvectors = covariance.map(Float.init)
         eigenvalues = values.map { Float(max($0, floor)) }

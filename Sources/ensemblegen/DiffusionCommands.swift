@@ -69,6 +69,11 @@ struct TrainDiffusionCommand: ParsableCommand {
         discussion: "Every direction of the latent space then has unit variance, so patterns spread over many latent dimensions, such as ENSO, are not left to the network to correlate."))
     var whitenResiduals = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "With --whiten-residuals: eigenvalues below this fraction of their mean are raised to it.",
+        discussion: "0.001 whitens every direction; 1 scales only the directions with more than the mean variance down to it."))
+    var whiteningFloor: Float = Whitening.defaultFloor
+
     @Option(name: .long, help: "Epochs (each --steps-per-epoch optimiser steps).")
     var epochs: Int = 10
 
@@ -108,7 +113,7 @@ struct TrainDiffusionCommand: ParsableCommand {
                 neighbourMonths: generator == .autoregressive ? nil : neighbourMonths,
                 epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batchSize, batchParts: parallelism.batchParts,
                 learningRate: learningRate,
-                innovationOrder: innovationOrder, whitened: whitenResiduals, seed: seed, output: output, resume: resume)
+                innovationOrder: innovationOrder, whitened: whitenResiduals, whiteningFloor: whiteningFloor, seed: seed, output: output, resume: resume)
             let progress = EpochProgress(epochs: epochs, unit: "steps", quiet: quiet)
             let result = try DiffusionTrainingPipeline.run(options, progress: { step, steps, epoch, loss in
                 progress.step(step, of: steps, epoch: epoch, detail: String(format: "loss %.4f", loss))
