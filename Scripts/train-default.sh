@@ -12,6 +12,9 @@
 # Environment: VAE=path reuses a VAE trained with step 2's settings; BIN=path uses that
 # ensemblegen binary instead of building; AR_EPOCHS (60), TR_EPOCHS (12), AR_BATCH (64),
 # TR_BATCH (32), TR_WIDTH (256), TR_LAYERS (2), TR_BLOCK (40 new months per window), TR_NEIGHBOURS (1),
+# TR_INNOVATIONS (24: AR order of the innovations it learns), TR_FLOOR (1: whitening floor),
+# TR_THREADS (1: the shipped transformer was trained on one thread; OpenBLAS on more threads
+# rounds differently, so other counts give slightly different weights),
 # STEPS_PER_EPOCH (500), THREADS (all cores), PARTS (1: --batch-parts of every training step;
 # the shipped files were trained with whole mini-batches, before data-parallel steps existed,
 # and 1 reproduces them; 2 is about 1.4x faster on 2 cores but gives other weights).
@@ -38,19 +41,20 @@ if [ ! -f "$vae" ] || [ -f "$vae.training-state" ]; then
 fi
 t2=$(seconds)
 
-train_generator() {  # kind epochs batch [extra options]
+train_generator() {  # kind epochs batch threads [extra options]
     local state="$work/model/diffusion-$1.safetensors.training-state" resume=()
     [ -f "$state" ] && resume=(--resume)
     if [ ! -f "$work/model/diffusion-$1.safetensors" ] || [ -f "$state" ]; then
         "$bin" train-diffusion --vae "$vae" --data "$work/ens40.nc" --members 0-29 --validation-members 30-39 \
             --conditioning-member 0 --generator "$1" --epochs "$2" --batch-size "$3" --steps-per-epoch "$steps" \
-            --batch-parts "$parts" --threads "$threads" --output "$work/model" "${@:4}" "${resume[@]}"
+            --batch-parts "$parts" --threads "$4" --output "$work/model" "${@:5}" "${resume[@]}"
     fi
 }
-train_generator autoregressive "${AR_EPOCHS:-60}" "${AR_BATCH:-64}"
+train_generator autoregressive "${AR_EPOCHS:-60}" "${AR_BATCH:-64}" "$threads"
 t3=$(seconds)
-train_generator transformer "${TR_EPOCHS:-12}" "${TR_BATCH:-32}" --width "${TR_WIDTH:-256}" --layers "${TR_LAYERS:-2}" \
-    --block-months "${TR_BLOCK:-40}" --neighbour-months "${TR_NEIGHBOURS:-1}"
+train_generator transformer "${TR_EPOCHS:-12}" "${TR_BATCH:-32}" "${TR_THREADS:-1}" --width "${TR_WIDTH:-256}" \
+    --layers "${TR_LAYERS:-2}" --block-months "${TR_BLOCK:-40}" --neighbour-months "${TR_NEIGHBOURS:-1}" \
+    --innovation-order "${TR_INNOVATIONS:-24}" --whiten-residuals --whitening-floor "${TR_FLOOR:-1}"
 # train-diffusion measures the VAE's unresolved variability on its training members; a model
 # directory trained before it did gets the same file from fit-unresolved.
 [ -f "$work/model/unresolved-variability.safetensors" ] || "$bin" fit-unresolved --model "$work/model" \
