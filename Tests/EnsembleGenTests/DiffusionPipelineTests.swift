@@ -28,18 +28,36 @@ final class DiffusionPipelineTests: XCTestCase {
               resume: resume, stopAfterSteps: stopAfter)
     }
 
+    /// A transformer on whitened AR(2) innovations (the shipped transformer's kind), killed
+    /// after 4 steps and resumed, ends with the weights of an uninterrupted run; its
+    /// checkpoint keeps the filter and the whitening, and it generates finite members.
     func testResumedTrainingEqualsUninterruptedTraining() throws {
-        let full = try DiffusionTrainingPipeline.run(options(.transformer))
+        func whitenedOptions(resume: Bool = false, stopAfter: Int? = nil) -> DiffusionTrainingPipeline.Options {
+            var o = options(.transformer, resume: resume, stopAfter: stopAfter)
+            o.innovationOrder = 2; o.whitened = true; o.whiteningFloor = 1
+            return o
+        }
+        let full = try DiffusionTrainingPipeline.run(whitenedOptions())
         XCTAssertTrue(full.completed)
         XCTAssertNotNil(full.epochs.last?.validationLoss)
         try FileManager.default.moveItem(atPath: path("model-transformer"), toPath: path("full"))
-        XCTAssertFalse(try DiffusionTrainingPipeline.run(options(.transformer, stopAfter: 4)).completed)
-        XCTAssertTrue(try DiffusionTrainingPipeline.run(options(.transformer, resume: true)).completed)
+        XCTAssertFalse(try DiffusionTrainingPipeline.run(whitenedOptions(stopAfter: 4)).completed)
+        XCTAssertTrue(try DiffusionTrainingPipeline.run(whitenedOptions(resume: true)).completed)
         let a = try LatentDiffusion.load(path("full/diffusion-transformer.safetensors")).model
         let b = try LatentDiffusion.load(path("model-transformer/diffusion-transformer.safetensors")).model
         for (p, q) in zip(a.generator.parameters, b.generator.parameters) {
             XCTAssertEqual(p.value.values.map(\.bitPattern), q.value.values.map(\.bitPattern), p.name)
         }
+        XCTAssertEqual(a.statistics, b.statistics)
+        XCTAssertTrue(a.statistics.isWhitened)
+        XCTAssertEqual(a.statistics.innovationOrder, 2)
+
+        let generated = try GeneratePipeline.run(.init(model: path("full"), generator: .transformer, memberCount: 2,
+                                                       sampler: .ddim(steps: 3), seed: 4, output: path("gen.nc"),
+                                                       commandLine: ["test"]))
+        XCTAssertEqual(generated.members.count, 2)
+        let values = try EnsembleReader(path: path("gen.nc")).readMember(1)
+        XCTAssertTrue(values.allSatisfy { $0.isFinite && $0 > 150 && $0 < 350 }, "generated temperatures out of range")
     }
 
     /// Member k is the same whether generated among 18 on 2 threads (two sampling groups,
@@ -139,6 +157,12 @@ final class DiffusionPipelineTests: XCTestCase {
         tooLong.innovationOrder = 18
         XCTAssertThrowsError(try DiffusionTrainingPipeline.run(tooLong)) {
             XCTAssertTrue("\($0)".contains("--innovation-order 18 must be between 0 and half the series length (36 time steps)"), "\($0)")
+        }
+        var badFloor = options(.autoregressive)
+        badFloor.whitened = true
+        badFloor.whiteningFloor = 0
+        XCTAssertThrowsError(try DiffusionTrainingPipeline.run(badFloor)) {
+            XCTAssertTrue("\($0)".contains("--whitening-floor 0.0 must be a positive fraction of the mean eigenvalue"), "\($0)")
         }
 
         try FileManager.default.removeItem(atPath: fittedPath)
