@@ -19,7 +19,8 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
     public var residualAutocorrelation: [Float]?
     /// Eigen-decomposition of the covariance across latent dimensions of the scaled
     /// residuals (or innovations), when the model works on them whitened (nil: not): the
-    /// eigenvectors [D, D] row-major, column i the i-th, and the eigenvalues [D]. The
+    /// eigenvectors [D, D] row-major, column i the i-th, and the eigenvalues [D] (raised to
+    /// the whitening floor, see `Whitening`). The
     /// whitening is the symmetric one, W = U Λ^(−1/2) Uᵀ, which keeps every coordinate close
     /// to its latent dimension. See `Whitening`.
     public var residualEigenvectors: [Float]?
