@@ -190,7 +190,7 @@ public enum DiffusionTrainingPipeline {
                 optimizer.learningRate = schedule.rate(at: epoch * o.stepsPerEpoch + step)
                 let loss = BatchGradients.compute(parameters: parameters, parts: min(o.batchParts, o.batchSize),
                                                   random: random) { part, parts, random in
-                    let size = (part + 1) * o.batchSize / parts - part * o.batchSize / parts
+                    let size = DataParallel.range(part, of: parts, count: o.batchSize).count
                     return (diffusion.loss(data, batchSize: size, random: &random), Float(size) / Float(o.batchSize))
                 }
                 clipGradientNorm(parameters, maxNorm: 1)

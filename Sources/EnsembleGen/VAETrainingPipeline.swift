@@ -160,8 +160,8 @@ public enum VAETrainingPipeline {
                 let noise = RandomStream(seed: o.seed).substream("vae-noise-\(epoch)-\(step)")
                 let loss = BatchGradients.compute(parameters: parameters, parts: min(o.batchParts, indices.count),
                                                   random: noise) { part, parts, random in
-                    let rows = parts == 1 ? (batch, 1) : DataParallel.part(part, of: parts, batch)
-                    return (vae.model.loss(rows.0, areaWeights: areaWeights, random: &random).total, rows.1)
+                    let rows = DataParallel.part(part, of: parts, batch)
+                    return (vae.model.loss(rows.rows, areaWeights: areaWeights, random: &random).total, rows.share)
                 }
                 clipGradientNorm(parameters, maxNorm: 1)
                 optimizer.update()

@@ -56,9 +56,14 @@ extension DataParallel {
     /// axis (a copy), and their share of the rows, the weight of the part's mean loss.
     public static func part(_ part: Int, of parts: Int, _ x: Tensor) -> (rows: Tensor, share: Float) {
         let n = x.shape[0], stride = x.count / max(n, 1)
-        let range = (part * n / parts)..<((part + 1) * n / parts)
+        let range = Self.range(part, of: parts, count: n)
         let rows = Tensor(uninitializedShape: [range.count] + x.shape.dropFirst())
         rows.pointer.update(from: x.pointer + range.lowerBound * stride, count: range.count * stride)
         return (rows, Float(range.count) / Float(n))
+    }
+
+    /// Items of part `part` when `count` items are split into `parts` contiguous, near-equal parts.
+    public static func range(_ part: Int, of parts: Int, count: Int) -> Range<Int> {
+        (part * count / parts)..<((part + 1) * count / parts)
     }
 }
