@@ -269,8 +269,12 @@ public final class TransformerGenerator: SequenceGenerator {
         var hidden = input(tokens) + position.variable
             + month(Variable(monthOneHot(x.monthsOfYear))).reshaped([b, w, h])
             + time(x.timesteps).reshaped([b, 1, h])
-        for block in blocks { hidden = block(hidden) }
-        return output(outputNorm(hidden.slice(time: k..<w)))
+        // v is read off the block months only: the last block computes no more than their
+        // attention queries and MLP (the context months still serve as keys and values).
+        for (index, block) in blocks.enumerated() {
+            hidden = block(hidden, keeping: index == blocks.count - 1 ? k..<w : nil)
+        }
+        return output(outputNorm(blocks.isEmpty ? hidden.slice(time: k..<w) : hidden))
     }
 }
 

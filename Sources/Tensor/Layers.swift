@@ -32,8 +32,9 @@ public final class Linear: Layer {
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
-    public func callAsFunction(_ x: Variable) -> Variable {
-        .linear(x, weight: weight.variable, bias: bias?.variable)
+    /// x [..., in] → [..., out], or [..., outputs.count] for a range of the outputs.
+    public func callAsFunction(_ x: Variable, outputs: Range<Int>? = nil) -> Variable {
+        .linear(x, weight: weight.variable, bias: bias?.variable, outputs: outputs)
     }
 }
 
@@ -131,10 +132,17 @@ public final class MultiHeadSelfAttention: Layer {
 
     public var parameters: [Parameter] { qkv.parameters + output.parameters }
 
-    public func callAsFunction(_ x: Variable, causal: Bool = false) -> Variable {
+    /// x [batch, time, width] → [batch, time, width]; with `queries`, only those months
+    /// attend (to all months): [batch, queries.count, width].
+    public func callAsFunction(_ x: Variable, causal: Bool = false, queries: Range<Int>? = nil) -> Variable {
         let width = x.value.lastDimension
-        let parts = qkv(x).split([width, width, width])
-        return output(.attention(query: parts[0], key: parts[1], value: parts[2], heads: heads, causal: causal))
+        guard let queries, queries != 0..<x.shape[1] else {
+            let parts = qkv(x).split([width, width, width])
+            return output(.attention(query: parts[0], key: parts[1], value: parts[2], heads: heads, causal: causal))
+        }
+        let query = qkv(x.slice(time: queries), outputs: 0..<width)
+        let keyValue = qkv(x, outputs: width..<3 * width).split([width, width])
+        return output(.attention(query: query, key: keyValue[0], value: keyValue[1], heads: heads, causal: causal))
     }
 }
 
@@ -154,8 +162,13 @@ public final class TransformerBlock: Layer {
         norm1.parameters + attention.parameters + norm2.parameters + up.parameters + down.parameters
     }
 
-    public func callAsFunction(_ x: Variable, causal: Bool = false) -> Variable {
-        let h = x + attention(norm1(x), causal: causal)
+    /// x [batch, time, width] → the same shape; with `keeping`, only those months are
+    /// computed past the attention (the others still serve as keys and values):
+    /// [batch, keeping.count, width], equal to slicing the full result.
+    public func callAsFunction(_ x: Variable, causal: Bool = false, keeping: Range<Int>? = nil) -> Variable {
+        let attended = attention(norm1(x), causal: causal, queries: keeping)
+        let kept = keeping.map { $0 == 0..<x.shape[1] ? x : x.slice(time: $0) } ?? x
+        let h = kept + attended
         return h + down(up(norm2(h)).gelu())
     }
 }

@@ -27,30 +27,35 @@ func broadcastRows(_ bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<
 
 extension Variable {
     /// Affine map over the last dimension: x [..., in] · weightᵀ + bias → [..., out], with
-    /// weight [out, in] (PyTorch's layout) and bias [out] (optional).
-    public static func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable {
-        let inputs = x.value.lastDimension, outputs = weight.shape[0]
-        precondition(weight.shape == [outputs, inputs], "linear: weight \(weight.shape) for input \(x.shape)")
-        let rows = x.value.count / inputs
-        let result = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outputs])
+    /// weight [out, in] (PyTorch's layout) and bias [out] (optional). With `outputs`, only
+    /// those rows of weight and bias are used: [..., outputs.count] (e.g. the queries of a
+    /// fused QKV projection).
+    public static func linear(_ x: Variable, weight: Variable, bias: Variable?, outputs: Range<Int>? = nil) -> Variable {
+        let inputs = x.value.lastDimension, allOutputs = weight.shape[0]
+        precondition(weight.shape == [allOutputs, inputs], "linear: weight \(weight.shape) for input \(x.shape)")
+        let used = outputs ?? 0..<allOutputs
+        precondition(used.lowerBound >= 0 && used.upperBound <= allOutputs, "linear: outputs \(used) of \(allOutputs)")
+        let rows = x.value.count / inputs, width = used.count
+        let weightRows = used.lowerBound * inputs
+        let result = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [width])
         if let bias {
-            broadcastRows(bias.value.pointer, into: result.pointer, rows: rows, columns: outputs)
+            broadcastRows(bias.value.pointer + used.lowerBound, into: result.pointer, rows: rows, columns: width)
         }
-        gemm(transposeB: true, m: rows, n: outputs, k: inputs, x.value.pointer, lda: inputs,
-             weight.value.pointer, ldb: inputs, beta: bias == nil ? 0 : 1, result.pointer, ldc: outputs)
+        gemm(transposeB: true, m: rows, n: width, k: inputs, x.value.pointer, lda: inputs,
+             weight.value.pointer + weightRows, ldb: inputs, beta: bias == nil ? 0 : 1, result.pointer, ldc: width)
         let operands = bias.map { [x, weight, $0] } ?? [x, weight]
         return Variable(result, inputs: operands) { gradient in
             let g = gradient.pointer
             if x.requiresGradient {
-                gemm(m: rows, n: inputs, k: outputs, g, lda: outputs, weight.value.pointer, ldb: inputs,
+                gemm(m: rows, n: inputs, k: width, g, lda: width, weight.value.pointer + weightRows, ldb: inputs,
                      beta: 1, x.gradientBuffer().pointer, ldc: inputs)
             }
             if weight.requiresGradient {
-                gemm(transposeA: true, m: outputs, n: inputs, k: rows, g, lda: outputs, x.value.pointer,
-                     ldb: inputs, beta: 1, weight.gradientBuffer().pointer, ldc: inputs)
+                gemm(transposeA: true, m: width, n: inputs, k: rows, g, lda: width, x.value.pointer,
+                     ldb: inputs, beta: 1, weight.gradientBuffer().pointer + weightRows, ldc: inputs)
             }
             if let bias, bias.requiresGradient {
-                addColumnSums(g, rows: rows, columns: outputs, into: bias.gradientBuffer().pointer)
+                addColumnSums(g, rows: rows, columns: width, into: bias.gradientBuffer().pointer + used.lowerBound)
             }
         }
     }

@@ -72,26 +72,36 @@ final class ForwardReferenceTests: XCTestCase {
         let q = randomTensor([b, t, d], seed: 7), k = randomTensor([b, t, d], seed: 8), v = randomTensor([b, t, d], seed: 9)
         for causal in [false, true] {
             let y = Variable.attention(query: Variable(q), key: Variable(k), value: Variable(v), heads: heads, causal: causal).value
-            var expected = [Float](repeating: 0, count: b * t * d)
-            let dh = d / heads
-            for bi in 0..<b { for h in 0..<heads { for i in 0..<t {
-                var scores = [Double](repeating: -.infinity, count: t)
-                for j in 0..<t where !causal || j <= i {
-                    var s = 0.0
-                    for e in 0..<dh { s += Double(q[(bi * t + i) * d + h * dh + e]) * Double(k[(bi * t + j) * d + h * dh + e]) }
-                    scores[j] = s / Double(dh).squareRoot()
-                }
-                let peak = scores.max()!
-                let weights = scores.map { Foundation.exp($0 - peak) }
-                let total = weights.reduce(0, +)
-                for e in 0..<dh {
-                    var o = 0.0
-                    for j in 0..<t { o += weights[j] / total * Double(v[(bi * t + j) * d + h * dh + e]) }
-                    expected[(bi * t + i) * d + h * dh + e] = Float(o)
-                }
-            } } }
-            assertClose(y.values, expected, "attention causal=\(causal)")
+            assertClose(y.values, naiveAttention(q, k, v, heads: heads, causal: causal), "attention causal=\(causal)")
         }
+        // Fewer queries than keys (the last transformer block of the window generator).
+        let q3 = randomTensor([b, 3, d], seed: 10)
+        let y = Variable.attention(query: Variable(q3), key: Variable(k), value: Variable(v), heads: heads).value
+        assertClose(y.values, naiveAttention(q3, k, v, heads: heads, causal: false), "attention, 3 queries")
+    }
+
+    /// softmax(q·kᵀ/√d)·v per sequence and head in Double, for q [b, tq, f] and k, v [b, tk, f].
+    private func naiveAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int, causal: Bool) -> [Float] {
+        let (b, tq, tk, d) = (q.shape[0], q.shape[1], k.shape[1], q.shape[2])
+        var expected = [Float](repeating: 0, count: b * tq * d)
+        let dh = d / heads
+        for bi in 0..<b { for h in 0..<heads { for i in 0..<tq {
+            var scores = [Double](repeating: -.infinity, count: tk)
+            for j in 0..<tk where !causal || j <= i {
+                var s = 0.0
+                for e in 0..<dh { s += Double(q[(bi * tq + i) * d + h * dh + e]) * Double(k[(bi * tk + j) * d + h * dh + e]) }
+                scores[j] = s / Double(dh).squareRoot()
+            }
+            let peak = scores.max()!
+            let weights = scores.map { Foundation.exp($0 - peak) }
+            let total = weights.reduce(0, +)
+            for e in 0..<dh {
+                var o = 0.0
+                for j in 0..<tk { o += weights[j] / total * Double(v[(bi * tk + j) * d + h * dh + e]) }
+                expected[(bi * tq + i) * d + h * dh + e] = Float(o)
+            }
+        } } }
+        return expected
     }
 
     func testGroupNormMatchesDefinition() {

@@ -9,6 +9,10 @@ final class OperationGradientTests: XCTestCase {
                                           randomTensor([4], seed: 3)]) {
             .linear($0[0], weight: $0[1], bias: $0[2])
         }
+        checkGradients("linear, outputs 1..<3", inputs: [randomTensor([2, 3, 5], seed: 1), randomTensor([4, 5], seed: 2),
+                                                         randomTensor([4], seed: 3)]) {
+            .linear($0[0], weight: $0[1], bias: $0[2], outputs: 1..<3)
+        }
         checkGradients("matmul shared", inputs: [randomTensor([2, 3, 4], seed: 4), randomTensor([4, 5], seed: 5)]) {
             .matmul($0[0], $0[1])
         }
@@ -65,6 +69,11 @@ final class OperationGradientTests: XCTestCase {
                                     randomTensor([2, 5, 8], seed: 24)]) {
                 .attention(query: $0[0], key: $0[1], value: $0[2], heads: 2, causal: causal)
             }
+        }
+        checkGradients("attention, 3 queries over 5 keys",
+                       inputs: [randomTensor([2, 3, 8], seed: 22), randomTensor([2, 5, 8], seed: 23),
+                                randomTensor([2, 5, 8], seed: 24)]) {
+            .attention(query: $0[0], key: $0[1], value: $0[2], heads: 2)
         }
     }
 

@@ -56,6 +56,14 @@ final class TrainingTests: XCTestCase {
         let x = randomTensor([2, 3, 8], seed: 6)
         // Gradient with respect to the input through the whole block, causal attention.
         checkGradients("transformer block", inputs: [x]) { block($0[0], causal: true) }
+        // Keeping months 1..<3 gives those rows of the full block, and gradients through
+        // the months that serve only as keys and values.
+        let x4 = randomTensor([2, 4, 8], seed: 7)
+        let full = GradientRecording.disabled { block(Variable(x4)).slice(time: 1..<3).value }
+        let kept = GradientRecording.disabled { block(Variable(x4), keeping: 1..<3).value }
+        XCTAssertEqual(kept.shape, [2, 2, 8])
+        for i in 0..<full.count { XCTAssertEqual(kept[i], full[i], accuracy: 1e-5) }
+        checkGradients("transformer block keeping 1..<3", inputs: [x4]) { block($0[0], keeping: 1..<3) }
     }
 
     /// AdamW's first steps against the update written out by hand.
