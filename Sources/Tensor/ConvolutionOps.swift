@@ -110,20 +110,28 @@ struct ConvolutionGeometry {
         }
     }
 
-    /// The adjoint of `im2col`: dx[...] += every patch entry that was read from it.
+    /// The adjoint of `im2col`: dx[...] += every patch entry that was read from it (a patch
+    /// row inside the image in longitude in one contiguous run, as in `im2col`).
     func col2im(_ dcol: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, padding: Padding) {
-        let patch = self.patch
+        let patch = self.patch, run = kernel * c
         parallelChunks(n, grain: 1) { images in
             for b in images {
                 for oy in 0..<outH {
                     for ox in 0..<outW {
                         let source = dcol + ((b * outH + oy) * outW + ox) * patch
+                        let firstColumn = ox * stride - pad
+                        let inside = firstColumn >= 0 && firstColumn + kernel <= w
                         for ky in 0..<kernel {
                             guard let iy = padding.row(oy * stride + ky - pad, size: h) else { continue }
+                            let targetRow = dx + (b * h + iy) * w * c, rowStart = source + ky * run
+                            if inside {
+                                let target = targetRow + firstColumn * c
+                                for j in 0..<run { target[j] += rowStart[j] }
+                                continue
+                            }
                             for kx in 0..<kernel {
-                                guard let ix = padding.column(ox * stride + kx - pad, size: w) else { continue }
-                                let target = dx + ((b * h + iy) * w + ix) * c
-                                let slot = source + (ky * kernel + kx) * c
+                                guard let ix = padding.column(firstColumn + kx, size: w) else { continue }
+                                let target = targetRow + ix * c, slot = rowStart + kx * c
                                 for ci in 0..<c { target[ci] += slot[ci] }
                             }
                         }
@@ -208,23 +216,5 @@ extension Variable {
                 }
             }
         }
-    }
-}
-
-/// Copies `count` floats between non-overlapping buffers; short runs whose length is a
-/// multiple of 8 (channel runs of 8–128) go in 8-float vectors instead of a memmove call,
-/// whose call overhead dominated im2col at 16 channels.
-@inline(__always)
-func copyFloats(_ destination: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, count: Int) {
-    guard count % 8 == 0 && count <= 512 else {
-        destination.update(from: source, count: count)
-        return
-    }
-    let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(destination)
-    var offset = 0
-    while offset < count * 4 {
-        to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self),
-                      toByteOffset: offset, as: SIMD8<Float>.self)
-        offset += 32
     }
 }

@@ -21,7 +21,7 @@ func addColumnSums(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, into
 /// Writes `bias` ([columns]) into every row of a rows × columns matrix.
 func broadcastRows(_ bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
     parallelChunks(rows, grain: max(1, elementwiseGrain / max(columns, 1))) { range in
-        for r in range { (out + r * columns).update(from: bias, count: columns) }
+        for r in range { copyFloats(out + r * columns, from: bias, count: columns) }
     }
 }
 

@@ -2,7 +2,7 @@
 // JSON line per measurement, in the format of Scripts/bench/torch_reference.py.
 // Options: --threads N (OpenBLAS threads, 2), --loop-workers N (workers of the engine's own
 // loops, 1), --repeats N.
-//   TensorBench layers            each conv of the reference VAE: forward + dX + dW, vs raw sgemm
+//   TensorBench layers [NAME]     each conv of the reference VAE (or the one named): forward + dX + dW, vs raw sgemm
 //   TensorBench vae-train [--parts P]  one training step of the reference VAE (batch 32, 32x64;
 //                                 --parts: data-parallel, as `train-vae` runs it)
 //   TensorBench transformer B,T,D [--split]  forward-only step of the small transformer denoiser
@@ -50,7 +50,9 @@ case "layers":
         ("head", 128, 8, 8, 16, 1, 1), ("dec_in", 4, 128, 8, 16, 3, 1), ("up2", 128, 64, 16, 32, 3, 1),
         ("up1", 64, 32, 32, 64, 3, 1), ("out", 32, 1, 32, 64, 3, 1),
     ]
-    for (name, cin, cout, h, w, k, stride) in layers {
+    // `layers NAME` measures one layer (for profiling).
+    let only = arguments.dropFirst().first.flatMap { name in layers.contains { $0.0 == name } ? name : nil }
+    for (name, cin, cout, h, w, k, stride) in layers where only == nil || only == name {
         let x = Tensor(gaussianShape: [batch, h, w, cin], random: &random)
         let weight = Tensor(gaussianShape: [k, k, cin, cout], standardDeviation: 0.1, random: &random)
         let bias = Tensor(shape: [cout])

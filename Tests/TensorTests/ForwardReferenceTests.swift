@@ -43,14 +43,19 @@ final class ForwardReferenceTests: XCTestCase {
     }
 
     func testConvolutionMatchesNaiveLoops() {
-        let x = randomTensor([2, 6, 8, 3], seed: 1)
-        for padding in [Padding.geographic, .zero, Padding(latitude: .replicate, longitude: .periodic)] {
-            for (k, stride) in [(3, 1), (3, 2), (1, 1)] {
-                let w = randomTensor([k, k, 3, 5], seed: 2), bias = randomTensor([5], seed: 3)
-                let y = Variable.conv2d(Variable(x), weight: Variable(w), bias: Variable(bias), stride: stride, padding: padding)
-                XCTAssertEqual(y.shape, [2, 6 / stride, 8 / stride, 5])
-                assertClose(y.value.values, naiveConvolution(x, w, bias, stride: stride, padding: padding),
-                            "conv k=\(k) stride \(stride) \(padding)")
+        // 3 channels: patch rows of 9 floats (one vector and a scalar tail in im2col's copies);
+        // 16 channels: of 48 (vectors only), as in the VAE's full-resolution layers.
+        for channels in [3, 16] {
+            let x = randomTensor([2, 6, 8, channels], seed: 1)
+            for padding in [Padding.geographic, .zero, Padding(latitude: .replicate, longitude: .periodic)] {
+                for (k, stride) in [(3, 1), (3, 2), (1, 1)] {
+                    let w = randomTensor([k, k, channels, 5], seed: 2), bias = randomTensor([5], seed: 3)
+                    let y = Variable.conv2d(Variable(x), weight: Variable(w), bias: Variable(bias), stride: stride,
+                                            padding: padding)
+                    XCTAssertEqual(y.shape, [2, 6 / stride, 8 / stride, 5])
+                    assertClose(y.value.values, naiveConvolution(x, w, bias, stride: stride, padding: padding),
+                                "conv \(channels) channels k=\(k) stride \(stride) \(padding)")
+                }
             }
         }
     }
