@@ -137,12 +137,11 @@ public final class MultiHeadSelfAttention: Layer {
     public func callAsFunction(_ x: Variable, causal: Bool = false, queries: Range<Int>? = nil) -> Variable {
         let width = x.value.lastDimension
         guard let queries, queries != 0..<x.shape[1] else {
-            let parts = qkv(x).split([width, width, width])
-            return output(.attention(query: parts[0], key: parts[1], value: parts[2], heads: heads, causal: causal))
+            return output(.attention(fusedQKV: qkv(x), heads: heads, causal: causal))
         }
+        precondition(!causal, "attention \(qkv.weight.name): a causal mask needs every month as a query")
         let query = qkv(x.slice(time: queries), outputs: 0..<width)
-        let keyValue = qkv(x, outputs: width..<3 * width).split([width, width])
-        return output(.attention(query: query, key: keyValue[0], value: keyValue[1], heads: heads, causal: causal))
+        return output(.attention(query: query, fusedKeyValue: qkv(x, outputs: width..<3 * width), heads: heads))
     }
 }
 

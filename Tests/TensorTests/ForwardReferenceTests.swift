@@ -83,6 +83,13 @@ final class ForwardReferenceTests: XCTestCase {
         let q3 = randomTensor([b, 3, d], seed: 10)
         let y = Variable.attention(query: Variable(q3), key: Variable(k), value: Variable(v), heads: heads).value
         assertClose(y.values, naiveAttention(q3, k, v, heads: heads, causal: false), "attention, 3 queries")
+        // Operands read in place from a fused projection output give the same values.
+        let fused = Variable.concatenate([Variable(q), Variable(k), Variable(v)])
+        let yFused = Variable.attention(fusedQKV: fused, heads: heads, causal: true).value
+        assertClose(yFused.values, naiveAttention(q, k, v, heads: heads, causal: true), "attention, fused qkv")
+        let keyValue = Variable.concatenate([Variable(k), Variable(v)])
+        let yKeyValue = Variable.attention(query: Variable(q3), fusedKeyValue: keyValue, heads: heads).value
+        assertClose(yKeyValue.values, naiveAttention(q3, k, v, heads: heads, causal: false), "attention, fused kv")
     }
 
     /// softmax(q·kᵀ/√d)·v per sequence and head in Double, for q [b, tq, f] and k, v [b, tk, f].

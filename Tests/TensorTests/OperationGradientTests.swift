@@ -70,6 +70,13 @@ final class OperationGradientTests: XCTestCase {
                 .attention(query: $0[0], key: $0[1], value: $0[2], heads: 2, causal: causal)
             }
         }
+        checkGradients("attention on fused qkv", inputs: [randomTensor([2, 5, 24], seed: 25)]) {
+            .attention(fusedQKV: $0[0], heads: 2, causal: true)
+        }
+        checkGradients("attention, 3 queries over fused keys and values",
+                       inputs: [randomTensor([2, 3, 8], seed: 22), randomTensor([2, 5, 16], seed: 26)]) {
+            .attention(query: $0[0], fusedKeyValue: $0[1], heads: 2)
+        }
         checkGradients("attention, 3 queries over 5 keys",
                        inputs: [randomTensor([2, 3, 8], seed: 22), randomTensor([2, 5, 8], seed: 23),
                                 randomTensor([2, 5, 8], seed: 24)]) {
