@@ -82,7 +82,13 @@ public final class Variable {
         guard requiresGradient else { return }
         let start = seed ?? Tensor(shape: value.shape, repeating: 1)
         precondition(start.count == value.count, "backward seed \(start.shape) for \(value.shape)")
-        accumulate(owned: start.copy())
+        if gradientStorage == nil && !keepsGradient {
+            // Nothing in the graph writes to the root's gradient (it is nobody's input), and
+            // pullbacks only read theirs: the caller's seed serves without a copy.
+            gradientStorage = start.reshaped(value.shape)
+        } else {
+            accumulate(owned: start.copy())
+        }
         for node in reverseTopologicalOrder() {
             guard let pullback = node.pullback, let gradient = node.gradientStorage else { continue }
             pullback(gradient)

@@ -128,6 +128,20 @@ final class OperationGradientTests: XCTestCase {
 
     /// A value used twice (skip path plus a branch) and a parameter used twice both collect
     /// the sum of their gradients.
+    /// backward(seed:) reads the caller's seed without copying it and never writes to it,
+    /// whether the root is an operation or a leaf.
+    func testBackwardLeavesTheSeedUnchanged() {
+        let seed = randomTensor([2, 3], seed: 43), original = seed.values
+        let x = Variable(requiringGradient: randomTensor([2, 3], seed: 44))
+        let y = x * 2 + x    // two paths into x
+        y.backward(seed: seed)
+        XCTAssertEqual(seed.values, original)
+        XCTAssertEqual(x.gradient!.values, original.map { 3 * $0 })
+        x.backward(seed: seed)    // a leaf root adds the seed to its kept gradient
+        XCTAssertEqual(seed.values, original)
+        XCTAssertEqual(x.gradient!.values, original.map { 4 * $0 })
+    }
+
     func testGradientsAccumulateOverSharedPaths() {
         checkGradients("skip + shared weight", inputs: [randomTensor([3, 4], seed: 39), randomTensor([4, 4], seed: 40)]) {
             let h = Variable.linear($0[0], weight: $0[1], bias: nil).silu()
