@@ -73,6 +73,14 @@ struct ConvolutionGeometry {
         outW = (w + 2 * pad - kernel) / stride + 1
     }
 
+    /// The input column of output column `ox`'s first kernel tap, and whether all k taps
+    /// fall inside the image in longitude (then a patch row is one contiguous run).
+    @inline(__always)
+    func patchColumns(_ ox: Int) -> (first: Int, inside: Bool) {
+        let first = ox * stride - pad
+        return (first, first >= 0 && first + kernel <= w)
+    }
+
     /// Patches: col[(b, oy, ox), (ky, kx, ci)] = padded x[b, oy·s + ky − p, ox·s + kx − p, ci].
     /// Where a patch row lies inside the image in longitude, its k·c values are contiguous in
     /// both x and col and go over in one copy.
@@ -83,8 +91,7 @@ struct ConvolutionGeometry {
                 let b = imageRow / outH, oy = imageRow % outH
                 for ox in 0..<outW {
                     let destination = col + (imageRow * outW + ox) * patch
-                    let firstColumn = ox * stride - pad
-                    let inside = firstColumn >= 0 && firstColumn + kernel <= w
+                    let (firstColumn, inside) = patchColumns(ox)
                     for ky in 0..<kernel {
                         let rowStart = destination + ky * run
                         guard let iy = padding.row(oy * stride + ky - pad, size: h) else {
@@ -119,8 +126,7 @@ struct ConvolutionGeometry {
                 for oy in 0..<outH {
                     for ox in 0..<outW {
                         let source = dcol + ((b * outH + oy) * outW + ox) * patch
-                        let firstColumn = ox * stride - pad
-                        let inside = firstColumn >= 0 && firstColumn + kernel <= w
+                        let (firstColumn, inside) = patchColumns(ox)
                         for ky in 0..<kernel {
                             guard let iy = padding.row(oy * stride + ky - pad, size: h) else { continue }
                             let targetRow = dx + (b * h + iy) * w * c, rowStart = source + ky * run

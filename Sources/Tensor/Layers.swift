@@ -165,9 +165,8 @@ public final class TransformerBlock: Layer {
     /// computed past the attention (the others still serve as keys and values):
     /// [batch, keeping.count, width], equal to slicing the full result.
     public func callAsFunction(_ x: Variable, causal: Bool = false, keeping: Range<Int>? = nil) -> Variable {
-        let attended = attention(norm1(x), causal: causal, queries: keeping)
-        let kept = keeping.map { $0 == 0..<x.shape[1] ? x : x.slice(time: $0) } ?? x
-        let h = kept + attended
+        let subset = keeping == 0..<x.shape[1] ? nil : keeping
+        let h = (subset.map { x.slice(time: $0) } ?? x) + attention(norm1(x), causal: causal, queries: subset)
         return h + down(up(norm2(h)).gelu())
     }
 }
