@@ -162,20 +162,35 @@ extension Variable {
             g.im2col(x.value.pointer, col.pointer, padding: padding)
         }
         let result = Tensor(uninitializedShape: [g.n, g.outH, g.outW, g.outC])
-        if let bias {
-            broadcastRows(bias.value.pointer, into: result.pointer, rows: g.rows, columns: g.outC)
+        let direct = usesSmallPatchProducts(g)
+        if direct {
+            smallPatchProduct(col.pointer, rows: g.rows, patch: g.patch, weight: weight.value.pointer,
+                              bias: bias?.value.pointer, outputs: g.outC, into: result.pointer)
+        } else {
+            if let bias {
+                broadcastRows(bias.value.pointer, into: result.pointer, rows: g.rows, columns: g.outC)
+            }
+            gemm(m: g.rows, n: g.outC, k: g.patch, col.pointer, lda: g.patch, weight.value.pointer, ldb: g.outC,
+                 beta: bias == nil ? 0 : 1, result.pointer, ldc: g.outC)
         }
-        gemm(m: g.rows, n: g.outC, k: g.patch, col.pointer, lda: g.patch, weight.value.pointer, ldb: g.outC,
-             beta: bias == nil ? 0 : 1, result.pointer, ldc: g.outC)
         let operands = bias.map { [x, weight, $0] } ?? [x, weight]
         return Variable(result, inputs: operands) { gradient in
             let dy = gradient.pointer
-            if weight.requiresGradient {
-                gemm(transposeA: true, m: g.patch, n: g.outC, k: g.rows, col.pointer, lda: g.patch, dy, ldb: g.outC,
-                     beta: 1, weight.gradientBuffer().pointer, ldc: g.outC)
-            }
-            if let bias, bias.requiresGradient {
-                addColumnSums(dy, rows: g.rows, columns: g.outC, into: bias.gradientBuffer().pointer)
+            let biasGradient = bias.flatMap { $0.requiresGradient ? $0.gradientBuffer().pointer : nil }
+            if direct {
+                if weight.requiresGradient || biasGradient != nil {
+                    smallPatchGradients(col.pointer, dy, rows: g.rows, patch: g.patch, outputs: g.outC,
+                                        weightGradient: weight.requiresGradient ? weight.gradientBuffer().pointer : nil,
+                                        biasGradient: biasGradient)
+                }
+            } else {
+                if weight.requiresGradient {
+                    gemm(transposeA: true, m: g.patch, n: g.outC, k: g.rows, col.pointer, lda: g.patch, dy,
+                         ldb: g.outC, beta: 1, weight.gradientBuffer().pointer, ldc: g.outC)
+                }
+                if let biasGradient {
+                    addColumnSums(dy, rows: g.rows, columns: g.outC, into: biasGradient)
+                }
             }
             guard x.requiresGradient else { return }
             if g.isPointwise {

@@ -44,19 +44,58 @@ final class ForwardReferenceTests: XCTestCase {
 
     func testConvolutionMatchesNaiveLoops() {
         // 3 channels: patch rows of 9 floats (one vector and a scalar tail in im2col's copies);
-        // 16 channels: of 48 (vectors only), as in the VAE's full-resolution layers.
-        for channels in [3, 16] {
+        // 16 channels: of 48 (vectors only), as in the VAE's full-resolution layers;
+        // 1 channel into 16: the direct small-patch products (as the VAE's first layer).
+        for (channels, outputs) in [(3, 5), (16, 5), (1, 16)] {
             let x = randomTensor([2, 6, 8, channels], seed: 1)
             for padding in [Padding.geographic, .zero, Padding(latitude: .replicate, longitude: .periodic)] {
                 for (k, stride) in [(3, 1), (3, 2), (1, 1)] {
-                    let w = randomTensor([k, k, channels, 5], seed: 2), bias = randomTensor([5], seed: 3)
+                    let w = randomTensor([k, k, channels, outputs], seed: 2), bias = randomTensor([outputs], seed: 3)
+                    let geometry = ConvolutionGeometry(input: x.shape, weight: w.shape, stride: stride)
+                    XCTAssertEqual(usesSmallPatchProducts(geometry), channels == 1 && !geometry.isPointwise)
                     let y = Variable.conv2d(Variable(x), weight: Variable(w), bias: Variable(bias), stride: stride,
                                             padding: padding)
-                    XCTAssertEqual(y.shape, [2, 6 / stride, 8 / stride, 5])
+                    XCTAssertEqual(y.shape, [2, 6 / stride, 8 / stride, outputs])
                     assertClose(y.value.values, naiveConvolution(x, w, bias, stride: stride, padding: padding),
                                 "conv \(channels) channels k=\(k) stride \(stride) \(padding)")
                 }
             }
+        }
+    }
+
+    /// The direct small-patch products against sums in Double: more rows than one 256-row
+    /// block, with and without bias, and each gradient alone.
+    func testSmallPatchProductsMatchNaiveSums() {
+        let rows = 700, patch = 9, outputs = 24
+        let patches = randomTensor([rows, patch], seed: 21), weight = randomTensor([patch, outputs], seed: 22)
+        let bias = randomTensor([outputs], seed: 23), dy = randomTensor([rows, outputs], seed: 24)
+        for withBias in [true, false] {
+            let out = Tensor(uninitializedShape: [rows, outputs])
+            smallPatchProduct(patches.pointer, rows: rows, patch: patch, weight: weight.pointer,
+                              bias: withBias ? bias.pointer : nil, outputs: outputs, into: out.pointer)
+            let expected = (0..<rows * outputs).map { i -> Float in
+                let r = i / outputs, o = i % outputs
+                var total = withBias ? Double(bias[o]) : 0
+                for t in 0..<patch { total += Double(patches[r * patch + t]) * Double(weight[t * outputs + o]) }
+                return Float(total)
+            }
+            assertClose(out.values, expected, "small-patch product, bias \(withBias)")
+        }
+        let expectedWeight = (0..<patch * outputs).map { i -> Float in
+            let t = i / outputs, o = i % outputs
+            return Float((0..<rows).reduce(0.0) { $0 + Double(patches[$1 * patch + t]) * Double(dy[$1 * outputs + o]) })
+        }
+        let expectedBias = (0..<outputs).map { o in Float((0..<rows).reduce(0.0) { $0 + Double(dy[$1 * outputs + o]) }) }
+        for (wantWeight, wantBias) in [(true, true), (true, false), (false, true)] {
+            // Gradients accumulate: start from ones. Tolerance: float sums of 700 products
+            // (magnitude ~25) round at ~1e-6 relative; 1e-4 leaves room without hiding a wrong term.
+            let dw = Tensor(shape: [patch, outputs], repeating: 1), db = Tensor(shape: [outputs], repeating: 1)
+            smallPatchGradients(patches.pointer, dy.pointer, rows: rows, patch: patch, outputs: outputs,
+                                weightGradient: wantWeight ? dw.pointer : nil, biasGradient: wantBias ? db.pointer : nil)
+            assertClose(dw.values, wantWeight ? expectedWeight.map { $0 + 1 } : Array(repeating: 1, count: patch * outputs),
+                        tolerance: 1e-4, "weight gradient (\(wantWeight), \(wantBias))")
+            assertClose(db.values, wantBias ? expectedBias.map { $0 + 1 } : Array(repeating: 1, count: outputs),
+                        tolerance: 1e-4, "bias gradient (\(wantWeight), \(wantBias))")
         }
     }
 
