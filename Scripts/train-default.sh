@@ -21,7 +21,11 @@
 # The transformer is reproduced up to rounding, not bit for bit: it was trained at commit
 # 2cafc5c, before its last block computed only the block months and attention read the fused
 # projection in place; 20 training steps with today's code and that commit's differ by at
-# most 5e-7 (relative) in the weights. The VAE and the autoregressive generator are unaffected.
+# most 5e-7 (relative) in the weights. Since the VAE's first convolution (patch 9) uses the
+# engine's direct small-patch loops instead of sgemm (2026-11-29, evening), the VAE and the
+# latents its encoder computes are reproduced up to rounding too: one epoch of 20 steps on 2
+# members differs by 1.3e-5 in the weights, and the encoded training latents by 2e-7 (relative,
+# each against the previous binary), so the generators trained on them differ by rounding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-out/train-default}
