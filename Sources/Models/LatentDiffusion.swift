@@ -25,16 +25,23 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
     /// to its latent dimension. See `Whitening`.
     public var residualEigenvectors: [Float]?
     public var residualEigenvalues: [Float]?
+    /// When true, the network is given the conditioning series in the coordinates of what it
+    /// learns: z_c − conditioningMean through the same innovation filter, scaling and
+    /// whitening as the residuals (nil or false: (z_c − mean) / scale per dimension). The
+    /// residual's part predictable from z_c is minus z_c's own variability, so in these
+    /// coordinates it is, up to the filtered forced response, minus the input.
+    public var filteredConditioning: Bool?
 
     public init(conditioningMean: [Float], conditioningScale: [Float], residualScale: [Float],
                 residualAutocorrelation: [Float]? = nil, residualEigenvectors: [Float]? = nil,
-                residualEigenvalues: [Float]? = nil) {
+                residualEigenvalues: [Float]? = nil, filteredConditioning: Bool? = nil) {
         self.conditioningMean = conditioningMean
         self.conditioningScale = conditioningScale
         self.residualScale = residualScale
         self.residualAutocorrelation = residualAutocorrelation
         self.residualEigenvectors = residualEigenvectors
         self.residualEigenvalues = residualEigenvalues
+        self.filteredConditioning = filteredConditioning
     }
 
     /// Whether the model works on whitened residuals (or innovations).
@@ -47,10 +54,12 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
     /// `innovationOrder` p > 0 the residuals' autocorrelations up to lag p are fitted per
     /// dimension (pooled over members) and the scale is that of the innovations; with
     /// `whitened` the covariance across dimensions of what is then modelled is diagonalised
-    /// (`LAPACKE_dsyevd`) for the whitening.
+    /// (`LAPACKE_dsyevd`) for the whitening; `filteredConditioning`: see the property.
     public static func fit(conditioning: [Float], residuals: [Float], dimension d: Int, innovationOrder p: Int = 0,
-                           whitened: Bool = false, whiteningFloor: Float = Whitening.defaultFloor) throws -> LatentStatistics {
+                           whitened: Bool = false, whiteningFloor: Float = Whitening.defaultFloor,
+                           filteredConditioning: Bool = false) throws -> LatentStatistics {
         var statistics = fitScales(conditioning: conditioning, residuals: residuals, dimension: d, innovationOrder: p)
+        statistics.filteredConditioning = filteredConditioning ? true : nil
         if whitened {
             let whitening = try Whitening(covarianceOf: statistics.normalizeResiduals(residuals, timeCount: conditioning.count / d),
                                           dimension: d, floor: whiteningFloor)
@@ -95,9 +104,13 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
         return whitened
     }
 
+    /// What the network is given of the conditioning series z_c [T, D] (see `filteredConditioning`).
     public func normalizeConditioning(_ z: [Float]) -> [Float] {
         let d = conditioningMean.count
-        return z.enumerated().map { ($0.element - conditioningMean[$0.offset % d]) / conditioningScale[$0.offset % d] }
+        guard filteredConditioning == true else {
+            return z.enumerated().map { ($0.element - conditioningMean[$0.offset % d]) / conditioningScale[$0.offset % d] }
+        }
+        return normalizeResiduals(z.enumerated().map { $0.element - conditioningMean[$0.offset % d] }, timeCount: z.count / d)
     }
 
     /// What the diffusion model works on, from residuals [M, T, D] (M series of `timeCount` months).

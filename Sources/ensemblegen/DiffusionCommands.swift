@@ -74,6 +74,11 @@ struct TrainDiffusionCommand: ParsableCommand {
         discussion: "0.001 whitens every direction; 1 scales only the directions with more than the mean variance down to it."))
     var whiteningFloor: Float = Whitening.defaultFloor
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Give the network the conditioning member through the same innovation filter, scaling and whitening as what it learns.",
+        discussion: "What a member's residual owes to the conditioning member (minus that member's own variability) is then, in the model's coordinates, minus this input."))
+    var filteredConditioning = false
+
     @Option(name: .long, help: "Epochs (each --steps-per-epoch optimiser steps).")
     var epochs: Int = 10
 
@@ -113,7 +118,8 @@ struct TrainDiffusionCommand: ParsableCommand {
                 neighbourMonths: generator == .autoregressive ? nil : neighbourMonths,
                 epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batchSize, batchParts: parallelism.batchParts,
                 learningRate: learningRate,
-                innovationOrder: innovationOrder, whitened: whitenResiduals, whiteningFloor: whiteningFloor, seed: seed, output: output, resume: resume)
+                innovationOrder: innovationOrder, whitened: whitenResiduals, whiteningFloor: whiteningFloor,
+                filteredConditioning: filteredConditioning, seed: seed, output: output, resume: resume)
             let progress = EpochProgress(epochs: epochs, unit: "steps", quiet: quiet)
             let result = try DiffusionTrainingPipeline.run(options, progress: { step, steps, epoch, loss in
                 progress.step(step, of: steps, epoch: epoch, detail: String(format: "loss %.4f", loss))

@@ -28,13 +28,13 @@ final class DiffusionPipelineTests: XCTestCase {
               resume: resume, stopAfterSteps: stopAfter)
     }
 
-    /// A transformer on whitened AR(2) innovations (the shipped transformer's kind), killed
-    /// after 4 steps and resumed, ends with the weights of an uninterrupted run; its
-    /// checkpoint keeps the filter and the whitening, and it generates finite members.
+    /// A transformer on whitened AR(2) innovations with filtered conditioning, killed after 4
+    /// steps and resumed, ends with the weights of an uninterrupted run; its checkpoint keeps
+    /// the filter, the whitening and the conditioning form, and it generates finite members.
     func testResumedTrainingEqualsUninterruptedTraining() throws {
         func whitenedOptions(resume: Bool = false, stopAfter: Int? = nil) -> DiffusionTrainingPipeline.Options {
             var o = options(.transformer, resume: resume, stopAfter: stopAfter)
-            o.innovationOrder = 2; o.whitened = true; o.whiteningFloor = 1
+            o.innovationOrder = 2; o.whitened = true; o.whiteningFloor = 1; o.filteredConditioning = true
             return o
         }
         let full = try DiffusionTrainingPipeline.run(whitenedOptions())
@@ -51,6 +51,7 @@ final class DiffusionPipelineTests: XCTestCase {
         XCTAssertEqual(a.statistics, b.statistics)
         XCTAssertTrue(a.statistics.isWhitened)
         XCTAssertEqual(a.statistics.innovationOrder, 2)
+        XCTAssertEqual(a.statistics.filteredConditioning, true)
 
         let generated = try GeneratePipeline.run(.init(model: path("full"), generator: .transformer, memberCount: 2,
                                                        sampler: .ddim(steps: 3), seed: 4, output: path("gen.nc"),

@@ -369,4 +369,46 @@ final class LatentDiffusionTests: XCTestCase {
         let old = #"{"conditioningMean":[0],"conditioningScale":[1],"residualScale":[2]}"#
         XCTAssertFalse(try JSONDecoder().decode(LatentStatistics.self, from: Data(old.utf8)).isWhitened)
     }
+
+    /// Filtered conditioning: z_c goes through the residuals' filter, scaling and whitening
+    /// after its mean is removed, so for members z_m = f + u_m around a common forced part f
+    /// the modelled residual of member m is exactly (what the model sees of u_m) − (what it
+    /// is given of z_c), up to the filtered forced part (zero here); the unfiltered form and
+    /// statistics saved before the option stay as they were.
+    func testFilteredConditioningIsInTheModelsCoordinates() throws {
+        let d = 3, T = 500, members = 3
+        var random = RandomStream(seed: 41)
+        // AR(1) variability per dimension, common mean 2 (the forced part, constant here).
+        func series() -> [Float] {
+            var x = [Float](repeating: 0, count: T * d), state = [Float](repeating: 0, count: d)
+            for t in 0..<T { for j in 0..<d { state[j] = 0.8 * state[j] + Float(random.gaussian()); x[t * d + j] = 2 + state[j] } }
+            return x
+        }
+        let zc = series(), others = (0..<members).map { _ in series() }
+        let residuals = others.flatMap { z in zip(z, zc).map { $0 - $1 } }
+        let plain = try LatentStatistics.fit(conditioning: zc, residuals: residuals, dimension: d, innovationOrder: 2, whitened: true)
+        let filtered = try LatentStatistics.fit(conditioning: zc, residuals: residuals, dimension: d, innovationOrder: 2,
+                                                whitened: true, filteredConditioning: true)
+        XCTAssertNil(plain.filteredConditioning)
+        XCTAssertEqual(filtered.filteredConditioning, true)
+        let given = filtered.normalizeConditioning(zc)
+        let centred = zc.enumerated().map { $0.element - filtered.conditioningMean[$0.offset % d] }
+        XCTAssertEqual(given, filtered.normalizeResiduals(centred, timeCount: T))
+        // The chain is linear, so with the same mean removed from a member it splits exactly.
+        let modelled = filtered.normalizeResiduals(residuals, timeCount: T)
+        for m in 0..<members {
+            let member = filtered.normalizeConditioning(others[m])
+            for i in 0..<(T * d) {
+                XCTAssertEqual(modelled[m * T * d + i], member[i] - given[i], accuracy: 1e-3, "member \(m), value \(i)")
+            }
+        }
+        XCTAssertEqual(plain.normalizeConditioning(zc), zc.enumerated().map {
+            ($0.element - plain.conditioningMean[$0.offset % d]) / plain.conditioningScale[$0.offset % d]
+        })
+        XCTAssertEqual(try JSONDecoder().decode(LatentStatistics.self, from: JSONEncoder().encode(filtered)), filtered)
+        let old = #"{"conditioningMean":[0],"conditioningScale":[2],"residualScale":[1]}"#
+        let decoded = try JSONDecoder().decode(LatentStatistics.self, from: Data(old.utf8))
+        XCTAssertNil(decoded.filteredConditioning)
+        XCTAssertEqual(decoded.normalizeConditioning([4]), [2])
+    }
 }
