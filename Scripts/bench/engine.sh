@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tensor engine vs PyTorch on the CPU, same models, same sizes, same thread count, one run.
 #  1. each convolution of the reference VAE (forward + dX + dW): our GFLOP/s, raw sgemm at
-#     the same GEMM shapes, the fraction, and PyTorch's GFLOP/s;
+#     the same GEMM shapes (ours and sgemm timed in two rounds, A B A B, best median of each),
+#     the fraction, and PyTorch's GFLOP/s;
 #  2. one VAE training step (data-parallel as train-vae runs it, and whole) and forward-only transformer-denoiser steps at two shapes,
 #     ours and PyTorch alternately (A B A B), best median of each side; our sampling steps
 #     both on the whole batch and split over the cores as `generate` runs them.
