@@ -7,8 +7,9 @@ import RandomStreams
 import Tensor
 
 /// Normalisation of the latents seen by the diffusion model, per latent dimension:
-/// conditioning (z_c − mean) / scale and residual r / residualScale (after the optional
-/// innovation filter), then optionally a whitening across dimensions.
+/// conditioning (z_c − mean) / scale (or, with `filteredConditioning`, in the residuals'
+/// coordinates) and residual r / residualScale (after the optional innovation filter), then
+/// optionally a whitening across dimensions.
 public struct LatentStatistics: Codable, Equatable, Sendable {
     public var conditioningMean: [Float]
     public var conditioningScale: [Float]

@@ -1,5 +1,6 @@
 // 2-D convolution on channels-last images ([batch, lat, lon, channels]) as im2col + one
-// sgemm, with the geographic padding of global grids, and nearest-neighbour upsampling.
+// sgemm (patches of a few values: direct SIMD products, SmallPatchProducts.swift), with the
+// geographic padding of global grids, and nearest-neighbour upsampling.
 
 import Foundation
 
