@@ -76,7 +76,7 @@ struct TrainDiffusionCommand: ParsableCommand {
 
     @Flag(name: .long, help: ArgumentHelp(
         "Give the network the conditioning member through the same innovation filter, scaling and whitening as what it learns.",
-        discussion: "What a member's residual owes to the conditioning member (minus that member's own variability) is then, in the model's coordinates, minus this input."))
+        discussion: "What a member's residual owes to the conditioning member (minus that member's own variability) is then, in the model's coordinates, minus this input. Experimental: it removed the transformer's over-dispersion but halved the ensemble-mean volcanic cooling (Docs/models.md)."))
     var filteredConditioning = false
 
     @Option(name: .long, help: "Epochs (each --steps-per-epoch optimiser steps).")
