@@ -68,8 +68,10 @@ func smallPatchGradients(_ patches: UnsafePointer<Float>, _ gradient: UnsafePoin
                             store8(load8(slot).addingProduct(SIMD8<Float>(repeating: row[t]), g), slot)
                         }
                     }
-                    let biasSlot = block + patch * outputs + j
-                    store8(load8(biasSlot) + g, biasSlot)
+                    if biasGradient != nil {
+                        let biasSlot = block + patch * outputs + j
+                        store8(load8(biasSlot) + g, biasSlot)
+                    }
                     j += 8
                 }
             }
