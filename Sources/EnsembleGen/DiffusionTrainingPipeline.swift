@@ -33,8 +33,8 @@ public enum DiffusionTrainingPipeline {
         public var whitened: Bool
         /// Eigenvalue floor of the whitening, relative to the mean eigenvalue (`Whitening`).
         public var whiteningFloor: Float
-        /// Give the network the conditioning series through the filter, scaling and whitening of what it learns.
-        public var filteredConditioning: Bool
+        /// What the network is given of the conditioning series (`ConditioningForm`).
+        public var conditioningForm: ConditioningForm
         public var seed: UInt64
         public var output: String
         public var resume: Bool
@@ -47,7 +47,7 @@ public enum DiffusionTrainingPipeline {
                     blockMonths: Int? = nil, neighbourMonths: Int? = nil, epochs: Int = 10, stepsPerEpoch: Int = 500, batchSize: Int = 64,
                     batchParts: Int = BatchGradients.defaultParts, learningRate: Float = 1e-3, emaDecay: Float = 0.999,
                     innovationOrder: Int = 0, whitened: Bool = false, whiteningFloor: Float = Whitening.defaultFloor,
-                    filteredConditioning: Bool = false,
+                    conditioningForm: ConditioningForm = .level,
                     seed: UInt64 = 1, output: String, resume: Bool = false, stopAfterSteps: Int? = nil) {
             self.vae = vae; self.data = data; self.variable = variable; self.members = members
             self.validationMembers = validationMembers; self.conditioningMember = conditioningMember
@@ -55,7 +55,7 @@ public enum DiffusionTrainingPipeline {
             self.epochs = epochs; self.stepsPerEpoch = stepsPerEpoch; self.batchSize = batchSize; self.batchParts = batchParts
             self.learningRate = learningRate; self.emaDecay = emaDecay; self.innovationOrder = innovationOrder
             self.whitened = whitened; self.whiteningFloor = whiteningFloor
-            self.filteredConditioning = filteredConditioning; self.seed = seed; self.output = output
+            self.conditioningForm = conditioningForm; self.seed = seed; self.output = output
             self.resume = resume; self.stopAfterSteps = stopAfterSteps
         }
     }
@@ -132,7 +132,7 @@ public enum DiffusionTrainingPipeline {
 
         let modelPath = (o.output as NSString).appendingPathComponent(LatentDiffusion.fileName(o.configuration.0))
         let statePath = TrainingState.path(for: modelPath)
-        let fingerprint = "\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)\(o.innovationOrder > 0 ? "|innovations\(o.innovationOrder)" : "")\(o.whitened ? "|whitened\(o.whiteningFloor)" : "")\(o.filteredConditioning ? "|filteredConditioning" : "")\(o.batchParts > 1 ? "|parts\(o.batchParts)" : "")"
+        let fingerprint = "\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)\(o.innovationOrder > 0 ? "|innovations\(o.innovationOrder)" : "")\(o.whitened ? "|whitened\(o.whiteningFloor)" : "")\(o.conditioningForm != .level ? "|conditioning-\(o.conditioningForm)" : "")\(o.batchParts > 1 ? "|parts\(o.batchParts)" : "")"
         let diffusion: LatentDiffusion, optimizer: AdamW, ema: ExponentialMovingAverage
         var startEpoch = 0, startStep = 0
         if o.resume {
@@ -148,13 +148,13 @@ public enum DiffusionTrainingPipeline {
             let (kind, width, layers, context, block, neighbours) = o.configuration
             let configuration = DiffusionConfiguration(generator: kind, latentDimension: d, width: width, layers: layers,
                                                        contextMonths: context, blockMonths: block,
-                                                       neighbourMonths: neighbours)
+                                                       neighbourMonths: neighbours, conditioningForms: o.conditioningForm.count)
             var random = RandomStream(seed: o.seed).substream("diffusion-initialisation")
             diffusion = LatentDiffusion(generator: makeSequenceGenerator(configuration, random: &random),
                                         statistics: try LatentStatistics.fit(conditioning: conditioning, residuals: trainingResiduals,
                                                                               dimension: d, innovationOrder: o.innovationOrder,
                                                                               whitened: o.whitened, whiteningFloor: o.whiteningFloor,
-                                                                              filteredConditioning: o.filteredConditioning))
+                                                                              conditioningForm: o.conditioningForm))
             optimizer = AdamW(parameters: diffusion.generator.parameters, learningRate: o.learningRate)
             ema = ExponentialMovingAverage(parameters: diffusion.generator.parameters, decay: o.emaDecay)
         }

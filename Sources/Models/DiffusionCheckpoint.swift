@@ -30,7 +30,11 @@ extension LatentDiffusion {
         var random = RandomStream(seed: 0)
         let generator = makeSequenceGenerator(configuration, random: &random)
         try CheckpointMetadata.loadParameters(tensors, into: generator.parameters, path: path)
-        return (LatentDiffusion(generator: generator, statistics: try decode(LatentStatistics.self, "statistics")),
+        let statistics = try decode(LatentStatistics.self, "statistics")
+        guard statistics.conditioningForm.count == configuration.conditioningForms else {
+            throw ModelError.checkpoint("\(path): the statistics give the conditioning as \(statistics.conditioningForm) but the network takes \(configuration.conditioningForms) value(s) per latent dimension; the file is damaged or was edited")
+        }
+        return (LatentDiffusion(generator: generator, statistics: statistics),
                 try decode([String: String].self, "provenance"))
     }
 

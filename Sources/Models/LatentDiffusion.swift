@@ -6,10 +6,25 @@ import Foundation
 import RandomStreams
 import Tensor
 
+/// What the network is given of the conditioning series z_c (`--conditioning-form`).
+public enum ConditioningForm: String, Codable, Sendable, CaseIterable {
+    /// (z_c − mean) / scale per latent dimension: its level, forced response included.
+    case level
+    /// z_c − mean through the innovation filter, scaling and whitening of the residuals: in
+    /// the coordinates of what the network learns, where the residual's part owed to the
+    /// conditioning member's own variability is minus this input (up to the filtered forced
+    /// response, which it cannot tell from internal variability).
+    case filtered
+    /// Both, level then filtered, for each month (2·D values).
+    case both
+
+    /// Values per latent dimension per month (1 or 2).
+    public var count: Int { self == .both ? 2 : 1 }
+}
+
 /// Normalisation of the latents seen by the diffusion model, per latent dimension:
-/// conditioning (z_c − mean) / scale (or, with `filteredConditioning`, in the residuals'
-/// coordinates) and residual r / residualScale (after the optional innovation filter), then
-/// optionally a whitening across dimensions.
+/// conditioning in the `conditioningForm` and residual r / residualScale (after the
+/// optional innovation filter), then optionally a whitening across dimensions.
 public struct LatentStatistics: Codable, Equatable, Sendable {
     public var conditioningMean: [Float]
     public var conditioningScale: [Float]
@@ -26,23 +41,49 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
     /// to its latent dimension. See `Whitening`.
     public var residualEigenvectors: [Float]?
     public var residualEigenvalues: [Float]?
-    /// When true, the network is given the conditioning series in the coordinates of what it
-    /// learns: z_c − conditioningMean through the same innovation filter, scaling and
-    /// whitening as the residuals (nil or false: (z_c − mean) / scale per dimension). The
-    /// residual's part predictable from z_c is minus z_c's own variability, so in these
-    /// coordinates it is, up to the filtered forced response, minus the input.
-    public var filteredConditioning: Bool?
+    /// What the network is given of z_c (stored only when not `.level`; statistics written
+    /// by the experimental `--filtered-conditioning` of 2026-11-29 read as `.filtered`).
+    public var conditioningForm: ConditioningForm
 
     public init(conditioningMean: [Float], conditioningScale: [Float], residualScale: [Float],
                 residualAutocorrelation: [Float]? = nil, residualEigenvectors: [Float]? = nil,
-                residualEigenvalues: [Float]? = nil, filteredConditioning: Bool? = nil) {
+                residualEigenvalues: [Float]? = nil, conditioningForm: ConditioningForm = .level) {
         self.conditioningMean = conditioningMean
         self.conditioningScale = conditioningScale
         self.residualScale = residualScale
         self.residualAutocorrelation = residualAutocorrelation
         self.residualEigenvectors = residualEigenvectors
         self.residualEigenvalues = residualEigenvalues
-        self.filteredConditioning = filteredConditioning
+        self.conditioningForm = conditioningForm
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case conditioningMean, conditioningScale, residualScale, residualAutocorrelation, residualEigenvectors,
+             residualEigenvalues, conditioningForm, filteredConditioning
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        conditioningMean = try c.decode([Float].self, forKey: .conditioningMean)
+        conditioningScale = try c.decode([Float].self, forKey: .conditioningScale)
+        residualScale = try c.decode([Float].self, forKey: .residualScale)
+        residualAutocorrelation = try c.decodeIfPresent([Float].self, forKey: .residualAutocorrelation)
+        residualEigenvectors = try c.decodeIfPresent([Float].self, forKey: .residualEigenvectors)
+        residualEigenvalues = try c.decodeIfPresent([Float].self, forKey: .residualEigenvalues)
+        let legacyFiltered = try c.decodeIfPresent(Bool.self, forKey: .filteredConditioning) ?? false
+        conditioningForm = try c.decodeIfPresent(ConditioningForm.self, forKey: .conditioningForm)
+            ?? (legacyFiltered ? .filtered : .level)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(conditioningMean, forKey: .conditioningMean)
+        try c.encode(conditioningScale, forKey: .conditioningScale)
+        try c.encode(residualScale, forKey: .residualScale)
+        try c.encodeIfPresent(residualAutocorrelation, forKey: .residualAutocorrelation)
+        try c.encodeIfPresent(residualEigenvectors, forKey: .residualEigenvectors)
+        try c.encodeIfPresent(residualEigenvalues, forKey: .residualEigenvalues)
+        if conditioningForm != .level { try c.encode(conditioningForm, forKey: .conditioningForm) }
     }
 
     /// Whether the model works on whitened residuals (or innovations).
@@ -55,12 +96,12 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
     /// `innovationOrder` p > 0 the residuals' autocorrelations up to lag p are fitted per
     /// dimension (pooled over members) and the scale is that of the innovations; with
     /// `whitened` the covariance across dimensions of what is then modelled is diagonalised
-    /// (`LAPACKE_dsyevd`) for the whitening; `filteredConditioning`: see the property.
+    /// (`LAPACKE_dsyevd`) for the whitening; `conditioningForm`: see the property.
     public static func fit(conditioning: [Float], residuals: [Float], dimension d: Int, innovationOrder p: Int = 0,
                            whitened: Bool = false, whiteningFloor: Float = Whitening.defaultFloor,
-                           filteredConditioning: Bool = false) throws -> LatentStatistics {
+                           conditioningForm: ConditioningForm = .level) throws -> LatentStatistics {
         var statistics = fitScales(conditioning: conditioning, residuals: residuals, dimension: d, innovationOrder: p)
-        statistics.filteredConditioning = filteredConditioning ? true : nil
+        statistics.conditioningForm = conditioningForm
         if whitened {
             let whitening = try Whitening(covarianceOf: statistics.normalizeResiduals(residuals, timeCount: conditioning.count / d),
                                           dimension: d, floor: whiteningFloor)
@@ -105,13 +146,26 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
         return whitened
     }
 
-    /// What the network is given of the conditioning series z_c [T, D] (see `filteredConditioning`).
+    /// What the network is given of the conditioning series z_c [T, D]: [T, count · D] in
+    /// the `conditioningForm` (with `.both`, each month's level then its filtered values).
     public func normalizeConditioning(_ z: [Float]) -> [Float] {
-        let d = conditioningMean.count
-        guard filteredConditioning == true else {
-            return z.enumerated().map { ($0.element - conditioningMean[$0.offset % d]) / conditioningScale[$0.offset % d] }
+        let d = conditioningMean.count, months = z.count / d
+        let centred: [Float] = z.enumerated().map { $0.element - conditioningMean[$0.offset % d] }
+        let level: [Float] = centred.enumerated().map { $0.element / conditioningScale[$0.offset % d] }
+        switch conditioningForm {
+        case .level: return level
+        case .filtered: return normalizeResiduals(centred, timeCount: months)
+        case .both:
+            let filtered = normalizeResiduals(centred, timeCount: months)
+            var pairs = [Float](repeating: 0, count: 2 * z.count)
+            for t in 0..<months {
+                for j in 0..<d {
+                    pairs[2 * t * d + j] = level[t * d + j]
+                    pairs[(2 * t + 1) * d + j] = filtered[t * d + j]
+                }
+            }
+            return pairs
         }
-        return normalizeResiduals(z.enumerated().map { $0.element - conditioningMean[$0.offset % d] }, timeCount: z.count / d)
     }
 
     /// What the diffusion model works on, from residuals [M, T, D] (M series of `timeCount` months).
@@ -263,15 +317,16 @@ public struct Whitening {
 public struct LatentSequences: Sendable {
     /// [members, T, D], normalised.
     public var residuals: [Float]
-    /// [T, D], normalised.
+    /// [T, C], normalised: C = D, or 2·D for `ConditioningForm.both`.
     public var conditioning: [Float]
     /// Calendar month 1–12 of each of the T months.
     public var monthsOfYear: [Int]
+    /// Latent dimension D.
     public var dimension: Int
 
     public init(residuals: [Float], conditioning: [Float], monthsOfYear: [Int], dimension: Int) {
-        precondition(conditioning.count == monthsOfYear.count * dimension && residuals.count % conditioning.count == 0,
-                     "latent sequences: inconsistent sizes")
+        precondition(!monthsOfYear.isEmpty && conditioning.count % (monthsOfYear.count * dimension) == 0
+                     && residuals.count % (monthsOfYear.count * dimension) == 0, "latent sequences: inconsistent sizes")
         self.residuals = residuals
         self.conditioning = conditioning
         self.monthsOfYear = monthsOfYear
@@ -279,7 +334,9 @@ public struct LatentSequences: Sendable {
     }
 
     public var timeCount: Int { monthsOfYear.count }
-    public var memberCount: Int { residuals.count / conditioning.count }
+    public var memberCount: Int { residuals.count / (timeCount * dimension) }
+    /// Conditioning values per month, C.
+    public var conditioningWidth: Int { conditioning.count / timeCount }
 
     /// Calendar month (0 = January) of month index i, extended cyclically before 0 and after T − 1.
     func monthIndex(_ i: Int) -> Int {
@@ -292,7 +349,8 @@ public struct LatentSequences: Sendable {
     func conditioningRow(_ i: Int) -> ArraySlice<Float>? {
         guard i >= 0 else { return nil }
         let row = i < timeCount ? i : timeCount - 12 + ((i - timeCount) % 12)
-        return conditioning[(max(row, 0) * dimension)..<((max(row, 0) + 1) * dimension)]
+        let c = conditioningWidth
+        return conditioning[(max(row, 0) * c)..<((max(row, 0) + 1) * c)]
     }
 }
 
@@ -303,6 +361,8 @@ public final class LatentDiffusion {
     public let statistics: LatentStatistics
 
     public init(generator: SequenceGenerator, statistics: LatentStatistics) {
+        precondition(statistics.conditioningForm.count == generator.configuration.conditioningForms,
+                     "diffusion: conditioning form \(statistics.conditioningForm) does not fit a network built for \(generator.configuration.conditioningForms)")
         self.generator = generator
         schedule = NoiseSchedule(steps: generator.configuration.diffusionSteps)
         self.statistics = statistics
@@ -312,15 +372,16 @@ public final class LatentDiffusion {
 
     /// Fills conditioning window and month indices for block start `start` of one sequence.
     private func fillWindow(_ data: LatentSequences, start: Int, sample: Int, input: inout DenoiserInput) {
-        let d = data.dimension, k = configuration.contextMonths, w = configuration.windowMonths
+        let c = configuration.conditioningWidth, k = configuration.contextMonths, w = configuration.windowMonths
+        precondition(data.conditioningWidth == c, "diffusion: conditioning of \(data.conditioningWidth) values per month, the network takes \(c)")
         for j in 0..<w {
             let month = start - k + j
             input.monthsOfYear[sample * w + j] = data.monthIndex(month)
-            let target = input.conditioning.pointer + (sample * w + j) * d
+            let target = input.conditioning.pointer + (sample * w + j) * c
             if let row = data.conditioningRow(month) {
-                row.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: d) }
+                row.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: c) }
             } else {
-                target.update(repeating: 0, count: d)
+                target.update(repeating: 0, count: c)
             }
         }
     }
@@ -328,7 +389,7 @@ public final class LatentDiffusion {
     private func emptyInput(batch b: Int) -> DenoiserInput {
         let d = configuration.latentDimension, k = configuration.contextMonths
         let l = configuration.blockMonths, w = configuration.windowMonths
-        return DenoiserInput(noisy: Tensor(shape: [b, l, d]), conditioning: Tensor(shape: [b, w, d]),
+        return DenoiserInput(noisy: Tensor(shape: [b, l, d]), conditioning: Tensor(shape: [b, w, configuration.conditioningWidth]),
                              context: Tensor(shape: [b, k, d]), contextMask: Tensor(shape: [b, k]),
                              monthsOfYear: [Int](repeating: 0, count: b * w), timesteps: [Int](repeating: 1, count: b))
     }

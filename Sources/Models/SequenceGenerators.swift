@@ -36,9 +36,13 @@ public struct DiffusionConfiguration: Codable, Equatable, Sendable {
     /// so that the first layer already sees each month's neighbours (0 = off; checkpoints
     /// written before this setting existed read as 0).
     public var neighbourMonths: Int
+    /// Values per latent dimension the network is given of each conditioning month: 1, or 2
+    /// for `ConditioningForm.both` (checkpoints written before this setting read as 1).
+    public var conditioningForms: Int
 
     public init(generator: GeneratorKind, latentDimension: Int, width: Int? = nil, layers: Int? = nil, heads: Int = 4,
-                contextMonths: Int? = nil, blockMonths: Int? = nil, diffusionSteps: Int = 1000, neighbourMonths: Int? = nil) {
+                contextMonths: Int? = nil, blockMonths: Int? = nil, diffusionSteps: Int = 1000, neighbourMonths: Int? = nil,
+                conditioningForms: Int = 1) {
         self.generator = generator
         self.latentDimension = latentDimension
         self.width = width ?? 256
@@ -48,6 +52,7 @@ public struct DiffusionConfiguration: Codable, Equatable, Sendable {
         self.blockMonths = blockMonths ?? (generator == .autoregressive ? 1 : 40)
         self.diffusionSteps = diffusionSteps
         self.neighbourMonths = neighbourMonths ?? (generator == .autoregressive ? 0 : 1)
+        self.conditioningForms = conditioningForms
     }
 
     public init(from decoder: Decoder) throws {
@@ -61,17 +66,21 @@ public struct DiffusionConfiguration: Codable, Equatable, Sendable {
         blockMonths = try c.decode(Int.self, forKey: .blockMonths)
         diffusionSteps = try c.decode(Int.self, forKey: .diffusionSteps)
         neighbourMonths = try c.decodeIfPresent(Int.self, forKey: .neighbourMonths) ?? 0
+        conditioningForms = try c.decodeIfPresent(Int.self, forKey: .conditioningForms) ?? 1
     }
 
     /// Months the network sees at once (context + block).
     public var windowMonths: Int { contextMonths + blockMonths }
+    /// Conditioning values per month, conditioningForms · latentDimension.
+    public var conditioningWidth: Int { conditioningForms * latentDimension }
 }
 
 /// Inputs of one denoising call for a batch of B sequences.
 public struct DenoiserInput {
     /// Noisy residuals of the block, [B, blockMonths, D].
     public var noisy: Tensor
-    /// Normalised conditioning latents over context and block, [B, windowMonths, D].
+    /// Normalised conditioning latents over context and block, [B, windowMonths, C]
+    /// (C = `DiffusionConfiguration.conditioningWidth`).
     public var conditioning: Tensor
     /// Known residuals before the block, [B, contextMonths, D] (zeros where unknown).
     public var context: Tensor
@@ -140,7 +149,7 @@ public final class AutoregressiveGenerator: SequenceGenerator {
         precondition(configuration.blockMonths == 1, "the autoregressive generator makes one month per block")
         self.configuration = configuration
         let d = configuration.latentDimension, k = configuration.contextMonths, h = configuration.width
-        input = Linear("ar.input", inputs: d + (k + 1) * d + k * d + k, outputs: h, random: &random)
+        input = Linear("ar.input", inputs: d + (k + 1) * configuration.conditioningWidth + k * d + k, outputs: h, random: &random)
         month = Linear("ar.month", inputs: 12, outputs: h, bias: false, random: &random)
         time = TimestepEmbedder("ar.time", width: h, random: &random)
         norms = (0..<configuration.layers).map { LayerNorm("ar.block\($0).norm", width: h) }
@@ -189,11 +198,11 @@ public final class AutoregressiveGenerator: SequenceGenerator {
         }
     }
 
-    /// [z_c over the window, the last k residuals, their mask]: [B, (w + k)·D + k].
+    /// [z_c over the window, the last k residuals, their mask]: [B, w·C + k·D + k].
     private func knownFeatures(_ x: DenoiserInput) -> Tensor {
         let b = x.batch, d = configuration.latentDimension, k = configuration.contextMonths, w = configuration.windowMonths
         return Variable.concatenate([
-            Variable(x.conditioning.reshaped([b, w * d])), Variable(x.context.reshaped([b, k * d])),
+            Variable(x.conditioning.reshaped([b, w * configuration.conditioningWidth])), Variable(x.context.reshaped([b, k * d])),
             Variable(x.contextMask.reshaped([b, k])),
         ]).value
     }
@@ -229,7 +238,8 @@ public final class TransformerGenerator: SequenceGenerator {
     public init(configuration: DiffusionConfiguration, random: inout RandomStream) {
         self.configuration = configuration
         let d = configuration.latentDimension, h = configuration.width, w = configuration.windowMonths
-        input = Linear("transformer.input", inputs: (2 + 2 * configuration.neighbourMonths) * d + 2, outputs: h, random: &random)
+        input = Linear("transformer.input", inputs: (1 + 2 * configuration.neighbourMonths) * d + configuration.conditioningWidth + 2,
+                       outputs: h, random: &random)
         month = Linear("transformer.month", inputs: 12, outputs: h, bias: false, random: &random)
         time = TimestepEmbedder("transformer.time", width: h, random: &random)
         position = Parameter(name: "transformer.position", value: Tensor(gaussianShape: [w, h], standardDeviation: 0.02, random: &random))

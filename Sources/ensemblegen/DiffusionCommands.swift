@@ -4,6 +4,7 @@ import Foundation
 import Models
 
 extension GeneratorKind: ExpressibleByArgument {}
+extension ConditioningForm: ExpressibleByArgument {}
 
 /// `ensemblegen train-diffusion`: the latent diffusion model on member residuals.
 struct TrainDiffusionCommand: ParsableCommand {
@@ -74,10 +75,10 @@ struct TrainDiffusionCommand: ParsableCommand {
         discussion: "0.001 whitens every direction; 1 scales only the directions with more than the mean variance down to it."))
     var whiteningFloor: Float = Whitening.defaultFloor
 
-    @Flag(name: .long, help: ArgumentHelp(
-        "Give the network the conditioning member through the same innovation filter, scaling and whitening as what it learns.",
-        discussion: "What a member's residual owes to the conditioning member (minus that member's own variability) is then, in the model's coordinates, minus this input. Experimental: it removed the transformer's over-dispersion but halved the ensemble-mean volcanic cooling (Docs/models.md)."))
-    var filteredConditioning = false
+    @Option(name: .long, help: ArgumentHelp(
+        "What the network is given of the conditioning member: level, filtered or both.",
+        discussion: "level: its normalised latents. filtered: its latents through the same innovation filter, scaling and whitening as what the network learns, where a member's residual owes minus this input to the conditioning member's own variability (experimental: it removed the transformer's over-dispersion but halved the ensemble-mean volcanic cooling, Docs/models.md). both: level and filtered."))
+    var conditioningForm: ConditioningForm = .level
 
     @Option(name: .long, help: "Epochs (each --steps-per-epoch optimiser steps).")
     var epochs: Int = 10
@@ -119,7 +120,7 @@ struct TrainDiffusionCommand: ParsableCommand {
                 epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batchSize, batchParts: parallelism.batchParts,
                 learningRate: learningRate,
                 innovationOrder: innovationOrder, whitened: whitenResiduals, whiteningFloor: whiteningFloor,
-                filteredConditioning: filteredConditioning, seed: seed, output: output, resume: resume)
+                conditioningForm: conditioningForm, seed: seed, output: output, resume: resume)
             let progress = EpochProgress(epochs: epochs, unit: "steps", quiet: quiet)
             let result = try DiffusionTrainingPipeline.run(options, progress: { step, steps, epoch, loss in
                 progress.step(step, of: steps, epoch: epoch, detail: String(format: "loss %.4f", loss))

@@ -28,13 +28,13 @@ final class DiffusionPipelineTests: XCTestCase {
               resume: resume, stopAfterSteps: stopAfter)
     }
 
-    /// A transformer on whitened AR(2) innovations with filtered conditioning, killed after 4
+    /// A transformer on whitened AR(2) innovations given both conditioning forms, killed after 4
     /// steps and resumed, ends with the weights of an uninterrupted run; its checkpoint keeps
     /// the filter, the whitening and the conditioning form, and it generates finite members.
     func testResumedTrainingEqualsUninterruptedTraining() throws {
         func whitenedOptions(resume: Bool = false, stopAfter: Int? = nil) -> DiffusionTrainingPipeline.Options {
             var o = options(.transformer, resume: resume, stopAfter: stopAfter)
-            o.innovationOrder = 2; o.whitened = true; o.whiteningFloor = 1; o.filteredConditioning = true
+            o.innovationOrder = 2; o.whitened = true; o.whiteningFloor = 1; o.conditioningForm = .both
             return o
         }
         let full = try DiffusionTrainingPipeline.run(whitenedOptions())
@@ -51,7 +51,8 @@ final class DiffusionPipelineTests: XCTestCase {
         XCTAssertEqual(a.statistics, b.statistics)
         XCTAssertTrue(a.statistics.isWhitened)
         XCTAssertEqual(a.statistics.innovationOrder, 2)
-        XCTAssertEqual(a.statistics.filteredConditioning, true)
+        XCTAssertEqual(a.statistics.conditioningForm, .both)
+        XCTAssertEqual(a.configuration.conditioningForms, 2)
 
         let generated = try GeneratePipeline.run(.init(model: path("full"), generator: .transformer, memberCount: 2,
                                                        sampler: .ddim(steps: 3), seed: 4, output: path("gen.nc"),

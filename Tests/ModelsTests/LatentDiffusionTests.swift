@@ -192,12 +192,13 @@ final class LatentDiffusionTests: XCTestCase {
         XCTAssertEqual(shifted(values, by: 3).values, [Float](repeating: 0, count: 12))
     }
 
-    /// Configurations written before `neighbourMonths` existed read as 0 (the shipped
+    /// Configurations written before `neighbourMonths` and `conditioningForms` existed read as 0 and 1 (the shipped
     /// checkpoints of earlier versions keep loading); new transformers default to 1.
     func testConfigurationWithoutNeighbourMonthsDecodes() throws {
         let old = #"{"generator":"transformer","latentDimension":4,"width":8,"layers":1,"heads":2,"contextMonths":2,"blockMonths":6,"diffusionSteps":1000}"#
         let decoded = try JSONDecoder().decode(DiffusionConfiguration.self, from: Data(old.utf8))
         XCTAssertEqual(decoded.neighbourMonths, 0)
+        XCTAssertEqual(decoded.conditioningForms, 1)
         XCTAssertEqual(decoded.blockMonths, 6)
         let current = DiffusionConfiguration(generator: .transformer, latentDimension: 4)
         XCTAssertEqual(current.neighbourMonths, 1)
@@ -205,16 +206,18 @@ final class LatentDiffusionTests: XCTestCase {
     }
 
     /// The per-block denoiser (the autoregressive one splits its input layer and shares the
-    /// timestep embedding) equals `predict` for any noisy values and timesteps of the block.
+    /// timestep embedding) equals `predict` for any noisy values and timesteps of the block,
+    /// with one or two conditioning forms.
     func testBlockDenoiserEqualsPredict() {
         for kind in GeneratorKind.allCases {
+          for forms in [1, 2] {
             var random = RandomStream(seed: 12)
             let d = 6, k = 2, l = kind == .autoregressive ? 1 : 4, b = 3
             let configuration = DiffusionConfiguration(generator: kind, latentDimension: d, width: 16, layers: 2, heads: 2,
-                                                       contextMonths: k, blockMonths: l)
+                                                       contextMonths: k, blockMonths: l, conditioningForms: forms)
             let generator = makeSequenceGenerator(configuration, random: &random)
             var input = DenoiserInput(noisy: Tensor(gaussianShape: [b, l, d], random: &random),
-                                      conditioning: Tensor(gaussianShape: [b, k + l, d], random: &random),
+                                      conditioning: Tensor(gaussianShape: [b, k + l, forms * d], random: &random),
                                       context: Tensor(gaussianShape: [b, k, d], random: &random),
                                       contextMask: Tensor(shape: [b, k], values: [0, 1, 1, 1, 1, 1]),
                                       monthsOfYear: (0..<(b * (k + l))).map { $0 % 12 }, timesteps: [700, 700, 700])
@@ -225,9 +228,10 @@ final class LatentDiffusionTests: XCTestCase {
                 let expected = GradientRecording.disabled { generator.predict(input).value.values }
                 let actual = denoise(input).values
                 for (e, a) in zip(expected, actual) {
-                    XCTAssertEqual(a, e, accuracy: 1e-5 * max(1, abs(e)), "\(kind), timesteps \(timesteps)")
+                    XCTAssertEqual(a, e, accuracy: 1e-5 * max(1, abs(e)), "\(kind), \(forms) form(s), timesteps \(timesteps)")
                 }
             }
+          }
         }
     }
 
@@ -388,9 +392,9 @@ final class LatentDiffusionTests: XCTestCase {
         let residuals = others.flatMap { z in zip(z, zc).map { $0 - $1 } }
         let plain = try LatentStatistics.fit(conditioning: zc, residuals: residuals, dimension: d, innovationOrder: 2, whitened: true)
         let filtered = try LatentStatistics.fit(conditioning: zc, residuals: residuals, dimension: d, innovationOrder: 2,
-                                                whitened: true, filteredConditioning: true)
-        XCTAssertNil(plain.filteredConditioning)
-        XCTAssertEqual(filtered.filteredConditioning, true)
+                                                whitened: true, conditioningForm: .filtered)
+        XCTAssertEqual(plain.conditioningForm, .level)
+        XCTAssertEqual(filtered.conditioningForm, .filtered)
         let given = filtered.normalizeConditioning(zc)
         let centred = zc.enumerated().map { $0.element - filtered.conditioningMean[$0.offset % d] }
         XCTAssertEqual(given, filtered.normalizeResiduals(centred, timeCount: T))
@@ -402,13 +406,28 @@ final class LatentDiffusionTests: XCTestCase {
                 XCTAssertEqual(modelled[m * T * d + i], member[i] - given[i], accuracy: 1e-3, "member \(m), value \(i)")
             }
         }
-        XCTAssertEqual(plain.normalizeConditioning(zc), zc.enumerated().map {
+        let level = plain.normalizeConditioning(zc)
+        XCTAssertEqual(level, zc.enumerated().map {
             ($0.element - plain.conditioningMean[$0.offset % d]) / plain.conditioningScale[$0.offset % d]
         })
-        XCTAssertEqual(try JSONDecoder().decode(LatentStatistics.self, from: JSONEncoder().encode(filtered)), filtered)
+        // Both forms: each month's level, then its filtered values.
+        var both = filtered
+        both.conditioningForm = .both
+        let pairs = both.normalizeConditioning(zc)
+        XCTAssertEqual(pairs.count, 2 * T * d)
+        for t in 0..<T {
+            XCTAssertEqual(Array(pairs[(2 * t * d)..<((2 * t + 1) * d)]), Array(level[(t * d)..<((t + 1) * d)]), "month \(t) level")
+            XCTAssertEqual(Array(pairs[((2 * t + 1) * d)..<((2 * t + 2) * d)]), Array(given[(t * d)..<((t + 1) * d)]), "month \(t) filtered")
+        }
+        for statistics in [plain, filtered, both] {
+            XCTAssertEqual(try JSONDecoder().decode(LatentStatistics.self, from: JSONEncoder().encode(statistics)), statistics)
+        }
+        XCTAssertFalse(String(decoding: try JSONEncoder().encode(plain), as: UTF8.self).contains("conditioningForm"))
         let old = #"{"conditioningMean":[0],"conditioningScale":[2],"residualScale":[1]}"#
         let decoded = try JSONDecoder().decode(LatentStatistics.self, from: Data(old.utf8))
-        XCTAssertNil(decoded.filteredConditioning)
+        XCTAssertEqual(decoded.conditioningForm, .level)
         XCTAssertEqual(decoded.normalizeConditioning([4]), [2])
+        let legacy = #"{"conditioningMean":[0],"conditioningScale":[2],"residualScale":[1],"filteredConditioning":true}"#
+        XCTAssertEqual(try JSONDecoder().decode(LatentStatistics.self, from: Data(legacy.utf8)).conditioningForm, .filtered)
     }
 }
