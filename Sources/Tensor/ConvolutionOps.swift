@@ -1,5 +1,5 @@
 // 2-D convolution on channels-last images ([batch, lat, lon, channels]) as im2col + one
-// sgemm (patches of a few values: direct SIMD products, SmallPatchProducts.swift), with the
+// sgemm (patches of a few values: direct SIMD loops, SmallPatchConvolution.swift), with the
 // geographic padding of global grids, and nearest-neighbour upsampling.
 
 import Foundation
@@ -155,6 +155,9 @@ extension Variable {
     public static func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int = 1,
                               padding: Padding) -> Variable {
         let g = ConvolutionGeometry(input: x.shape, weight: weight.shape, stride: stride)
+        if usesSmallPatchConvolution(g) {
+            return smallPatchConvolution(x, weight: weight, bias: bias, geometry: g, padding: padding)
+        }
         let col: Tensor
         if g.isPointwise {
             col = x.value
@@ -163,35 +166,20 @@ extension Variable {
             g.im2col(x.value.pointer, col.pointer, padding: padding)
         }
         let result = Tensor(uninitializedShape: [g.n, g.outH, g.outW, g.outC])
-        let direct = usesSmallPatchProducts(g)
-        if direct {
-            smallPatchProduct(col.pointer, rows: g.rows, patch: g.patch, weight: weight.value.pointer,
-                              bias: bias?.value.pointer, outputs: g.outC, into: result.pointer)
-        } else {
-            if let bias {
-                broadcastRows(bias.value.pointer, into: result.pointer, rows: g.rows, columns: g.outC)
-            }
-            gemm(m: g.rows, n: g.outC, k: g.patch, col.pointer, lda: g.patch, weight.value.pointer, ldb: g.outC,
-                 beta: bias == nil ? 0 : 1, result.pointer, ldc: g.outC)
+        if let bias {
+            broadcastRows(bias.value.pointer, into: result.pointer, rows: g.rows, columns: g.outC)
         }
+        gemm(m: g.rows, n: g.outC, k: g.patch, col.pointer, lda: g.patch, weight.value.pointer, ldb: g.outC,
+             beta: bias == nil ? 0 : 1, result.pointer, ldc: g.outC)
         let operands = bias.map { [x, weight, $0] } ?? [x, weight]
         return Variable(result, inputs: operands) { gradient in
             let dy = gradient.pointer
-            let biasGradient = bias.flatMap { $0.requiresGradient ? $0.gradientBuffer().pointer : nil }
-            if direct {
-                if weight.requiresGradient || biasGradient != nil {
-                    smallPatchGradients(col.pointer, dy, rows: g.rows, patch: g.patch, outputs: g.outC,
-                                        weightGradient: weight.requiresGradient ? weight.gradientBuffer().pointer : nil,
-                                        biasGradient: biasGradient)
-                }
-            } else {
-                if weight.requiresGradient {
-                    gemm(transposeA: true, m: g.patch, n: g.outC, k: g.rows, col.pointer, lda: g.patch, dy,
-                         ldb: g.outC, beta: 1, weight.gradientBuffer().pointer, ldc: g.outC)
-                }
-                if let biasGradient {
-                    addColumnSums(dy, rows: g.rows, columns: g.outC, into: biasGradient)
-                }
+            if weight.requiresGradient {
+                gemm(transposeA: true, m: g.patch, n: g.outC, k: g.rows, col.pointer, lda: g.patch, dy,
+                     ldb: g.outC, beta: 1, weight.gradientBuffer().pointer, ldc: g.outC)
+            }
+            if let bias, bias.requiresGradient {
+                addColumnSums(dy, rows: g.rows, columns: g.outC, into: bias.gradientBuffer().pointer)
             }
             guard x.requiresGradient else { return }
             if g.isPointwise {

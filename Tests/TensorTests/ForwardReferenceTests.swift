@@ -52,7 +52,7 @@ final class ForwardReferenceTests: XCTestCase {
                 for (k, stride) in [(3, 1), (3, 2), (1, 1)] {
                     let w = randomTensor([k, k, channels, outputs], seed: 2), bias = randomTensor([outputs], seed: 3)
                     let geometry = ConvolutionGeometry(input: x.shape, weight: w.shape, stride: stride)
-                    XCTAssertEqual(usesSmallPatchProducts(geometry), channels == 1 && !geometry.isPointwise)
+                    XCTAssertEqual(usesSmallPatchConvolution(geometry), channels == 1 && !geometry.isPointwise)
                     let y = Variable.conv2d(Variable(x), weight: Variable(w), bias: Variable(bias), stride: stride,
                                             padding: padding)
                     XCTAssertEqual(y.shape, [2, 6 / stride, 8 / stride, outputs])
@@ -63,39 +63,69 @@ final class ForwardReferenceTests: XCTestCase {
         }
     }
 
-    /// The direct small-patch products against sums in Double: more rows than one 256-row
-    /// block, with and without bias, and each gradient alone.
-    func testSmallPatchProductsMatchNaiveSums() {
-        let rows = 700, patch = 9, outputs = 24
-        let patches = randomTensor([rows, patch], seed: 21), weight = randomTensor([patch, outputs], seed: 22)
-        let bias = randomTensor([outputs], seed: 23), dy = randomTensor([rows, outputs], seed: 24)
-        for withBias in [true, false] {
-            let out = Tensor(uninitializedShape: [rows, outputs])
-            smallPatchProduct(patches.pointer, rows: rows, patch: patch, weight: weight.pointer,
-                              bias: withBias ? bias.pointer : nil, outputs: outputs, into: out.pointer)
-            let expected = (0..<rows * outputs).map { i -> Float in
-                let r = i / outputs, o = i % outputs
-                var total = withBias ? Double(bias[o]) : 0
-                for t in 0..<patch { total += Double(patches[r * patch + t]) * Double(weight[t * outputs + o]) }
-                return Float(total)
+    /// The small-patch convolution (no patch matrix) against sums in Double: the forward,
+    /// the weight and bias gradients over several summation blocks, and the input gradient
+    /// against the adjoint of the padded convolution, for every padding and stride 1 and 2;
+    /// gradients accumulate onto what is there, and each one can be asked for alone.
+    func testSmallPatchConvolutionMatchesNaiveSums() {
+        let (n, h, w, outputs) = (6, 12, 32, 32)
+        let x = randomTensor([n, h, w, 1], seed: 21), weight = randomTensor([3, 3, 1, outputs], seed: 22)
+        let bias = randomTensor([outputs], seed: 23)
+        for padding in [Padding.geographic, .zero, Padding(latitude: .replicate, longitude: .periodic)] {
+            for stride in [1, 2] {
+                let g = ConvolutionGeometry(input: x.shape, weight: weight.shape, stride: stride)
+                XCTAssertTrue(usesSmallPatchConvolution(g))
+                XCTAssertGreaterThan(g.rows, 2 * smallPatchBlockRows, "the gradient sums span several blocks")
+                let dy = randomTensor([n, g.outH, g.outW, outputs], seed: UInt64(24 + stride))
+                // Source pixel of each output pixel's tap t (nil: a zero of the padding).
+                func source(_ r: Int, _ t: Int) -> Int? {
+                    let b = r / (g.outH * g.outW), oy = r / g.outW % g.outH, ox = r % g.outW
+                    var row = oy * stride + t / 3 - 1, column = ox * stride + t % 3 - 1
+                    if row < 0 || row >= h {
+                        switch padding.latitude {
+                        case .zero: return nil
+                        case .replicate: row = min(max(row, 0), h - 1)
+                        case .reflect: row = row < 0 ? -row : 2 * h - 2 - row
+                        }
+                    }
+                    if column < 0 || column >= w {
+                        if padding.longitude == .zero { return nil }
+                        column = (column + w) % w
+                    }
+                    return (b * h + row) * w + column
+                }
+                var forward = [Double](repeating: 0, count: g.rows * outputs), dW = [Double](repeating: 0, count: 9 * outputs)
+                var dB = [Double](repeating: 0, count: outputs), dX = [Double](repeating: 0, count: x.count)
+                for r in 0..<g.rows {
+                    for o in 0..<outputs {
+                        let gradient = Double(dy[r * outputs + o])
+                        forward[r * outputs + o] = Double(bias[o])
+                        dB[o] += gradient
+                        for t in 0..<9 {
+                            guard let i = source(r, t) else { continue }
+                            forward[r * outputs + o] += Double(x[i]) * Double(weight[t * outputs + o])
+                            dW[t * outputs + o] += Double(x[i]) * gradient
+                            dX[i] += Double(weight[t * outputs + o]) * gradient
+                        }
+                    }
+                }
+                let name = "\(padding) stride \(stride)"
+                for wanted in [[true, true, true], [true, false, false], [false, true, false], [false, false, true]] {
+                    // Gradients accumulate: each starts from ones.
+                    let variables = zip([x, weight, bias], wanted).map { value, wanted in
+                        wanted ? Variable(value, gradient: Tensor(shape: value.shape, repeating: 1)) : Variable(value)
+                    }
+                    let y = Variable.conv2d(variables[0], weight: variables[1], bias: variables[2], stride: stride, padding: padding)
+                    assertClose(y.value.values, forward.map(Float.init), "forward \(name)")
+                    y.backward(seed: dy)
+                    // Sums of up to 2304 products of magnitude ~1 round at ~1e-6 relative;
+                    // 1e-4 leaves room without hiding a wrong or missing term.
+                    for (index, expected) in [dX, dW, dB].enumerated() where wanted[index] {
+                        assertClose(variables[index].gradient!.values, expected.map { Float($0 + 1) }, tolerance: 1e-4,
+                                    "gradient \(index) of \(name), wanted \(wanted)")
+                    }
+                }
             }
-            assertClose(out.values, expected, "small-patch product, bias \(withBias)")
-        }
-        let expectedWeight = (0..<patch * outputs).map { i -> Float in
-            let t = i / outputs, o = i % outputs
-            return Float((0..<rows).reduce(0.0) { $0 + Double(patches[$1 * patch + t]) * Double(dy[$1 * outputs + o]) })
-        }
-        let expectedBias = (0..<outputs).map { o in Float((0..<rows).reduce(0.0) { $0 + Double(dy[$1 * outputs + o]) }) }
-        for (wantWeight, wantBias) in [(true, true), (true, false), (false, true)] {
-            // Gradients accumulate: start from ones. Tolerance: float sums of 700 products
-            // (magnitude ~25) round at ~1e-6 relative; 1e-4 leaves room without hiding a wrong term.
-            let dw = Tensor(shape: [patch, outputs], repeating: 1), db = Tensor(shape: [outputs], repeating: 1)
-            smallPatchGradients(patches.pointer, dy.pointer, rows: rows, patch: patch, outputs: outputs,
-                                weightGradient: wantWeight ? dw.pointer : nil, biasGradient: wantBias ? db.pointer : nil)
-            assertClose(dw.values, wantWeight ? expectedWeight.map { $0 + 1 } : Array(repeating: 1, count: patch * outputs),
-                        tolerance: 1e-4, "weight gradient (\(wantWeight), \(wantBias))")
-            assertClose(db.values, wantBias ? expectedBias.map { $0 + 1 } : Array(repeating: 1, count: outputs),
-                        tolerance: 1e-4, "bias gradient (\(wantWeight), \(wantBias))")
         }
     }
 

@@ -33,16 +33,19 @@ final class OperationGradientTests: XCTestCase {
                 }
             }
         }
-        // One input channel into 8: the direct small-patch products, with and without bias.
-        for stride in [1, 2] {
-            checkGradients("conv3x3 one channel stride \(stride)",
-                           inputs: [randomTensor([2, 4, 6, 1], seed: 14), randomTensor([3, 3, 1, 8], seed: 15),
-                                    randomTensor([8], seed: 16)]) {
-                .conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: .geographic)
+        // One input channel into 16: the small-patch convolution, with and without bias.
+        for padding in paddings {
+            for stride in [1, 2] {
+                XCTAssertTrue(usesSmallPatchConvolution(ConvolutionGeometry(input: [2, 4, 8, 1], weight: [3, 3, 1, 16], stride: stride)))
+                checkGradients("conv3x3 one channel \(padding) stride \(stride)",
+                               inputs: [randomTensor([2, 4, 8, 1], seed: 14), randomTensor([3, 3, 1, 16], seed: 15),
+                                        randomTensor([16], seed: 16)]) {
+                    .conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: padding)
+                }
             }
         }
         checkGradients("conv3x3 one channel, no bias",
-                       inputs: [randomTensor([2, 4, 6, 1], seed: 17), randomTensor([3, 3, 1, 8], seed: 18)]) {
+                       inputs: [randomTensor([2, 4, 8, 1], seed: 17), randomTensor([3, 3, 1, 16], seed: 18)]) {
             .conv2d($0[0], weight: $0[1], bias: nil, padding: .zero)
         }
         checkGradients("conv1x1", inputs: [randomTensor([2, 3, 4, 5], seed: 11), randomTensor([1, 1, 5, 2], seed: 12),
