@@ -1,5 +1,5 @@
 // 2-D convolution on channels-last images ([batch, lat, lon, channels]) as im2col + one
-// sgemm (patches of a few values: direct SIMD loops, SmallPatchConvolution.swift), with the
+// sgemm (patches of a few values or few outputs: direct SIMD loops, DirectConvolution.swift), with the
 // geographic padding of global grids, and nearest-neighbour upsampling.
 
 import Foundation
@@ -155,8 +155,8 @@ extension Variable {
     public static func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int = 1,
                               padding: Padding) -> Variable {
         let g = ConvolutionGeometry(input: x.shape, weight: weight.shape, stride: stride)
-        if usesSmallPatchConvolution(g) {
-            return smallPatchConvolution(x, weight: weight, bias: bias, geometry: g, padding: padding)
+        if DirectConvolution.kernel(for: g) != nil {
+            return directConvolution(x, weight: weight, bias: bias, geometry: g, padding: padding)
         }
         let col: Tensor
         if g.isPointwise {

@@ -45,14 +45,16 @@ final class ForwardReferenceTests: XCTestCase {
     func testConvolutionMatchesNaiveLoops() {
         // 3 channels: patch rows of 9 floats (one vector and a scalar tail in im2col's copies);
         // 16 channels: of 48 (vectors only), as in the VAE's full-resolution layers;
-        // 1 channel into 16: the direct small-patch products (as the VAE's first layer).
-        for (channels, outputs) in [(3, 5), (16, 5), (1, 16)] {
+        // 1 channel into 16 and 16 into 2: the direct convolutions (as the VAE's first and last layers).
+        for (channels, outputs) in [(3, 5), (16, 5), (1, 16), (16, 2)] {
             let x = randomTensor([2, 6, 8, channels], seed: 1)
             for padding in [Padding.geographic, .zero, Padding(latitude: .replicate, longitude: .periodic)] {
                 for (k, stride) in [(3, 1), (3, 2), (1, 1)] {
                     let w = randomTensor([k, k, channels, outputs], seed: 2), bias = randomTensor([outputs], seed: 3)
                     let geometry = ConvolutionGeometry(input: x.shape, weight: w.shape, stride: stride)
-                    XCTAssertEqual(usesSmallPatchConvolution(geometry), channels == 1 && !geometry.isPointwise)
+                    let direct: DirectConvolution.Kernel? = geometry.isPointwise ? nil
+                        : channels == 1 ? .smallPatch : outputs == 2 ? .fewOutputs : nil
+                    XCTAssertEqual(DirectConvolution.kernel(for: geometry), direct)
                     let y = Variable.conv2d(Variable(x), weight: Variable(w), bias: Variable(bias), stride: stride,
                                             padding: padding)
                     XCTAssertEqual(y.shape, [2, 6 / stride, 8 / stride, outputs])
@@ -63,66 +65,71 @@ final class ForwardReferenceTests: XCTestCase {
         }
     }
 
-    /// The small-patch convolution (no patch matrix) against sums in Double: the forward,
-    /// the weight and bias gradients over several summation blocks, and the input gradient
-    /// against the adjoint of the padded convolution, for every padding and stride 1 and 2;
-    /// gradients accumulate onto what is there, and each one can be asked for alone.
-    func testSmallPatchConvolutionMatchesNaiveSums() {
-        let (n, h, w, outputs) = (6, 12, 32, 32)
-        let x = randomTensor([n, h, w, 1], seed: 21), weight = randomTensor([3, 3, 1, outputs], seed: 22)
-        let bias = randomTensor([outputs], seed: 23)
-        for padding in [Padding.geographic, .zero, Padding(latitude: .replicate, longitude: .periodic)] {
-            for stride in [1, 2] {
-                let g = ConvolutionGeometry(input: x.shape, weight: weight.shape, stride: stride)
-                XCTAssertTrue(usesSmallPatchConvolution(g))
-                XCTAssertGreaterThan(g.rows, 2 * smallPatchBlockRows, "the gradient sums span several blocks")
-                let dy = randomTensor([n, g.outH, g.outW, outputs], seed: UInt64(24 + stride))
-                // Source pixel of each output pixel's tap t (nil: a zero of the padding).
-                func source(_ r: Int, _ t: Int) -> Int? {
-                    let b = r / (g.outH * g.outW), oy = r / g.outW % g.outH, ox = r % g.outW
-                    var row = oy * stride + t / 3 - 1, column = ox * stride + t % 3 - 1
-                    if row < 0 || row >= h {
-                        switch padding.latitude {
-                        case .zero: return nil
-                        case .replicate: row = min(max(row, 0), h - 1)
-                        case .reflect: row = row < 0 ? -row : 2 * h - 2 - row
+    /// The direct convolutions (no patch matrix) against sums in Double: the forward, the
+    /// weight and bias gradients over more than one summation block, and the input gradient
+    /// against the adjoint of the padded convolution, for every padding and stride 1 and 2
+    /// and both kernels; gradients accumulate onto what is there, and each one can be asked
+    /// for alone.
+    func testDirectConvolutionsMatchNaiveSums() {
+        let (h, w) = (12, 32)
+        for (n, channels, outputs, kernel) in [(6, 1, 32, DirectConvolution.Kernel.smallPatch), (3, 16, 3, .fewOutputs)] {
+            let x = randomTensor([n, h, w, channels], seed: 21), weight = randomTensor([3, 3, channels, outputs], seed: 22)
+            let bias = randomTensor([outputs], seed: 23), patch = 9 * channels
+            for padding in [Padding.geographic, .zero, Padding(latitude: .replicate, longitude: .periodic)] {
+                for stride in [1, 2] {
+                    let g = ConvolutionGeometry(input: x.shape, weight: weight.shape, stride: stride)
+                    XCTAssertEqual(DirectConvolution.kernel(for: g), kernel)
+                    XCTAssertGreaterThan(g.rows, DirectConvolution.blockPixels, "the gradient sums span more than one block")
+                    let dy = randomTensor([n, g.outH, g.outW, outputs], seed: UInt64(24 + stride))
+                    // Source value of each output pixel's patch entry t (nil: a zero of the padding).
+                    func source(_ r: Int, _ t: Int) -> Int? {
+                        let b = r / (g.outH * g.outW), oy = r / g.outW % g.outH, ox = r % g.outW
+                        let tap = t / channels
+                        var row = oy * stride + tap / 3 - 1, column = ox * stride + tap % 3 - 1
+                        if row < 0 || row >= h {
+                            switch padding.latitude {
+                            case .zero: return nil
+                            case .replicate: row = min(max(row, 0), h - 1)
+                            case .reflect: row = row < 0 ? -row : 2 * h - 2 - row
+                            }
+                        }
+                        if column < 0 || column >= w {
+                            if padding.longitude == .zero { return nil }
+                            column = (column + w) % w
+                        }
+                        return ((b * h + row) * w + column) * channels + t % channels
+                    }
+                    var forward = [Double](repeating: 0, count: g.rows * outputs), dW = [Double](repeating: 0, count: patch * outputs)
+                    var dB = [Double](repeating: 0, count: outputs), dX = [Double](repeating: 0, count: x.count)
+                    for r in 0..<g.rows {
+                        let sources = (0..<patch).map { source(r, $0) }
+                        for o in 0..<outputs {
+                            let gradient = Double(dy[r * outputs + o])
+                            forward[r * outputs + o] = Double(bias[o])
+                            dB[o] += gradient
+                            for (t, i) in sources.enumerated() {
+                                guard let i else { continue }
+                                forward[r * outputs + o] += Double(x[i]) * Double(weight[t * outputs + o])
+                                dW[t * outputs + o] += Double(x[i]) * gradient
+                                dX[i] += Double(weight[t * outputs + o]) * gradient
+                            }
                         }
                     }
-                    if column < 0 || column >= w {
-                        if padding.longitude == .zero { return nil }
-                        column = (column + w) % w
-                    }
-                    return (b * h + row) * w + column
-                }
-                var forward = [Double](repeating: 0, count: g.rows * outputs), dW = [Double](repeating: 0, count: 9 * outputs)
-                var dB = [Double](repeating: 0, count: outputs), dX = [Double](repeating: 0, count: x.count)
-                for r in 0..<g.rows {
-                    for o in 0..<outputs {
-                        let gradient = Double(dy[r * outputs + o])
-                        forward[r * outputs + o] = Double(bias[o])
-                        dB[o] += gradient
-                        for t in 0..<9 {
-                            guard let i = source(r, t) else { continue }
-                            forward[r * outputs + o] += Double(x[i]) * Double(weight[t * outputs + o])
-                            dW[t * outputs + o] += Double(x[i]) * gradient
-                            dX[i] += Double(weight[t * outputs + o]) * gradient
+                    let name = "\(kernel) \(padding) stride \(stride)"
+                    for wanted in [[true, true, true], [true, false, false], [false, true, false], [false, false, true]] {
+                        // Gradients accumulate: each starts from ones.
+                        let variables = zip([x, weight, bias], wanted).map { value, wanted in
+                            wanted ? Variable(value, gradient: Tensor(shape: value.shape, repeating: 1)) : Variable(value)
                         }
-                    }
-                }
-                let name = "\(padding) stride \(stride)"
-                for wanted in [[true, true, true], [true, false, false], [false, true, false], [false, false, true]] {
-                    // Gradients accumulate: each starts from ones.
-                    let variables = zip([x, weight, bias], wanted).map { value, wanted in
-                        wanted ? Variable(value, gradient: Tensor(shape: value.shape, repeating: 1)) : Variable(value)
-                    }
-                    let y = Variable.conv2d(variables[0], weight: variables[1], bias: variables[2], stride: stride, padding: padding)
-                    assertClose(y.value.values, forward.map(Float.init), "forward \(name)")
-                    y.backward(seed: dy)
-                    // Sums of up to 2304 products of magnitude ~1 round at ~1e-6 relative;
-                    // 1e-4 leaves room without hiding a wrong or missing term.
-                    for (index, expected) in [dX, dW, dB].enumerated() where wanted[index] {
-                        assertClose(variables[index].gradient!.values, expected.map { Float($0 + 1) }, tolerance: 1e-4,
-                                    "gradient \(index) of \(name), wanted \(wanted)")
+                        let y = Variable.conv2d(variables[0], weight: variables[1], bias: variables[2], stride: stride, padding: padding)
+                        assertClose(y.value.values, forward.map(Float.init), "forward \(name)")
+                        y.backward(seed: dy)
+                        // Sums of up to 2304 products of magnitude ~1 round at ~1e-6 relative;
+                        // 1e-4 leaves room without hiding a wrong or missing term.
+                        for (index, expected) in [dX, dW, dB].enumerated() where wanted[index] {
+                            assertClose(variables[index].gradient!.values, expected.map { Float($0 + 1) }, tolerance: 1e-4,
+                                        "gradient \(index) of \(name), wanted \(wanted)")
+                        }
                     }
                 }
             }

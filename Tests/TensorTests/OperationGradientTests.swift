@@ -36,7 +36,8 @@ final class OperationGradientTests: XCTestCase {
         // One input channel into 16: the small-patch convolution, with and without bias.
         for padding in paddings {
             for stride in [1, 2] {
-                XCTAssertTrue(usesSmallPatchConvolution(ConvolutionGeometry(input: [2, 4, 8, 1], weight: [3, 3, 1, 16], stride: stride)))
+                XCTAssertEqual(DirectConvolution.kernel(for: ConvolutionGeometry(input: [2, 4, 8, 1], weight: [3, 3, 1, 16],
+                                                                                  stride: stride)), .smallPatch)
                 checkGradients("conv3x3 one channel \(padding) stride \(stride)",
                                inputs: [randomTensor([2, 4, 8, 1], seed: 14), randomTensor([3, 3, 1, 16], seed: 15),
                                         randomTensor([16], seed: 16)]) {
@@ -47,6 +48,16 @@ final class OperationGradientTests: XCTestCase {
         checkGradients("conv3x3 one channel, no bias",
                        inputs: [randomTensor([2, 4, 8, 1], seed: 17), randomTensor([3, 3, 1, 16], seed: 18)]) {
             .conv2d($0[0], weight: $0[1], bias: nil, padding: .zero)
+        }
+        // 16 input channels into 3: the few-output convolution.
+        for stride in [1, 2] {
+            XCTAssertEqual(DirectConvolution.kernel(for: ConvolutionGeometry(input: [2, 4, 8, 16], weight: [3, 3, 16, 3],
+                                                                              stride: stride)), .fewOutputs)
+            checkGradients("conv3x3 16 channels into 3, stride \(stride)",
+                           inputs: [randomTensor([2, 4, 8, 16], seed: 19), randomTensor([3, 3, 16, 3], seed: 20),
+                                    randomTensor([3], seed: 21)]) {
+                .conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: .geographic)
+            }
         }
         checkGradients("conv1x1", inputs: [randomTensor([2, 3, 4, 5], seed: 11), randomTensor([1, 1, 5, 2], seed: 12),
                                            randomTensor([2], seed: 13)]) {
