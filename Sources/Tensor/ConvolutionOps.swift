@@ -1,6 +1,7 @@
 // 2-D convolution on channels-last images ([batch, lat, lon, channels]) as im2col + one
-// sgemm (patches of a few values or few outputs: direct SIMD loops, DirectConvolution.swift), with the
-// geographic padding of global grids, and nearest-neighbour upsampling.
+// sgemm (a patch of a few values, or a few output channels: direct SIMD loops on the padded
+// images, DirectConvolution.swift), with the geographic padding of global grids, and
+// nearest-neighbour upsampling.
 
 import Foundation
 
