@@ -33,30 +33,24 @@ final class OperationGradientTests: XCTestCase {
                 }
             }
         }
-        // One input channel into 16: the small-patch convolution, with and without bias.
-        for padding in paddings {
-            for stride in [1, 2] {
-                XCTAssertEqual(DirectConvolution.kernel(for: ConvolutionGeometry(input: [2, 4, 8, 1], weight: [3, 3, 1, 16],
-                                                                                  stride: stride)), .smallPatch)
-                checkGradients("conv3x3 one channel \(padding) stride \(stride)",
-                               inputs: [randomTensor([2, 4, 8, 1], seed: 14), randomTensor([3, 3, 1, 16], seed: 15),
-                                        randomTensor([16], seed: 16)]) {
-                    .conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: padding)
+        // The direct convolutions: one input channel into 16 (small patch) and 16 into 3 (few
+        // outputs), every padding, with and without bias.
+        let direct: [(input: [Int], weight: [Int], kernel: DirectConvolution.Kernel)] = [
+            ([2, 4, 8, 1], [3, 3, 1, 16], .smallPatch), ([2, 4, 8, 16], [3, 3, 16, 3], .fewOutputs),
+        ]
+        for (input, weight, kernel) in direct {
+            for padding in paddings {
+                for stride in [1, 2] {
+                    XCTAssertEqual(DirectConvolution.kernel(for: ConvolutionGeometry(input: input, weight: weight, stride: stride)), kernel)
+                    checkGradients("conv3x3 \(kernel) \(padding) stride \(stride)",
+                                   inputs: [randomTensor(input, seed: 14), randomTensor(weight, seed: 15),
+                                            randomTensor([weight[3]], seed: 16)]) {
+                        .conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: padding)
+                    }
                 }
             }
-        }
-        checkGradients("conv3x3 one channel, no bias",
-                       inputs: [randomTensor([2, 4, 8, 1], seed: 17), randomTensor([3, 3, 1, 16], seed: 18)]) {
-            .conv2d($0[0], weight: $0[1], bias: nil, padding: .zero)
-        }
-        // 16 input channels into 3: the few-output convolution.
-        for stride in [1, 2] {
-            XCTAssertEqual(DirectConvolution.kernel(for: ConvolutionGeometry(input: [2, 4, 8, 16], weight: [3, 3, 16, 3],
-                                                                              stride: stride)), .fewOutputs)
-            checkGradients("conv3x3 16 channels into 3, stride \(stride)",
-                           inputs: [randomTensor([2, 4, 8, 16], seed: 19), randomTensor([3, 3, 16, 3], seed: 20),
-                                    randomTensor([3], seed: 21)]) {
-                .conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: .geographic)
+            checkGradients("conv3x3 \(kernel), no bias", inputs: [randomTensor(input, seed: 17), randomTensor(weight, seed: 18)]) {
+                .conv2d($0[0], weight: $0[1], bias: nil, padding: .zero)
             }
         }
         checkGradients("conv1x1", inputs: [randomTensor([2, 3, 4, 5], seed: 11), randomTensor([1, 1, 5, 2], seed: 12),
