@@ -65,7 +65,8 @@ struct DirectConvolution {
                 }
                 let source = x + (index / ph * g.h + iy) * g.w * c
                 copyFloats(row + p * c, from: source, count: g.w * c)
-                for column in Array(0..<p) + Array((p + g.w)..<pw) {
+                for edge in 0..<(2 * p) {
+                    let column = edge < p ? edge : g.w + edge  // the p padding columns on either side
                     if let ix = padding.column(column - p, size: g.w) {
                         (row + column * c).update(from: source + ix * c, count: c)
                     } else {
@@ -145,7 +146,8 @@ struct DirectConvolution {
                         guard let iy = padding.row(row - p, size: g.h) else { continue }
                         let source = image + row * pw * c, target = dx + (b * g.h + iy) * g.w * c
                         for i in 0..<(g.w * c) { target[i] += source[p * c + i] }
-                        for column in Array(0..<p) + Array((p + g.w)..<pw) {
+                        for edge in 0..<(2 * p) {
+                            let column = edge < p ? edge : g.w + edge
                             guard let ix = padding.column(column - p, size: g.w) else { continue }
                             for ci in 0..<c { target[ix * c + ci] += source[column * c + ci] }
                         }
