@@ -6,10 +6,9 @@ and months of the ensemble standard deviation, ddof 1, generated over true) over
 latitude bands and the Niño3.4 box (5S-5N, 170W-120W). A generator with the right global
 spread can still lack spread where one mode of variability lives.
 """
-import sys
 import numpy as np
 import xarray as xr
-from spread_by_timescale import members
+from spread_by_timescale import arguments, members
 
 REGIONS = ("90S-30S", "30S-30N", "30N-90N", "Nino3.4")
 
@@ -28,15 +27,7 @@ def spreads(x, weights, regions):
 
 
 def main():
-    args = sys.argv[1:]
-    selection = slice(30, 40)
-    if "--true-members" in args:
-        i = args.index("--true-members")
-        first, last = map(int, args[i + 1].split("-"))
-        selection = slice(first, last + 1)
-        del args[i:i + 2]
-    if len(args) < 2:
-        sys.exit(__doc__)
+    args, selection = arguments(__doc__)
     grid = xr.open_dataset(args[0])
     lat, lon = grid.lat.values, grid.lon.values % 360
     weights = np.cos(np.deg2rad(lat))[:, None] * np.ones(lon.size)[None, :]

@@ -28,7 +28,8 @@ def spread(x, weights, window):
     return float((x.std(axis=0, ddof=1) * weights).sum())
 
 
-def main():
+def arguments(usage):
+    """(paths, true-member selection) from the command line: TRUE GEN... [--true-members A-B]."""
     args = sys.argv[1:]
     selection = slice(30, 40)
     if "--true-members" in args:
@@ -37,7 +38,12 @@ def main():
         selection = slice(first, last + 1)
         del args[i:i + 2]
     if len(args) < 2:
-        sys.exit(__doc__)
+        sys.exit(usage)
+    return args, selection
+
+
+def main():
+    args, selection = arguments(__doc__)
     true = members(args[0], selection)
     lat = xr.open_dataset(args[0]).lat.values
     weights = np.cos(np.deg2rad(lat))[:, None] * np.ones(true.shape[3])[None, :]
