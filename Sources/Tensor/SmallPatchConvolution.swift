@@ -90,12 +90,16 @@ extension DirectConvolution {
                     d2.addProduct(SIMD16<Float>(repeating: gradient[2 * outputs + o]), w)
                     d3.addProduct(SIMD16<Float>(repeating: gradient[3 * outputs + o]), w)
                 }
-                for (pixel, d) in [(0, d0), (1, d1), (2, d2), (3, d3)] {
+                func scatter(_ d: SIMD16<Float>, pixel: Int) {
                     for ky in 0..<g.kernel {
                         let target = image + (oy * g.stride + ky) * pw + (ox + pixel) * step
                         for q in 0..<run { target[q] += d[ky * run + q] }
                     }
                 }
+                scatter(d0, pixel: 0)
+                scatter(d1, pixel: 1)
+                scatter(d2, pixel: 2)
+                scatter(d3, pixel: 3)
             }
         }
     }
