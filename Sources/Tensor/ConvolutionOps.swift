@@ -156,8 +156,8 @@ extension Variable {
     public static func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int = 1,
                               padding: Padding) -> Variable {
         let g = ConvolutionGeometry(input: x.shape, weight: weight.shape, stride: stride)
-        if DirectConvolution.kernel(for: g) != nil {
-            return directConvolution(x, weight: weight, bias: bias, geometry: g, padding: padding)
+        if let kernel = DirectConvolution.kernel(for: g) {
+            return directConvolution(x, weight: weight, bias: bias, geometry: g, kernel: kernel, padding: padding)
         }
         let col: Tensor
         if g.isPointwise {

@@ -45,10 +45,9 @@ struct DirectConvolution {
     let padded: Tensor
     let paddedHeight: Int, paddedWidth: Int
 
-    init(_ g: ConvolutionGeometry, input x: UnsafePointer<Float>, padding: Padding) {
-        guard let kernel = Self.kernel(for: g) else {
-            preconditionFailure("direct convolution: no kernel for patch \(g.patch), \(g.outC) outputs, \(g.outW) columns")
-        }
+    /// `kernel`: the one `kernel(for: g)` chose.
+    init(_ g: ConvolutionGeometry, kernel: Kernel, input x: UnsafePointer<Float>, padding: Padding) {
+        precondition(Self.kernel(for: g) == kernel, "direct convolution: \(kernel) does not fit patch \(g.patch), \(g.outC) outputs")
         self.kernel = kernel
         self.g = g
         let (ph, pw, c, p) = (g.h + 2 * g.pad, g.w + 2 * g.pad, g.c, g.pad)
@@ -159,10 +158,10 @@ struct DirectConvolution {
 }
 
 extension Variable {
-    /// `conv2d` for geometries `DirectConvolution.kernel(for:)` accepts.
+    /// `conv2d` for geometries `DirectConvolution.kernel(for:)` accepts, with the kernel it chose.
     static func directConvolution(_ x: Variable, weight: Variable, bias: Variable?, geometry g: ConvolutionGeometry,
-                                  padding: Padding) -> Variable {
-        let convolution = DirectConvolution(g, input: x.value.pointer, padding: padding)
+                                  kernel: DirectConvolution.Kernel, padding: Padding) -> Variable {
+        let convolution = DirectConvolution(g, kernel: kernel, input: x.value.pointer, padding: padding)
         let result = Tensor(uninitializedShape: [g.n, g.outH, g.outW, g.outC])
         convolution.forward(weight: weight.value.pointer, bias: bias?.value.pointer, into: result.pointer)
         let operands = bias.map { [x, weight, $0] } ?? [x, weight]
