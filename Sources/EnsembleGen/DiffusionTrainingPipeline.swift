@@ -27,6 +27,9 @@ public enum DiffusionTrainingPipeline {
         public var batchParts: Int
         public var learningRate: Float
         public var emaDecay: Float
+        /// Divide the residuals per calendar month and latent dimension by their seasonal scale
+        /// (`LatentStatistics.residualSeasonalScale`) before anything else.
+        public var seasonalScaling: Bool
         /// Order p of the AR filter whose innovations the model learns instead of the residuals (0: the residuals).
         public var innovationOrder: Int
         /// Whiten the modelled residuals (or innovations) across latent dimensions.
@@ -46,14 +49,15 @@ public enum DiffusionTrainingPipeline {
                     generator: GeneratorKind, width: Int? = nil, layers: Int? = nil, contextMonths: Int? = nil,
                     blockMonths: Int? = nil, neighbourMonths: Int? = nil, epochs: Int = 10, stepsPerEpoch: Int = 500, batchSize: Int = 64,
                     batchParts: Int = BatchGradients.defaultParts, learningRate: Float = 1e-3, emaDecay: Float = 0.999,
-                    innovationOrder: Int = 0, whitened: Bool = false, whiteningFloor: Float = Whitening.defaultFloor,
+                    seasonalScaling: Bool = false, innovationOrder: Int = 0, whitened: Bool = false, whiteningFloor: Float = Whitening.defaultFloor,
                     conditioningForm: ConditioningForm = .level,
                     seed: UInt64 = 1, output: String, resume: Bool = false, stopAfterSteps: Int? = nil) {
             self.vae = vae; self.data = data; self.variable = variable; self.members = members
             self.validationMembers = validationMembers; self.conditioningMember = conditioningMember
             configuration = (generator, width, layers, contextMonths, blockMonths, neighbourMonths)
             self.epochs = epochs; self.stepsPerEpoch = stepsPerEpoch; self.batchSize = batchSize; self.batchParts = batchParts
-            self.learningRate = learningRate; self.emaDecay = emaDecay; self.innovationOrder = innovationOrder
+            self.learningRate = learningRate; self.emaDecay = emaDecay
+            self.seasonalScaling = seasonalScaling; self.innovationOrder = innovationOrder
             self.whitened = whitened; self.whiteningFloor = whiteningFloor
             self.conditioningForm = conditioningForm; self.seed = seed; self.output = output
             self.resume = resume; self.stopAfterSteps = stopAfterSteps
@@ -132,7 +136,7 @@ public enum DiffusionTrainingPipeline {
 
         let modelPath = (o.output as NSString).appendingPathComponent(LatentDiffusion.fileName(o.configuration.0))
         let statePath = TrainingState.path(for: modelPath)
-        let fingerprint = "\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)\(o.innovationOrder > 0 ? "|innovations\(o.innovationOrder)" : "")\(o.whitened ? "|whitened\(o.whiteningFloor)" : "")\(o.conditioningForm != .level ? "|conditioning-\(o.conditioningForm)" : "")\(o.batchParts > 1 ? "|parts\(o.batchParts)" : "")"
+        let fingerprint = "\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)\(o.seasonalScaling ? "|seasonal" : "")\(o.innovationOrder > 0 ? "|innovations\(o.innovationOrder)" : "")\(o.whitened ? "|whitened\(o.whiteningFloor)" : "")\(o.conditioningForm != .level ? "|conditioning-\(o.conditioningForm)" : "")\(o.batchParts > 1 ? "|parts\(o.batchParts)" : "")"
         let diffusion: LatentDiffusion, optimizer: AdamW, ema: ExponentialMovingAverage
         var startEpoch = 0, startStep = 0
         if o.resume {
@@ -152,18 +156,19 @@ public enum DiffusionTrainingPipeline {
             var random = RandomStream(seed: o.seed).substream("diffusion-initialisation")
             diffusion = LatentDiffusion(generator: makeSequenceGenerator(configuration, random: &random),
                                         statistics: try LatentStatistics.fit(conditioning: conditioning, residuals: trainingResiduals,
-                                                                              dimension: d, innovationOrder: o.innovationOrder,
+                                                                              monthsOfYear: months, dimension: d,
+                                                                              seasonal: o.seasonalScaling, innovationOrder: o.innovationOrder,
                                                                               whitened: o.whitened, whiteningFloor: o.whiteningFloor,
                                                                               conditioningForm: o.conditioningForm))
             optimizer = AdamW(parameters: diffusion.generator.parameters, learningRate: o.learningRate)
             ema = ExponentialMovingAverage(parameters: diffusion.generator.parameters, decay: o.emaDecay)
         }
         let stats = diffusion.statistics
-        let normalizedConditioning = stats.normalizeConditioning(conditioning)
-        let data = LatentSequences(residuals: stats.normalizeResiduals(trainingResiduals, timeCount: T), conditioning: normalizedConditioning,
+        let normalizedConditioning = stats.normalizeConditioning(conditioning, monthsOfYear: months)
+        let data = LatentSequences(residuals: stats.normalizeResiduals(trainingResiduals, monthsOfYear: months), conditioning: normalizedConditioning,
                                    monthsOfYear: months, dimension: d)
         let validationData = validation.isEmpty ? nil
-            : LatentSequences(residuals: stats.normalizeResiduals(residuals(validation), timeCount: T), conditioning: normalizedConditioning,
+            : LatentSequences(residuals: stats.normalizeResiduals(residuals(validation), monthsOfYear: months), conditioning: normalizedConditioning,
                               monthsOfYear: months, dimension: d)
         let provenance = ["data": source, "training_members": MemberSelection.describe(training),
                           "conditioning_member": "\(o.conditioningMember)", "seed": "\(o.seed)",

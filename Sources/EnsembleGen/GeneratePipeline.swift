@@ -134,7 +134,7 @@ public enum GeneratePipeline {
                             values: Array(conditioning.time.values[range]), bounds: conditioning.time.bounds.map { Array($0[range]) })
         let zc = Array(conditioning.latents[(range.lowerBound * d)..<(range.upperBound * d)])
         let months = time.monthsOfYear, T = time.count
-        let data = LatentSequences(residuals: [], conditioning: diffusion.statistics.normalizeConditioning(zc),
+        let data = LatentSequences(residuals: [], conditioning: diffusion.statistics.normalizeConditioning(zc, monthsOfYear: months),
                                    monthsOfYear: months, dimension: d)
         let members = o.firstMember...(o.firstMember + o.memberCount - 1)
         var samplerText = o.sampler.eta == 1 ? "DDPM ancestral, \(o.sampler.steps) steps" : "DDIM eta=\(o.sampler.eta), \(o.sampler.steps) steps"
@@ -164,7 +164,7 @@ public enum GeneratePipeline {
                 diffusion.sample(conditioning: data, members: positions.map { members.lowerBound + $0 }, seed: o.seed,
                                  sampler: o.sampler, progress: monthsDone)
             }, decode: { position, series in
-                let r = diffusion.statistics.denormalizeResiduals(series, timeCount: T)
+                let r = diffusion.statistics.denormalizeResiduals(series, monthsOfYear: months)
                 var fields = vae.normalization.denormalize(vae.decode(latents: zip(zc, r).map { $0 + $1 }, count: T), monthsOfYear: months)
                 if let unresolved {
                     var random = RandomStream(seed: o.seed).substream("unresolved-variability").substream(UInt64(members.lowerBound + position))

@@ -24,11 +24,18 @@ public enum ConditioningForm: String, Codable, Sendable, CaseIterable {
 
 /// Normalisation of the latents seen by the diffusion model, per latent dimension:
 /// conditioning in the `conditioningForm` and residual r / residualScale (after the
-/// optional innovation filter), then optionally a whitening across dimensions.
+/// optional seasonal scaling and innovation filter), then optionally a whitening across
+/// dimensions.
 public struct LatentStatistics: Codable, Equatable, Sendable {
     public var conditioningMean: [Float]
     public var conditioningScale: [Float]
     public var residualScale: [Float]
+    /// Per calendar month (January first) and latent dimension, [12, D], the RMS of the
+    /// residuals in that month over their RMS in all months, when the model works on the
+    /// residuals divided by it (nil: not). ENSO's variance, for example, is twice as large in
+    /// December as in May; a network given the month of year does not learn that from
+    /// targets scaled alike in every month, this scaling hands it over (Docs/models.md).
+    public var residualSeasonalScale: [Float]?
     /// Autocorrelations ρ_1…ρ_p of the residuals per latent dimension, [D, p], when the
     /// diffusion model works on their innovations under the AR(p) filter they define (nil:
     /// on the residuals themselves). See `InnovationFilter`.
@@ -46,11 +53,13 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
     public var conditioningForm: ConditioningForm
 
     public init(conditioningMean: [Float], conditioningScale: [Float], residualScale: [Float],
-                residualAutocorrelation: [Float]? = nil, residualEigenvectors: [Float]? = nil,
-                residualEigenvalues: [Float]? = nil, conditioningForm: ConditioningForm = .level) {
+                residualSeasonalScale: [Float]? = nil, residualAutocorrelation: [Float]? = nil,
+                residualEigenvectors: [Float]? = nil, residualEigenvalues: [Float]? = nil,
+                conditioningForm: ConditioningForm = .level) {
         self.conditioningMean = conditioningMean
         self.conditioningScale = conditioningScale
         self.residualScale = residualScale
+        self.residualSeasonalScale = residualSeasonalScale
         self.residualAutocorrelation = residualAutocorrelation
         self.residualEigenvectors = residualEigenvectors
         self.residualEigenvalues = residualEigenvalues
@@ -58,7 +67,7 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case conditioningMean, conditioningScale, residualScale, residualAutocorrelation, residualEigenvectors,
+        case conditioningMean, conditioningScale, residualScale, residualSeasonalScale, residualAutocorrelation, residualEigenvectors,
              residualEigenvalues, conditioningForm, filteredConditioning
     }
 
@@ -67,6 +76,7 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
         conditioningMean = try c.decode([Float].self, forKey: .conditioningMean)
         conditioningScale = try c.decode([Float].self, forKey: .conditioningScale)
         residualScale = try c.decode([Float].self, forKey: .residualScale)
+        residualSeasonalScale = try c.decodeIfPresent([Float].self, forKey: .residualSeasonalScale)
         residualAutocorrelation = try c.decodeIfPresent([Float].self, forKey: .residualAutocorrelation)
         residualEigenvectors = try c.decodeIfPresent([Float].self, forKey: .residualEigenvectors)
         residualEigenvalues = try c.decodeIfPresent([Float].self, forKey: .residualEigenvalues)
@@ -80,6 +90,7 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
         try c.encode(conditioningMean, forKey: .conditioningMean)
         try c.encode(conditioningScale, forKey: .conditioningScale)
         try c.encode(residualScale, forKey: .residualScale)
+        try c.encodeIfPresent(residualSeasonalScale, forKey: .residualSeasonalScale)
         try c.encodeIfPresent(residualAutocorrelation, forKey: .residualAutocorrelation)
         try c.encodeIfPresent(residualEigenvectors, forKey: .residualEigenvectors)
         try c.encodeIfPresent(residualEigenvalues, forKey: .residualEigenvalues)
@@ -92,18 +103,27 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
     /// Order p of the innovation filter (0: none).
     public var innovationOrder: Int { (residualAutocorrelation?.count ?? 0) / residualScale.count }
 
-    /// Statistics of the conditioning series z_c [T, D] and the residuals [M, T, D]; with
+    /// Statistics of the conditioning series z_c [T, D] and the residuals [M, T, D] whose
+    /// months have the calendar months `monthsOfYear` [T] (1–12); with `seasonal` the
+    /// residuals are first divided by their seasonal scale (`residualSeasonalScale`); with
     /// `innovationOrder` p > 0 the residuals' autocorrelations up to lag p are fitted per
     /// dimension (pooled over members) and the scale is that of the innovations; with
     /// `whitened` the covariance across dimensions of what is then modelled is diagonalised
     /// (`LAPACKE_dsyevd`) for the whitening; `conditioningForm`: see the property.
-    public static func fit(conditioning: [Float], residuals: [Float], dimension d: Int, innovationOrder p: Int = 0,
+    public static func fit(conditioning: [Float], residuals: [Float], monthsOfYear: [Int], dimension d: Int,
+                           seasonal: Bool = false, innovationOrder p: Int = 0,
                            whitened: Bool = false, whiteningFloor: Float = Whitening.defaultFloor,
                            conditioningForm: ConditioningForm = .level) throws -> LatentStatistics {
-        var statistics = fitScales(conditioning: conditioning, residuals: residuals, dimension: d, innovationOrder: p)
+        precondition(conditioning.count == monthsOfYear.count * d, "latent statistics: \(monthsOfYear.count) months for \(conditioning.count / d)")
+        let seasonalScale = seasonal ? SeasonalScaling.fit(residuals, monthsOfYear: monthsOfYear, dimension: d) : nil
+        // The seasonally scaled residuals are what the filter and the scales are fitted on.
+        var statistics = fitScales(conditioning: conditioning,
+                                   residuals: seasonalScale?.standardize(residuals, monthsOfYear: monthsOfYear) ?? residuals,
+                                   dimension: d, innovationOrder: p)
+        statistics.residualSeasonalScale = seasonalScale?.scale
         statistics.conditioningForm = conditioningForm
         if whitened {
-            let whitening = try Whitening(covarianceOf: statistics.normalizeResiduals(residuals, timeCount: conditioning.count / d),
+            let whitening = try Whitening(covarianceOf: statistics.normalizeResiduals(residuals, monthsOfYear: monthsOfYear),
                                           dimension: d, floor: whiteningFloor)
             statistics.residualEigenvectors = whitening.eigenvectors
             statistics.residualEigenvalues = whitening.eigenvalues
@@ -142,21 +162,24 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
         }
         var whitened = LatentStatistics(conditioningMean: c.mean, conditioningScale: c.scale,
                                         residualScale: [Float](repeating: 1, count: d), residualAutocorrelation: autocorrelation)
-        whitened.residualScale = moments(whitened.normalizeResiduals(residuals, timeCount: T), centred: false).scale
+        // No seasonal scale here (the residuals are already scaled), so the months do not matter.
+        whitened.residualScale = moments(whitened.normalizeResiduals(residuals, monthsOfYear: [Int](repeating: 1, count: T)),
+                                         centred: false).scale
         return whitened
     }
 
-    /// What the network is given of the conditioning series z_c [T, D]: [T, count · D] in
-    /// the `conditioningForm` (with `.both`, each month's level then its filtered values).
-    public func normalizeConditioning(_ z: [Float]) -> [Float] {
+    /// What the network is given of the conditioning series z_c [T, D] with calendar months
+    /// `monthsOfYear` [T] (1–12): [T, count · D] in the `conditioningForm` (with `.both`,
+    /// each month's level then its filtered values).
+    public func normalizeConditioning(_ z: [Float], monthsOfYear: [Int]) -> [Float] {
         let d = conditioningMean.count, months = z.count / d
         let centred: [Float] = z.enumerated().map { $0.element - conditioningMean[$0.offset % d] }
         let level: [Float] = centred.enumerated().map { $0.element / conditioningScale[$0.offset % d] }
         switch conditioningForm {
         case .level: return level
-        case .filtered: return normalizeResiduals(centred, timeCount: months)
+        case .filtered: return normalizeResiduals(centred, monthsOfYear: monthsOfYear)
         case .both:
-            let filtered = normalizeResiduals(centred, timeCount: months)
+            let filtered = normalizeResiduals(centred, monthsOfYear: monthsOfYear)
             var pairs = [Float](repeating: 0, count: 2 * z.count)
             for t in 0..<months {
                 for j in 0..<d {
@@ -168,25 +191,86 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
         }
     }
 
-    /// What the diffusion model works on, from residuals [M, T, D] (M series of `timeCount` months).
-    public func normalizeResiduals(_ r: [Float], timeCount: Int) -> [Float] {
-        let d = residualScale.count
-        var e = r
+    /// What the diffusion model works on, from residuals [M, T, D] (M series whose months
+    /// have the calendar months `monthsOfYear` [T], 1–12).
+    public func normalizeResiduals(_ r: [Float], monthsOfYear: [Int]) -> [Float] {
+        let d = residualScale.count, timeCount = monthsOfYear.count
+        precondition(r.count % (timeCount * d) == 0, "residuals: \(r.count) values are not series of \(timeCount) months × \(d)")
+        let standardized = SeasonalScaling(self)?.standardize(r, monthsOfYear: monthsOfYear) ?? r
+        var e = standardized
         if let filter = InnovationFilter(self) {
-            for start in stride(from: 0, to: r.count, by: timeCount * d) { filter.whiten(r, into: &e, start: start, timeCount: timeCount) }
+            for start in stride(from: 0, to: r.count, by: timeCount * d) {
+                filter.whiten(standardized, into: &e, start: start, timeCount: timeCount)
+            }
         }
         for i in e.indices { e[i] /= residualScale[i % d] }
         return Whitening(self)?.whiten(e) ?? e
     }
 
     /// Residuals [M, T, D] from what the diffusion model generated (the inverse of `normalizeResiduals`).
-    public func denormalizeResiduals(_ x: [Float], timeCount: Int) -> [Float] {
-        let d = residualScale.count
+    public func denormalizeResiduals(_ x: [Float], monthsOfYear: [Int]) -> [Float] {
+        let d = residualScale.count, timeCount = monthsOfYear.count
         let e = (Whitening(self)?.colour(x) ?? x).enumerated().map { $0.element * residualScale[$0.offset % d] }
-        guard let filter = InnovationFilter(self) else { return e }
         var r = e
-        for start in stride(from: 0, to: x.count, by: timeCount * d) { filter.colour(e, into: &r, start: start, timeCount: timeCount) }
-        return r
+        if let filter = InnovationFilter(self) {
+            for start in stride(from: 0, to: x.count, by: timeCount * d) { filter.colour(e, into: &r, start: start, timeCount: timeCount) }
+        }
+        return SeasonalScaling(self)?.restore(r, monthsOfYear: monthsOfYear) ?? r
+    }
+}
+
+/// Residuals divided per calendar month and latent dimension by their seasonal scale
+/// s[month, j] = RMS in that month / RMS in all months (`LatentStatistics.residualSeasonalScale`).
+struct SeasonalScaling {
+    /// [12, D], January first.
+    let scale: [Float]
+
+    init?(_ statistics: LatentStatistics) {
+        guard let scale = statistics.residualSeasonalScale else { return nil }
+        self.scale = scale
+    }
+
+    private init(scale: [Float]) { self.scale = scale }
+
+    /// The seasonal scale of residuals [M, T, D] pooled over members and years; a calendar
+    /// month absent from the series, or without variance in a dimension, gets scale 1.
+    static func fit(_ r: [Float], monthsOfYear: [Int], dimension d: Int) -> SeasonalScaling {
+        let T = monthsOfYear.count
+        var squares = [Double](repeating: 0, count: 12 * d), counts = [Double](repeating: 0, count: 12)
+        for start in stride(from: 0, to: r.count, by: T * d) {
+            for (t, month) in monthsOfYear.enumerated() {
+                let row = start + t * d, base = (month - 1) * d
+                counts[month - 1] += 1
+                for j in 0..<d { squares[base + j] += Double(r[row + j]) * Double(r[row + j]) }
+            }
+        }
+        let total = counts.reduce(0, +)
+        var scale = [Float](repeating: 1, count: 12 * d)
+        for j in 0..<d {
+            let all = (0..<12).map { squares[$0 * d + j] }.reduce(0, +) / max(total, 1)
+            for month in 0..<12 where counts[month] > 0 && all > 0 && squares[month * d + j] > 0 {
+                scale[month * d + j] = Float((squares[month * d + j] / counts[month] / all).squareRoot())
+            }
+        }
+        return SeasonalScaling(scale: scale)
+    }
+
+    /// r[m, t, j] / s[month(t), j] for series [M, T, D].
+    func standardize(_ r: [Float], monthsOfYear: [Int]) -> [Float] { apply(r, monthsOfYear: monthsOfYear) { $0 / $1 } }
+
+    /// The inverse of `standardize`.
+    func restore(_ r: [Float], monthsOfYear: [Int]) -> [Float] { apply(r, monthsOfYear: monthsOfYear) { $0 * $1 } }
+
+    private func apply(_ r: [Float], monthsOfYear: [Int], _ combine: (Float, Float) -> Float) -> [Float] {
+        let d = scale.count / 12, T = monthsOfYear.count
+        var result = r
+        for start in stride(from: 0, to: r.count, by: T * d) {
+            for (t, month) in monthsOfYear.enumerated() {
+                let row = start + t * d, base = (month - 1) * d
+                for j in 0..<d { result[row + j] = combine(r[row + j], scale[base + j]) }
+            }
+        }
+        return result
     }
 }
 

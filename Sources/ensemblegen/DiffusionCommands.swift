@@ -60,6 +60,11 @@ struct TrainDiffusionCommand: ParsableCommand {
     @Option(name: .long, help: "Transformer: months on either side whose values each token carries (default 1).")
     var neighbourMonths: Int?
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Divide the residuals per calendar month and latent dimension by their seasonal scale.",
+        discussion: "The scale (RMS in each calendar month over the RMS in all months) is fitted on the training residuals and restored after sampling, so the seasonal cycle of variability, such as ENSO's peak in northern winter, is carried by the statistics instead of left to the network."))
+    var seasonalScaling = false
+
     @Option(name: .long, help: ArgumentHelp(
         "Model the residuals' innovations under an AR filter of this order fitted per latent dimension (0: the residuals).",
         discussion: "Generation filters them back, so month-to-month persistence, and the continuity across transformer windows, is carried by the filter."))
@@ -119,7 +124,7 @@ struct TrainDiffusionCommand: ParsableCommand {
                 neighbourMonths: generator == .autoregressive ? nil : neighbourMonths,
                 epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batchSize, batchParts: parallelism.batchParts,
                 learningRate: learningRate,
-                innovationOrder: innovationOrder, whitened: whitenResiduals, whiteningFloor: whiteningFloor,
+                seasonalScaling: seasonalScaling, innovationOrder: innovationOrder, whitened: whitenResiduals, whiteningFloor: whiteningFloor,
                 conditioningForm: conditioningForm, seed: seed, output: output, resume: resume)
             let progress = EpochProgress(epochs: epochs, unit: "steps", quiet: quiet)
             let result = try DiffusionTrainingPipeline.run(options, progress: { step, steps, epoch, loss in
