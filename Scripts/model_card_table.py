@@ -34,6 +34,8 @@ def main():
         ("Niño3.4 spectral peak (yr; held-out %.2f)" % truth["nino34"]["referencePeakPeriodYears"],
          lambda c: f"{c['nino34']['peakPeriodYears']:.2f}"),
         ("Niño3.4 spectral-peak error (yr)", lambda c: f"{spectrum_error(c):.2f}"),
+        ("Niño3.4 std-by-calendar-month RMSE (K; phase locking)",
+         lambda c: f"{c['nino34']['standardDeviationByMonthRMSE']:.3f}"),
         ("Niño3.4 skewness (held-out %.2f)" % truth["nino34"]["referenceSkewness"], lambda c: f"{c['nino34']['skewness']:.2f}"),
         ("mean corr(Niño3.4, conditioning member)", lambda c: f"{c['nino34']['conditioningCorrelation']['mean']:+.3f}"),
         ("volcanic composite RMSE (K)", lambda c: f"{c['variability']['volcanicCompositeRMSE']:.3f}"),

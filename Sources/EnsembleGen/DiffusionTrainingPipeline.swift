@@ -49,7 +49,7 @@ public enum DiffusionTrainingPipeline {
                     generator: GeneratorKind, width: Int? = nil, layers: Int? = nil, contextMonths: Int? = nil,
                     blockMonths: Int? = nil, neighbourMonths: Int? = nil, epochs: Int = 10, stepsPerEpoch: Int = 500, batchSize: Int = 64,
                     batchParts: Int = BatchGradients.defaultParts, learningRate: Float = 1e-3, emaDecay: Float = 0.999,
-                    seasonalScaling: Bool = false, innovationOrder: Int = 0, whitened: Bool = false, whiteningFloor: Float = Whitening.defaultFloor,
+                    seasonalScaling: Bool = true, innovationOrder: Int = 0, whitened: Bool = false, whiteningFloor: Float = Whitening.defaultFloor,
                     conditioningForm: ConditioningForm = .level,
                     seed: UInt64 = 1, output: String, resume: Bool = false, stopAfterSteps: Int? = nil) {
             self.vae = vae; self.data = data; self.variable = variable; self.members = members

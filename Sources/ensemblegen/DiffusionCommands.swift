@@ -60,10 +60,10 @@ struct TrainDiffusionCommand: ParsableCommand {
     @Option(name: .long, help: "Transformer: months on either side whose values each token carries (default 1).")
     var neighbourMonths: Int?
 
-    @Flag(name: .long, help: ArgumentHelp(
+    @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(
         "Divide the residuals per calendar month and latent dimension by their seasonal scale.",
-        discussion: "The scale (RMS in each calendar month over the RMS in all months) is fitted on the training residuals and restored after sampling, so the seasonal cycle of variability, such as ENSO's peak in northern winter, is carried by the statistics instead of left to the network."))
-    var seasonalScaling = false
+        discussion: "The scale (RMS in each calendar month over the RMS in all months) is fitted on the training residuals and restored after sampling, so the seasonal cycle of variability, such as ENSO's peak in northern winter, is carried by the statistics instead of left to the network (Docs/models.md). Data with one time step a year get scale 1."))
+    var seasonalScaling = true
 
     @Option(name: .long, help: ArgumentHelp(
         "Model the residuals' innovations under an AR filter of this order fitted per latent dimension (0: the residuals).",
