@@ -11,20 +11,19 @@
 # re-run after an interruption. Usage: Scripts/train-default.sh [work-dir] (default out/train-default)
 # Environment: VAE=path reuses a VAE trained with step 2's settings; BIN=path uses that
 # ensemblegen binary instead of building; AR_EPOCHS (60), TR_EPOCHS (12), AR_BATCH (64),
+# AR_PARTS and TR_PARTS (2: --batch-parts of the generators, both trained with seasonal
+# scaling in 2 data-parallel parts; with parts the weights do not depend on the thread count),
 # TR_BATCH (32), TR_WIDTH (256), TR_LAYERS (2), TR_BLOCK (40 new months per window), TR_NEIGHBOURS (1),
 # TR_INNOVATIONS (24: AR order of the innovations it learns), TR_FLOOR (1: whitening floor),
-# TR_THREADS (1: the shipped transformer was trained on one thread; OpenBLAS on more threads
-# rounds differently, so other counts give slightly different weights),
-# STEPS_PER_EPOCH (500), THREADS (all cores), PARTS (1: --batch-parts of every training step;
-# the shipped files were trained with whole mini-batches, before data-parallel steps existed,
-# and 1 reproduces them; 2 is about 1.4x faster on 2 cores but gives other weights).
-# The transformer is reproduced up to rounding, not bit for bit: it was trained at commit
-# 2cafc5c, before its last block computed only the block months and attention read the fused
-# projection in place; 20 training steps with today's code and that commit's differ by at
-# most 5e-7 (relative) in the weights. Since the VAE's first and last convolutions (3x3 from
-# one channel, 3x3 into one) use the engine's direct loops instead of im2col and sgemm
-# (2026-11-29), the VAE and the latents its encoder computes are reproduced up to rounding
-# too: one epoch of 20 steps on 2 members differed by 1.3e-5 in the weights and the encoded
+# TR_THREADS (1: the thread count of the shipped transformer's training run),
+# STEPS_PER_EPOCH (500), THREADS (all cores), PARTS (1: --batch-parts of the VAE; it was
+# trained with whole mini-batches, before data-parallel steps existed, and 1 reproduces it;
+# 2 is about 1.4x faster on 2 cores but gives other weights).
+# Both generators were trained with the code of commit f54365f (2026-11-29, night) on latents
+# encoded by an earlier binary. Since the VAE's first and last convolutions (3x3 from one
+# channel, 3x3 into one) use the engine's direct loops instead of im2col and sgemm
+# (2026-11-29), the VAE and the latents its encoder computes are reproduced up to rounding:
+# one epoch of 20 steps on 2 members differed by 1.3e-5 in the weights and the encoded
 # latents by 2e-7 after the first change, and by 3e-6 in the weights after the second
 # (relative, each against the binary before it), so the generators trained on them differ by rounding.
 set -euo pipefail
@@ -50,18 +49,19 @@ if [ ! -f "$vae" ] || [ -f "$vae.training-state" ]; then
 fi
 t2=$(seconds)
 
-train_generator() {  # kind epochs batch threads [extra options]
+train_generator() {  # kind epochs batch threads parts [extra options]
     local state="$work/model/diffusion-$1.safetensors.training-state" resume=()
     [ -f "$state" ] && resume=(--resume)
     if [ ! -f "$work/model/diffusion-$1.safetensors" ] || [ -f "$state" ]; then
         "$bin" train-diffusion --vae "$vae" --data "$work/ens40.nc" --members 0-29 --validation-members 30-39 \
             --conditioning-member 0 --generator "$1" --epochs "$2" --batch-size "$3" --steps-per-epoch "$steps" \
-            --batch-parts "$parts" --threads "$4" --output "$work/model" "${@:5}" "${resume[@]}"
+            --batch-parts "$5" --threads "$4" --output "$work/model" "${@:6}" "${resume[@]}"
     fi
 }
-train_generator autoregressive "${AR_EPOCHS:-60}" "${AR_BATCH:-64}" "$threads"
+train_generator autoregressive "${AR_EPOCHS:-60}" "${AR_BATCH:-64}" "$threads" "${AR_PARTS:-2}" --seasonal-scaling
 t3=$(seconds)
-train_generator transformer "${TR_EPOCHS:-12}" "${TR_BATCH:-32}" "${TR_THREADS:-1}" --width "${TR_WIDTH:-256}" \
+train_generator transformer "${TR_EPOCHS:-12}" "${TR_BATCH:-32}" "${TR_THREADS:-1}" "${TR_PARTS:-2}" --seasonal-scaling \
+    --width "${TR_WIDTH:-256}" \
     --layers "${TR_LAYERS:-2}" --block-months "${TR_BLOCK:-40}" --neighbour-months "${TR_NEIGHBOURS:-1}" \
     --innovation-order "${TR_INNOVATIONS:-24}" --whiten-residuals --whitening-floor "${TR_FLOOR:-1}"
 # train-diffusion measures the VAE's unresolved variability on its training members; a model
