@@ -19,8 +19,13 @@ struct TrainingState {
             throw CFError(file: path, "no training state to resume (a completed run removes it; start without --resume)")
         }
         let (tensors, metadata) = try SafeTensors.read(URL(fileURLWithPath: path))
-        guard metadata["training.fingerprint"] == fingerprint else {
-            throw CFError(file: path, "the saved run used other data, members, seed or schedule; resume with the same options")
+        let saved = metadata["training.fingerprint"] ?? ""
+        guard saved == fingerprint else {
+            let before = saved.split(separator: "|").map(String.init), now = fingerprint.split(separator: "|").map(String.init)
+            let onlySaved = before.filter { !now.contains($0) }, onlyNow = now.filter { !before.contains($0) }
+            let hint = (onlySaved + onlyNow).contains("seasonal")
+                ? " (runs started before seasonal scaling became the default need --no-seasonal-scaling)" : ""
+            throw CFError(file: path, "the saved run used other data, members, seed, schedule or options (saved run: \(onlySaved.isEmpty ? "—" : onlySaved.joined(separator: ", ")); this command: \(onlyNow.isEmpty ? "—" : onlyNow.joined(separator: ", "))); resume with the same options\(hint)")
         }
         return TrainingState(tensors: tensors, metadata: metadata, epoch: Int(metadata["training.epoch"] ?? "") ?? 0,
                              step: Int(metadata["training.step"] ?? "") ?? 0)

@@ -28,9 +28,11 @@ final class DiffusionPipelineTests: XCTestCase {
               resume: resume, stopAfterSteps: stopAfter)
     }
 
-    /// A transformer on whitened AR(2) innovations given both conditioning forms, killed after 4
-    /// steps and resumed, ends with the weights of an uninterrupted run; its checkpoint keeps
-    /// the filter, the whitening and the conditioning form, and it generates finite members.
+    /// A transformer on whitened AR(2) innovations of seasonally scaled residuals given both
+    /// conditioning forms, killed after 4 steps and resumed, ends with the weights of an
+    /// uninterrupted run (a resume with other options is refused, naming them); its checkpoint
+    /// keeps the seasonal scale, the filter, the whitening and the conditioning form, and it
+    /// generates finite members.
     func testResumedTrainingEqualsUninterruptedTraining() throws {
         func whitenedOptions(resume: Bool = false, stopAfter: Int? = nil) -> DiffusionTrainingPipeline.Options {
             var o = options(.transformer, resume: resume, stopAfter: stopAfter)
@@ -42,6 +44,11 @@ final class DiffusionPipelineTests: XCTestCase {
         XCTAssertNotNil(full.epochs.last?.validationLoss)
         try FileManager.default.moveItem(atPath: path("model-transformer"), toPath: path("full"))
         XCTAssertFalse(try DiffusionTrainingPipeline.run(whitenedOptions(stopAfter: 4)).completed)
+        var unscaled = whitenedOptions(resume: true)
+        unscaled.seasonalScaling = false
+        XCTAssertThrowsError(try DiffusionTrainingPipeline.run(unscaled)) {
+            XCTAssertTrue("\($0)".contains("saved run: seasonal;") && "\($0)".contains("--no-seasonal-scaling"), "\($0)")
+        }
         XCTAssertTrue(try DiffusionTrainingPipeline.run(whitenedOptions(resume: true)).completed)
         let a = try LatentDiffusion.load(path("full/diffusion-transformer.safetensors")).model
         let b = try LatentDiffusion.load(path("model-transformer/diffusion-transformer.safetensors")).model
@@ -49,6 +56,7 @@ final class DiffusionPipelineTests: XCTestCase {
             XCTAssertEqual(p.value.values.map(\.bitPattern), q.value.values.map(\.bitPattern), p.name)
         }
         XCTAssertEqual(a.statistics, b.statistics)
+        XCTAssertEqual(a.statistics.residualSeasonalScale?.count, 12 * a.configuration.latentDimension)
         XCTAssertTrue(a.statistics.isWhitened)
         XCTAssertEqual(a.statistics.innovationOrder, 2)
         XCTAssertEqual(a.statistics.conditioningForm, .both)
