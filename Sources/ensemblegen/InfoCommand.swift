@@ -6,9 +6,9 @@ import Foundation
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Summarise CF temperature files: variable, units, grid, calendar, time range and step, members, missing values.")
+        abstract: "Summarise CF temperature files (variable, units, grid, calendar, time range and step, members, missing values) or model directories (networks, what they learn, training).")
 
-    @Argument(help: "NetCDF files to describe (each summarised on its own).")
+    @Argument(help: "NetCDF files or model directories to describe (each summarised on its own).")
     var files: [String]
 
     @Option(name: .long, help: "Data variable to describe (default: the single gridded field).")
@@ -17,8 +17,11 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         for (k, file) in files.enumerated() {
             do {
-                let info = try EnsembleInfo.inspect(paths: [file], variable: variable)
-                print((k > 0 ? "\n" : "") + info.text)
+                var isDirectory: ObjCBool = false
+                let text = FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) && isDirectory.boolValue
+                    ? try ModelInfo.describe(directory: file)
+                    : try EnsembleInfo.inspect(paths: [file], variable: variable).text
+                print((k > 0 ? "\n" : "") + text)
             } catch {
                 printError(error)
                 throw ExitCode.failure

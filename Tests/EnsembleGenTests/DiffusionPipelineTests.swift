@@ -61,6 +61,15 @@ final class DiffusionPipelineTests: XCTestCase {
         XCTAssertEqual(a.statistics.innovationOrder, 2)
         XCTAssertEqual(a.statistics.conditioningForm, .both)
         XCTAssertEqual(a.configuration.conditioningForms, 2)
+        // `ensemblegen info DIRECTORY` describes what the model learns and how it was trained.
+        let info = try ModelInfo.describe(directory: path("full"))
+        for part in ["vae             channels 8, 16", "transformer width 16, 1 blocks",
+                     "seasonal scaling, AR(2) innovations, whitened, conditioning both", "epochs 2, steps per epoch 3, batch 4"] {
+            XCTAssertTrue(info.contains(part), "missing \(part) in\n\(info)")
+        }
+        XCTAssertThrowsError(try ModelInfo.describe(directory: path("nothing"))) {
+            XCTAssertTrue("\($0)".contains("holds no model files"), "\($0)")
+        }
 
         let generated = try GeneratePipeline.run(.init(model: path("full"), generator: .transformer, memberCount: 2,
                                                        sampler: .ddim(steps: 3), seed: 4, output: path("gen.nc"),

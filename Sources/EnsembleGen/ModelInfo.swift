@@ -1,0 +1,64 @@
+import Climate
+import Foundation
+import Models
+
+/// A summary of a model directory (`vae.safetensors`, `conditioning.safetensors`, the
+/// `diffusion-<generator>.safetensors` files and the unresolved variability): what
+/// `ensemblegen info DIRECTORY` prints.
+public enum ModelInfo {
+    /// Lines describing each file of the model directory `directory` that is present.
+    /// Fails, naming the directory, when it holds no model file at all.
+    public static func describe(directory: String) throws -> String {
+        func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+        func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: path(name)) }
+        var lines = ["\(directory) (model directory)"]
+        if exists("vae.safetensors") {
+            let vae = try TrainedVAE.load(path("vae.safetensors"))
+            let c = vae.configuration, latent = vae.latentShape
+            lines.append("  vae             channels \(c.channels.map(String.init).joined(separator: ", ")); latents "
+                         + "\(latent.map(String.init).joined(separator: " × ")) (\(latent.reduce(1, *)) values, compression "
+                         + "\(String(format: "%.3g", vae.compressionRatio))); grid \(vae.grid.summary)")
+        }
+        if exists(ConditioningSeries.fileName) {
+            let series = try ConditioningSeries.load(path(ConditioningSeries.fileName))
+            let years = series.time.years
+            lines.append("  conditioning    member \(series.member) of \(series.source), \(series.time.count) time steps "
+                         + "\(years.first ?? 0)–\(years.last ?? 0)")
+        }
+        for kind in GeneratorKind.allCases where exists(LatentDiffusion.fileName(kind)) {
+            let (model, provenance) = try LatentDiffusion.load(path(LatentDiffusion.fileName(kind)))
+            lines.append("  \(kind.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) "
+                         + network(model.configuration) + "; " + learns(model.statistics))
+            let training = [("epochs", "epochs"), ("steps_per_epoch", "steps per epoch"), ("batch_size", "batch"),
+                            ("training_members", "members"), ("data", "data")]
+                .compactMap { key, label in provenance[key].map { "\(label) \($0)" } }
+            if !training.isEmpty { lines.append("                  trained: " + training.joined(separator: ", ")) }
+        }
+        if exists(UnresolvedVariability.fileName) {
+            lines.append("  unresolved      \(UnresolvedVariability.fileName): added to generated members by default")
+        }
+        guard lines.count > 1 else {
+            throw CFError(file: directory, "holds no model files (vae.safetensors, \(ConditioningSeries.fileName), diffusion-<generator>.safetensors); info describes NetCDF files and model directories")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func network(_ c: DiffusionConfiguration) -> String {
+        switch c.generator {
+        case .autoregressive:
+            return "MLP width \(c.width), \(c.layers) blocks, context \(c.contextMonths) months"
+        case .transformer:
+            return "transformer width \(c.width), \(c.layers) blocks, \(c.heads) heads, windows of \(c.contextMonths) + "
+                + "\(c.blockMonths) months, neighbour months \(c.neighbourMonths)"
+        }
+    }
+
+    /// What the network learns and is given (`LatentStatistics`).
+    private static func learns(_ s: LatentStatistics) -> String {
+        var parts = [s.residualSeasonalScale != nil ? "seasonal scaling" : "no seasonal scaling"]
+        parts.append(s.innovationOrder > 0 ? "AR(\(s.innovationOrder)) innovations" : "residuals")
+        if s.isWhitened { parts.append("whitened") }
+        parts.append("conditioning \(s.conditioningForm.rawValue)")
+        return parts.joined(separator: ", ")
+    }
+}
