@@ -13,6 +13,8 @@
 # ensemblegen binary instead of building; AR_EPOCHS (60), TR_EPOCHS (12), AR_BATCH (64),
 # AR_PARTS and TR_PARTS (2: --batch-parts of the generators, both trained with seasonal
 # scaling in 2 data-parallel parts; with parts the weights do not depend on the thread count),
+# AR_INNOVATIONS (24) and AR_FLOOR (1): the autoregressive generator's innovation order and
+# whitening floor (it is given both conditioning forms),
 # TR_BATCH (32), TR_WIDTH (256), TR_LAYERS (2), TR_BLOCK (40 new months per window), TR_NEIGHBOURS (1),
 # TR_INNOVATIONS (24: AR order of the innovations it learns), TR_FLOOR (1: whitening floor),
 # TR_THREADS (1: the thread count of the shipped transformer's training run),
@@ -58,7 +60,8 @@ train_generator() {  # kind epochs batch threads parts [extra options]
             --batch-parts "$5" --threads "$4" --output "$work/model" "${@:6}" "${resume[@]}"
     fi
 }
-train_generator autoregressive "${AR_EPOCHS:-60}" "${AR_BATCH:-64}" "$threads" "${AR_PARTS:-2}" --seasonal-scaling
+train_generator autoregressive "${AR_EPOCHS:-60}" "${AR_BATCH:-64}" "$threads" "${AR_PARTS:-2}" --seasonal-scaling \
+    --innovation-order "${AR_INNOVATIONS:-24}" --whiten-residuals --whitening-floor "${AR_FLOOR:-1}" --conditioning-form both
 t3=$(seconds)
 train_generator transformer "${TR_EPOCHS:-12}" "${TR_BATCH:-32}" "${TR_THREADS:-1}" "${TR_PARTS:-2}" --seasonal-scaling \
     --width "${TR_WIDTH:-256}" \
