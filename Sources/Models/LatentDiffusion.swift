@@ -162,9 +162,7 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
         }
         var whitened = LatentStatistics(conditioningMean: c.mean, conditioningScale: c.scale,
                                         residualScale: [Float](repeating: 1, count: d), residualAutocorrelation: autocorrelation)
-        // No seasonal scale here (the residuals are already scaled), so the months do not matter.
-        whitened.residualScale = moments(whitened.normalizeResiduals(residuals, monthsOfYear: [Int](repeating: 1, count: T)),
-                                         centred: false).scale
+        whitened.residualScale = moments(whitened.innovations(residuals, timeCount: T), centred: false).scale
         return whitened
     }
 
@@ -196,15 +194,19 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
     public func normalizeResiduals(_ r: [Float], monthsOfYear: [Int]) -> [Float] {
         let d = residualScale.count, timeCount = monthsOfYear.count
         precondition(r.count % (timeCount * d) == 0, "residuals: \(r.count) values are not series of \(timeCount) months × \(d)")
-        let standardized = SeasonalScaling(self)?.standardize(r, monthsOfYear: monthsOfYear) ?? r
-        var e = standardized
-        if let filter = InnovationFilter(self) {
-            for start in stride(from: 0, to: r.count, by: timeCount * d) {
-                filter.whiten(standardized, into: &e, start: start, timeCount: timeCount)
-            }
-        }
+        var e = innovations(SeasonalScaling(self)?.standardize(r, monthsOfYear: monthsOfYear) ?? r, timeCount: timeCount)
         for i in e.indices { e[i] /= residualScale[i % d] }
         return Whitening(self)?.whiten(e) ?? e
+    }
+
+    /// Series [M, T, D] through the innovation filter (unchanged without one).
+    private func innovations(_ r: [Float], timeCount: Int) -> [Float] {
+        guard let filter = InnovationFilter(self) else { return r }
+        var e = r
+        for start in stride(from: 0, to: r.count, by: timeCount * residualScale.count) {
+            filter.whiten(r, into: &e, start: start, timeCount: timeCount)
+        }
+        return e
     }
 
     /// Residuals [M, T, D] from what the diffusion model generated (the inverse of `normalizeResiduals`).

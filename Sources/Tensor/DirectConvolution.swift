@@ -44,15 +44,21 @@ struct DirectConvolution {
     let g: ConvolutionGeometry
     let padded: Tensor
     let paddedHeight: Int, paddedWidth: Int
+    /// The p padding columns on either side of a padded row and the input column each is
+    /// read from (nil: zero), the same for every row.
+    let edgeColumns: [(column: Int, input: Int?)]
 
     /// `kernel`: the one `kernel(for: g)` chose.
     init(_ g: ConvolutionGeometry, kernel: Kernel, input x: UnsafePointer<Float>, padding: Padding) {
-        precondition(Self.kernel(for: g) == kernel, "direct convolution: \(kernel) does not fit patch \(g.patch), \(g.outC) outputs")
+        assert(Self.kernel(for: g) == kernel, "direct convolution: \(kernel) does not fit patch \(g.patch), \(g.outC) outputs")
         self.kernel = kernel
         self.g = g
         let (ph, pw, c, p) = (g.h + 2 * g.pad, g.w + 2 * g.pad, g.c, g.pad)
         paddedHeight = ph
         paddedWidth = pw
+        let edges = (0..<(2 * p)).map { edge in edge < p ? edge : g.w + edge }
+        edgeColumns = edges.map { ($0, padding.column($0 - p, size: g.w)) }
+        let edgeColumns = self.edgeColumns
         padded = Tensor(uninitializedShape: [g.n, ph, pw, c])
         let target = padded.pointer
         parallelChunks(g.n * ph, grain: 64) { rows in
@@ -64,9 +70,8 @@ struct DirectConvolution {
                 }
                 let source = x + (index / ph * g.h + iy) * g.w * c
                 copyFloats(row + p * c, from: source, count: g.w * c)
-                for edge in 0..<(2 * p) {
-                    let column = edge < p ? edge : g.w + edge  // the p padding columns on either side
-                    if let ix = padding.column(column - p, size: g.w) {
+                for (column, input) in edgeColumns {
+                    if let ix = input {
                         (row + column * c).update(from: source + ix * c, count: c)
                     } else {
                         (row + column * c).update(repeating: 0, count: c)
@@ -145,9 +150,7 @@ struct DirectConvolution {
                         guard let iy = padding.row(row - p, size: g.h) else { continue }
                         let source = image + row * pw * c, target = dx + (b * g.h + iy) * g.w * c
                         for i in 0..<(g.w * c) { target[i] += source[p * c + i] }
-                        for edge in 0..<(2 * p) {
-                            let column = edge < p ? edge : g.w + edge
-                            guard let ix = padding.column(column - p, size: g.w) else { continue }
+                        for case let (column, ix?) in edgeColumns {
                             for ci in 0..<c { target[ix * c + ci] += source[column * c + ci] }
                         }
                     }
