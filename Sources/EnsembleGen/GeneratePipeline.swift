@@ -107,6 +107,10 @@ public enum GeneratePipeline {
         }
         let diffusionPath = try file(LatentDiffusion.fileName(o.generator))
         let diffusion = try LatentDiffusion.load(diffusionPath).model
+        if let calibration = diffusion.spreadCalibration, calibration.samplerSteps != o.sampler.steps || calibration.samplerEta != o.sampler.eta {
+            note = [note, "the model's spread calibration was fitted with \(calibration.sampler.text), not \(o.sampler.text): the spread may differ from the training members'; refit it with `ensemblegen calibrate-spread` and the same sampler options"]
+                .compactMap { $0 }.joined(separator: "\nnote: ")
+        }
         let d = vae.latentShape.reduce(1, *)
         guard diffusion.configuration.latentDimension == d else {
             throw CFError(file: diffusionPath, "latent dimension \(diffusion.configuration.latentDimension) does not match the VAE's \(d)")
@@ -137,7 +141,7 @@ public enum GeneratePipeline {
         let data = LatentSequences(residuals: [], conditioning: diffusion.statistics.normalizeConditioning(zc, monthsOfYear: months),
                                    monthsOfYear: months, dimension: d)
         let members = o.firstMember...(o.firstMember + o.memberCount - 1)
-        var samplerText = o.sampler.eta == 1 ? "DDPM ancestral, \(o.sampler.steps) steps" : "DDIM eta=\(o.sampler.eta), \(o.sampler.steps) steps"
+        var samplerText = o.sampler.text
         let block = diffusion.configuration.blockMonths
         if let kept = o.sampler.keptMonths, kept < block { samplerText += ", \(kept) of \(block) months kept per window" }
         let unresolvedText = unresolved == nil ? "none" : "Gaussian noise with the statistics of \(UnresolvedVariability.fileName) (digest \(try FileDigest.hex(path: unresolvedPath)))"
@@ -164,7 +168,7 @@ public enum GeneratePipeline {
                 diffusion.sample(conditioning: data, members: positions.map { members.lowerBound + $0 }, seed: o.seed,
                                  sampler: o.sampler, progress: monthsDone)
             }, decode: { position, series in
-                let r = diffusion.statistics.denormalizeResiduals(series, monthsOfYear: months)
+                let r = diffusion.sampledResiduals(series, monthsOfYear: months)
                 var fields = vae.normalization.denormalize(vae.decode(latents: zip(zc, r).map { $0 + $1 }, count: T), monthsOfYear: months)
                 if let unresolved {
                     var random = RandomStream(seed: o.seed).substream("unresolved-variability").substream(UInt64(members.lowerBound + position))

@@ -33,6 +33,7 @@ public enum ModelInfo {
                             ("training_members", "members"), ("data", "data")]
                 .compactMap { key, label in provenance[key].map { "\(label) \($0)" } }
             if !training.isEmpty { lines.append("                  trained: " + training.joined(separator: ", ")) }
+            lines.append("                  spread calibration: " + (model.spreadCalibration?.summary ?? "none"))
         }
         if exists(UnresolvedVariability.fileName) {
             lines.append("  unresolved      \(UnresolvedVariability.fileName): added to generated members by default")

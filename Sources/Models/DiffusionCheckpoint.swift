@@ -15,8 +15,10 @@ extension LatentDiffusion {
     /// Tensors and metadata: the generator's parameters plus configuration and statistics.
     public func checkpointContents(provenance: [String: String]) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         func json<T: Encodable>(_ value: T) throws -> String { try CheckpointMetadata.json(value) }
-        return (generator.namedTensors, ["format": Self.format, "configuration": try json(configuration),
-                                         "statistics": try json(statistics), "provenance": try json(provenance)])
+        var metadata = ["format": Self.format, "configuration": try json(configuration), "statistics": try json(statistics),
+                        "provenance": try json(provenance)]
+        if let spreadCalibration { metadata["spread_calibration"] = try json(spreadCalibration) }
+        return (generator.namedTensors, metadata)
     }
 
     /// Reads a diffusion checkpoint (`tensors` may also hold optimiser state).
@@ -34,8 +36,23 @@ extension LatentDiffusion {
         guard statistics.conditioningForm.count == configuration.conditioningForms else {
             throw ModelError.checkpoint("\(path): the statistics give the conditioning as \(statistics.conditioningForm) but the network takes \(configuration.conditioningForms) value(s) per latent dimension; the file is damaged or was edited")
         }
-        return (LatentDiffusion(generator: generator, statistics: statistics),
+        let calibration = try metadata["spread_calibration"].map { _ in try decode(SpreadCalibration.self, "spread_calibration") }
+        if let calibration, calibration.scale.count != configuration.latentDimension {
+            throw ModelError.checkpoint("\(path): the spread calibration has \(calibration.scale.count) factors for \(configuration.latentDimension) latent dimensions; run `ensemblegen calibrate-spread` again")
+        }
+        return (LatentDiffusion(generator: generator, statistics: statistics, spreadCalibration: calibration),
                 try decode([String: String].self, "provenance"))
+    }
+
+    /// Stores `calibration` in the checkpoint at `path`, replacing any before; its tensors
+    /// and other metadata stay as they are.
+    public static func store(_ calibration: SpreadCalibration, inCheckpoint path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let (tensors, read) = try SafeTensors.read(url)
+        var metadata = read
+        try CheckpointMetadata.requireFormat(format, kind: "diffusion", in: metadata, path: path)
+        metadata["spread_calibration"] = try CheckpointMetadata.json(calibration)
+        try SafeTensors.write(tensors, metadata: metadata, to: url)
     }
 
     public static func load(_ path: String) throws -> (model: LatentDiffusion, provenance: [String: String]) {

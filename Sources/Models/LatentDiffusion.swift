@@ -51,13 +51,23 @@ public final class LatentDiffusion {
     public let generator: SequenceGenerator
     public let schedule: NoiseSchedule
     public let statistics: LatentStatistics
+    /// Fitted by `ensemblegen calibrate-spread` (nil: not calibrated); `sampledResiduals` applies it.
+    public var spreadCalibration: SpreadCalibration?
 
-    public init(generator: SequenceGenerator, statistics: LatentStatistics) {
+    public init(generator: SequenceGenerator, statistics: LatentStatistics, spreadCalibration: SpreadCalibration? = nil) {
         precondition(statistics.conditioningForm.count == generator.configuration.conditioningForms,
                      "diffusion: conditioning form \(statistics.conditioningForm) does not fit a network built for \(generator.configuration.conditioningForms)")
         self.generator = generator
         schedule = NoiseSchedule(steps: generator.configuration.diffusionSteps)
         self.statistics = statistics
+        self.spreadCalibration = spreadCalibration
+    }
+
+    /// Residuals [M, T, D] in latent units from sampled series (`sample`): denormalised and
+    /// multiplied by the spread calibration's factors when there is one.
+    public func sampledResiduals(_ x: [Float], monthsOfYear: [Int]) -> [Float] {
+        let r = statistics.denormalizeResiduals(x, monthsOfYear: monthsOfYear)
+        return spreadCalibration?.apply(r) ?? r
     }
 
     public var configuration: DiffusionConfiguration { generator.configuration }
@@ -138,6 +148,8 @@ public final class LatentDiffusion {
         public static func ddpm(steps: Int = 1000, keptMonths: Int? = nil) -> Sampler {
             Sampler(steps: steps, eta: 1, keptMonths: keptMonths)
         }
+        /// "DDPM ancestral, 1000 steps" or "DDIM eta=0.0, 50 steps".
+        public var text: String { eta == 1 ? "DDPM ancestral, \(steps) steps" : "DDIM eta=\(eta), \(steps) steps" }
     }
 
     /// Sequences per network call while sampling. The network always sees exactly this many

@@ -173,19 +173,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "Member of --conditioning to use.")
     var conditioningMember: Int = 0
 
-    @Option(name: .long, help: "Sampler: ddim or ddpm (ancestral).")
-    var sampler: String = "ddim"
-
-    @Option(name: .long, help: "Reverse diffusion steps (default: 50 for ddim, 1000 for ddpm).")
-    var steps: Int?
-
-    @Option(name: .long, help: "DDIM stochasticity eta (0 = deterministic).")
-    var eta: Double = 0
-
-    @Option(name: .long, help: ArgumentHelp(
-        "Transformer: months of each window kept before the next starts (default: the whole block).",
-        discussion: "Fewer than the block makes each window's context come from inside the previous window."))
-    var keptMonths: Int?
+    @OptionGroup var sampling: SamplerOptions
 
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 1
@@ -212,14 +200,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let chosen: LatentDiffusion.Sampler
-            switch sampler.lowercased() {
-            case "ddim": chosen = .ddim(steps: steps ?? 50, eta: eta, keptMonths: keptMonths)
-            case "ddpm": chosen = .ddpm(steps: steps ?? 1000, keptMonths: keptMonths)
-            default: throw ValidationError("--sampler must be ddim or ddpm, not '\(sampler)'")
-            }
-            guard chosen.steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-            if let keptMonths, keptMonths < 1 { throw ValidationError("--kept-months must be at least 1") }
+            let chosen = try sampling.resolved()
             ComputeSettings.configure(threads: threads)
             let bar = ProgressBar("generate", total: members, unit: "members", quiet: quiet)
             let result = try GeneratePipeline.run(GeneratePipeline.Options(
@@ -275,6 +256,67 @@ struct FitUnresolvedCommand: ParsableCommand {
             let result = try UnresolvedVariabilityPipeline.run(
                 UnresolvedVariabilityPipeline.Options(model: model, data: data, variable: variable, members: members),
                 progress: progress.update)
+            progress.finish()
+            print(result.text)
+        }
+    }
+}
+
+/// `ensemblegen calibrate-spread`: per latent dimension, scales a trained model's generated
+/// residuals so that its members spread like the training members.
+struct CalibrateSpreadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate-spread",
+        abstract: "Fit the factors that give a trained generator's members the training members' spread.",
+        discussion: """
+            Generates --generated-members members' latent residuals on the model's conditioning \
+            series and compares their ensemble variance with that of the training members' \
+            latents, per latent dimension. The square roots of the ratios are stored in the \
+            generator's checkpoint; `generate` multiplies the residuals it samples by them. Fit \
+            with the sampler you generate with (the factors hold for it; generate says so when \
+            they differ). Calibrating again replaces the factors. Use training members only: \
+            members held out for evaluation would then no longer be independent of the model.
+
+            Example: ensemblegen calibrate-spread --model model/ --generator transformer --data ens.nc --members 0-29
+            """)
+
+    @Option(name: .long, help: "Model directory (from train-diffusion).")
+    var model: String
+
+    @Option(name: .long, help: "Sequence generator: autoregressive or transformer.")
+    var generator: GeneratorKind = .autoregressive
+
+    @Option(name: .long, help: "Data the model was trained on (CF NetCDF; repeat for one file per member).")
+    var data: [String]
+
+    @Option(name: .long, help: "Data variable (default: the single field-like variable).")
+    var variable: String?
+
+    @Option(name: .long, help: "Training members whose spread the generated members should have, e.g. 0-29.")
+    var members: String
+
+    @Option(name: .long, help: "Members generated for the comparison (more: smaller sampling error, longer run).")
+    var generatedMembers: Int = 32
+
+    @OptionGroup var sampling: SamplerOptions
+
+    @Option(name: .long, help: "Random seed of the generated members (a stream of its own, not generate's members).")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
+    var threads: Int?
+
+    @Flag(name: .shortAndLong, help: "No progress output.")
+    var quiet = false
+
+    func run() throws {
+        try reportingErrors {
+            let sampler = try sampling.resolved()
+            ComputeSettings.configure(threads: threads)
+            let progress = CountProgress("calibrate-spread", unit: "member-months", quiet: quiet)
+            let result = try SpreadCalibrationPipeline.run(
+                .init(model: model, generator: generator, data: data, variable: variable, members: members,
+                      generatedMembers: generatedMembers, sampler: sampler, seed: seed), progress: progress.update)
             progress.finish()
             print(result.text)
         }

@@ -64,7 +64,8 @@ final class DiffusionPipelineTests: XCTestCase {
         // `ensemblegen info DIRECTORY` describes what the model learns and how it was trained.
         let info = try ModelInfo.describe(directory: path("full"))
         for part in ["vae             channels 8, 16", "transformer width 16, 1 blocks",
-                     "seasonal scaling, AR(2) innovations, whitened, conditioning both", "epochs 2, steps per epoch 3, batch 4"] {
+                     "seasonal scaling, AR(2) innovations, whitened, conditioning both", "epochs 2, steps per epoch 3, batch 4",
+                     "spread calibration: none"] {
             XCTAssertTrue(info.contains(part), "missing \(part) in\n\(info)")
         }
         XCTAssertThrowsError(try ModelInfo.describe(directory: path("nothing"))) {
@@ -188,5 +189,73 @@ final class DiffusionPipelineTests: XCTestCase {
         with.output = path("smooth.nc")
         XCTAssertTrue(try GeneratePipeline.run(with).note?.contains("fit-unresolved") == true)
         XCTAssertEqual(try EnsembleReader(path: path("smooth.nc")).readMember(1), try b.readMember(1))
+    }
+
+    /// calibrate-spread on a trained model: the stored factors give the generated residuals
+    /// it sampled exactly the training members' ensemble variance in every latent dimension;
+    /// calibrating again with the same settings gives the same factors (the previous ones are
+    /// not applied to the comparison); generate uses them, and says so when its sampler is not
+    /// the calibration's; too few members and data of another period are refused.
+    func testSpreadCalibrationMatchesTheTrainingMembers() throws {
+        _ = try DiffusionTrainingPipeline.run(options(.autoregressive))
+        let model = path("model-autoregressive")
+        let calibrate = SpreadCalibrationPipeline.Options(model: model, generator: .autoregressive, data: [path("ens.nc")],
+                                                          members: "0-2", generatedMembers: 6, sampler: .ddim(steps: 3), seed: 5)
+        let first = try SpreadCalibrationPipeline.run(calibrate)
+        let diffusion = try LatentDiffusion.load(first.path).model
+        let calibration = try XCTUnwrap(diffusion.spreadCalibration)
+        XCTAssertEqual(calibration, first.calibration)
+        XCTAssertEqual(calibration.generatedMembers, 6)
+        XCTAssertEqual(calibration.referenceMembers, 3)
+        let d = diffusion.configuration.latentDimension
+        XCTAssertEqual(calibration.scale.count, d)
+        XCTAssertTrue(calibration.scale.allSatisfy { $0 > 0 && $0.isFinite } && Set(calibration.scale).count > 1, "\(calibration.scale)")
+        XCTAssertTrue(first.text.contains("from 6 generated and 3 training members"), first.text)
+        XCTAssertTrue(try ModelInfo.describe(directory: model).contains("spread calibration: factors "), "info does not show it")
+
+        let conditioning = try ConditioningSeries.load((model as NSString).appendingPathComponent(ConditioningSeries.fileName))
+        let (vae, reader, source, members) = try VAEData.open(vae: path("vae.safetensors"), data: [path("ens.nc")], variable: nil, members: "0-2")
+        let latents = try LatentCache.latents(vae: vae, vaePath: (model as NSString).appendingPathComponent("vae.safetensors"),
+                                              reader: reader, source: source, members: members,
+                                              cachePath: (model as NSString).appendingPathComponent("latents.safetensors"))
+        let target = SpreadCalibration.ensembleVariance(members.map { latents[$0]! }, dimension: d)
+        let months = reader.time.monthsOfYear
+        try reader.close()
+        let sampled = SpreadCalibrationPipeline.sampleResiduals(diffusion, conditioning: conditioning.latents, monthsOfYear: months,
+                                                               count: 6, seed: 5, sampler: .ddim(steps: 3)) { _ in }
+        let calibrated = SpreadCalibration.ensembleVariance(sampled.map { calibration.apply($0) }, dimension: d)
+        for j in 0..<d { XCTAssertEqual(calibrated[j], target[j], accuracy: 1e-4 * target[j], "latent dimension \(j)") }
+        XCTAssertEqual(try SpreadCalibrationPipeline.run(calibrate).calibration, calibration)
+
+        // generate applies the factors: the same member differs from the uncalibrated model's.
+        var generate = GeneratePipeline.Options(model: model, generator: .autoregressive, memberCount: 1, sampler: .ddim(steps: 3),
+                                                seed: 4, output: path("calibrated.nc"), unresolvedVariability: false,
+                                                commandLine: ["test"])
+        XCTAssertNil(try GeneratePipeline.run(generate).note)
+        generate.sampler = .ddim(steps: 4)
+        generate.output = path("other-sampler.nc")
+        XCTAssertTrue(try GeneratePipeline.run(generate).note?.contains("spread calibration was fitted with DDIM eta=0.0, 3 steps") == true)
+        let unit = SpreadCalibration(scale: [Float](repeating: 1, count: d), samplerSteps: 3, samplerEta: 0, generatedMembers: 6,
+                                     referenceMembers: 3, seed: 5)
+        try LatentDiffusion.store(unit, inCheckpoint: first.path)
+        generate.sampler = .ddim(steps: 3)
+        generate.output = path("uncalibrated.nc")
+        _ = try GeneratePipeline.run(generate)
+        XCTAssertTrue(try EnsembleReader(path: path("calibrated.nc")).readMember(0)
+                      != EnsembleReader(path: path("uncalibrated.nc")).readMember(0), "the factors changed nothing")
+
+        var one = calibrate
+        one.members = "1"
+        XCTAssertThrowsError(try SpreadCalibrationPipeline.run(one)) {
+            XCTAssertTrue("\($0)".contains("--members 1 selects 1 member"), "\($0)")
+        }
+        _ = try SimulatePipeline.run(.init(memberCount: 2, startYear: 1990, endYear: 1991, latitudeCount: 16, longitudeCount: 32,
+                                           seed: 3, output: path("short.nc"), commandLine: ["test"]))
+        var short = calibrate
+        short.data = [path("short.nc")]
+        short.members = "0-1"
+        XCTAssertThrowsError(try SpreadCalibrationPipeline.run(short)) {
+            XCTAssertTrue("\($0)".contains("the data cover 1990–1991 (24 time steps) but the model's conditioning series 1990–1992 (36)"), "\($0)")
+        }
     }
 }
