@@ -5,8 +5,10 @@
 #      validated on 30-39 (the same run as compression 8 of Scripts/vae-compression-sweep.sh);
 #   3. the latent diffusion model with both generators, conditioning member 0, and the VAE's
 #      unresolved variability on the training members 1-29;
-#   4. evaluation against held-out members 30-39 and the statistical baseline;
-#   5. Data/default/training.json with seeds, members, data digest, durations and figures.
+#   4. the spread calibration of the transformer (calibrate-spread on training members 0-29;
+#      TR_CALIBRATE=0 skips it, AR_CALIBRATE=1 calibrates the autoregressive generator too);
+#   5. evaluation against held-out members 30-39 and the statistical baseline;
+#   6. Data/default/training.json with seeds, members, settings, data digest, durations and figures.
 # Every step resumes (--resume) when its training state exists, so the script can be
 # re-run after an interruption. Usage: Scripts/train-default.sh [work-dir] (default out/train-default)
 # Environment: VAE=path reuses a VAE trained with step 2's settings; BIN=path uses that
@@ -17,7 +19,8 @@
 # whitening floor (it is given both conditioning forms),
 # TR_BATCH (32), TR_WIDTH (256), TR_LAYERS (2), TR_BLOCK (40 new months per window), TR_NEIGHBOURS (1),
 # TR_INNOVATIONS (24: AR order of the innovations it learns), TR_FLOOR (1: whitening floor),
-# TR_THREADS (1: the thread count of the shipped transformer's training run),
+# TR_THREADS (1: the thread count of the shipped transformer's training run), TR_CALIBRATE (1)
+# and AR_CALIBRATE (0): run calibrate-spread for that generator,
 # STEPS_PER_EPOCH (500), THREADS (all cores), PARTS (1: --batch-parts of the VAE; it was
 # trained with whole mini-batches, before data-parallel steps existed, and 1 reproduces it;
 # 2 is about 1.4x faster on 2 cores but gives other weights).
@@ -73,6 +76,15 @@ train_generator transformer "${TR_EPOCHS:-12}" "${TR_BATCH:-32}" "${TR_THREADS:-
     --data "$work/ens40.nc" --members 1-29 --threads "$threads" -q
 t4=$(seconds)
 
+# Spread calibration: per latent location, factors that give the generated members the
+# training members' grid-point spread (Docs/models.md); a marker file records that it ran.
+calibrate=(); [ "${AR_CALIBRATE:-0}" = 1 ] && calibrate+=(autoregressive); [ "${TR_CALIBRATE:-1}" = 1 ] && calibrate+=(transformer)
+for kind in "${calibrate[@]}"; do
+    [ -f "$work/calibrated-$kind" ] || { "$bin" calibrate-spread --model "$work/model" --generator "$kind" \
+        --data "$work/ens40.nc" --members 0-29 --threads "$threads" && touch "$work/calibrated-$kind"; }
+done
+t4c=$(seconds)
+
 for kind in autoregressive transformer; do
     [ -f "$work/gen-$kind.nc" ] || "$bin" generate --model "$work/model" --generator "$kind" --members 30 --seed 2 \
         --threads "$threads" --output "$work/gen-$kind.nc"
@@ -91,10 +103,23 @@ python=.venv/bin/python; [ -x "$python" ] || Scripts/setup.sh >/dev/null
 cp "$work/model/vae.safetensors" "$work/model/conditioning.safetensors" \
    "$work/model/diffusion-autoregressive.safetensors" "$work/model/diffusion-transformer.safetensors" \
    "$work/model/unresolved-variability.safetensors" Data/default/
-"$python" - "$work" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" <<'PY'
+settings=$(cat <<JSON
+{"autoregressive": {"epochs": ${AR_EPOCHS:-60}, "batch_size": ${AR_BATCH:-64}, "batch_parts": ${AR_PARTS:-2},
+  "steps_per_epoch": $steps, "seasonal_scaling": true, "innovation_order": ${AR_INNOVATIONS:-24},
+  "whiten_residuals": true, "whitening_floor": ${AR_FLOOR:-1}, "conditioning_form": "both",
+  "spread_calibration": $([ "${AR_CALIBRATE:-0}" = 1 ] && echo true || echo false)},
+ "transformer": {"epochs": ${TR_EPOCHS:-12}, "batch_size": ${TR_BATCH:-32}, "batch_parts": ${TR_PARTS:-2},
+  "steps_per_epoch": $steps, "threads": ${TR_THREADS:-1}, "width": ${TR_WIDTH:-256}, "layers": ${TR_LAYERS:-2},
+  "block_months": ${TR_BLOCK:-40}, "neighbour_months": ${TR_NEIGHBOURS:-1}, "seasonal_scaling": true,
+  "innovation_order": ${TR_INNOVATIONS:-24}, "whiten_residuals": true, "whitening_floor": ${TR_FLOOR:-1},
+  "conditioning_form": "level", "spread_calibration": $([ "${TR_CALIBRATE:-1}" = 1 ] && echo true || echo false)}}
+JSON
+)
+"$python" - "$work" "$t0" "$t1" "$t2" "$t3" "$t4" "$t4c" "$t5" "$settings" <<'PY'
 import hashlib, json, sys
 import netCDF4, numpy
-work, t0, t1, t2, t3, t4, t5 = sys.argv[1], *map(int, sys.argv[2:])
+work, t0, t1, t2, t3, t4, t4c, t5 = sys.argv[1], *map(int, sys.argv[2:9])
+settings = json.loads(sys.argv[9])
 def digest(path):
     """SHA-256 of the tas values as little-endian float32 in file order."""
     with netCDF4.Dataset(path) as ds:
@@ -104,8 +129,9 @@ record = {
                   "ensemblegen simulate --members 40 --start 1850 --end 2005 --grid 32x64 --seed 1"},
     "data_tas_sha256": digest(f"{work}/ens40.nc"),
     "training_members": "0-29", "validation_members": "30-39", "conditioning_member": 0,
+    "generator_settings": settings,
     "durations_seconds": {"simulate": t1 - t0, "vae": t2 - t1, "autoregressive": t3 - t2,
-                          "transformer": t4 - t3, "generate_and_evaluate": t5 - t4},
+                          "transformer": t4 - t3, "spread_calibration": t4c - t4, "generate_and_evaluate": t5 - t4c},
     "evaluation": {kind: json.load(open(f"{work}/evaluation-{kind}/report.json")) for kind in
                    ("autoregressive", "transformer")},
 }

@@ -4,10 +4,11 @@ import Models
 import RandomStreams
 import Tensor
 
-/// `ensemblegen calibrate-spread`: generates members' latent residuals with a trained
-/// diffusion model on its own conditioning series, compares their ensemble variance with
-/// that of the training members' latents per latent dimension, and stores the factors that
-/// equalise them (`SpreadCalibration`) in the model's checkpoint, which `generate` applies.
+/// `ensemblegen calibrate-spread`: generates members with a trained diffusion model on its
+/// own conditioning series, compares their grid-point ensemble spread (decoded, with the
+/// unresolved variability) with the training members', and stores the per-latent-location
+/// factors that equalise them (`SpreadCalibration`) in the model's checkpoint, which
+/// `generate` applies.
 public enum SpreadCalibrationPipeline {
     public struct Options: Sendable {
         /// Model directory (from train-diffusion).
@@ -21,28 +22,28 @@ public enum SpreadCalibrationPipeline {
         public var generatedMembers: Int
         public var sampler: LatentDiffusion.Sampler
         public var seed: UInt64
+        /// Updates of the factors (each decodes the generated members once more).
+        public var iterations: Int
+        /// Spread compared every `monthStride`-th month (coprime with 12, so every calendar month is seen).
+        public var monthStride: Int
 
         public init(model: String, generator: GeneratorKind, data: [String], variable: String? = nil, members: String,
-                    generatedMembers: Int = 32, sampler: LatentDiffusion.Sampler = .ddim(), seed: UInt64 = 1) {
+                    generatedMembers: Int = 32, sampler: LatentDiffusion.Sampler = .ddim(), seed: UInt64 = 1,
+                    iterations: Int = 2, monthStride: Int = 5) {
             self.model = model; self.generator = generator; self.data = data; self.variable = variable
             self.members = members; self.generatedMembers = generatedMembers; self.sampler = sampler; self.seed = seed
+            self.iterations = iterations; self.monthStride = monthStride
         }
     }
 
     public struct Result: Sendable {
         public var path: String
         public var calibration: SpreadCalibration
-        /// Ensemble variance of the generated over the training members' latents, summed over
-        /// latent dimensions, before calibration.
-        public var varianceRatio: Double
         public var seconds: Double
-        public var text: String {
-            String(format: "calibrated %@ in %.0f s: generated/training latent ensemble variance %.3f before; %@",
-                   path, seconds, varianceRatio, calibration.summary)
-        }
+        public var text: String { String(format: "calibrated %@ in %.0f s: %@", path, seconds, calibration.summary) }
     }
 
-    /// `progress(monthsSampled, months)` over all generated members.
+    /// `progress(done, total)`: member-months sampled, then decoded.
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
         let started = Date()
         func file(_ name: String) throws -> String {
@@ -54,6 +55,9 @@ public enum SpreadCalibrationPipeline {
         }
         guard o.generatedMembers >= 2 else {
             throw CFError(file: o.model, "--generated-members \(o.generatedMembers): at least 2 are needed for an ensemble variance")
+        }
+        guard o.iterations >= 1, o.monthStride >= 1 else {
+            throw CFError(file: o.model, "--iterations and --month-stride must be at least 1")
         }
         let vaePath = try file("vae.safetensors"), diffusionPath = try file(LatentDiffusion.fileName(o.generator))
         let conditioning = try ConditioningSeries.load(try file(ConditioningSeries.fileName))
@@ -67,18 +71,47 @@ public enum SpreadCalibrationPipeline {
             throw CFError(file: source, "the data cover \(reader.time.years.first ?? 0)–\(reader.time.years.last ?? 0) (\(reader.timeCount) time steps) but the model's conditioning series \(conditioning.time.years.first ?? 0)–\(conditioning.time.years.last ?? 0) (\(conditioning.time.count)); give the data the model was trained on")
         }
         let d = conditioning.dimension, months = reader.time.monthsOfYear, T = reader.timeCount
-        let latents = try LatentCache.latents(vae: vae, vaePath: vaePath, reader: reader, source: source, members: members,
-                                              cachePath: (o.model as NSString).appendingPathComponent("latents.safetensors"))
+        let used = Array(stride(from: 0, to: T, by: o.monthStride)), cells = vae.grid.cellCount
+        let usedMonths = used.map { months[$0] }
+        let total = o.generatedMembers * (T + (o.iterations + 1) * used.count)
         let generated = sampleResiduals(diffusion, conditioning: conditioning.latents, monthsOfYear: months, count: o.generatedMembers,
-                                        seed: o.seed, sampler: o.sampler) { progress?($0, o.generatedMembers * T) }
-        let reference = members.map { latents[$0]! }
-        let scale = SpreadCalibration.factors(generated: generated, reference: reference, dimension: d)
-        let g = SpreadCalibration.ensembleVariance(generated, dimension: d), r = SpreadCalibration.ensembleVariance(reference, dimension: d)
+                                        seed: o.seed, sampler: o.sampler) { progress?($0, total) }
+        func subset(_ series: [Float], width: Int) -> [Float] { used.flatMap { series[($0 * width)..<(($0 + 1) * width)] } }
+        let training = SpreadCalibration.ensembleVariance(try members.map { subset(try reader.readMember($0), width: cells) },
+                                                          dimension: cells)
+        // The unresolved variability generate adds: its variance per cell over the months compared.
+        var unresolved = [Double](repeating: 0, count: cells)
+        let unresolvedPath = (o.model as NSString).appendingPathComponent(UnresolvedVariability.fileName)
+        if FileManager.default.fileExists(atPath: unresolvedPath) {
+            let sd = try UnresolvedVariability.load(unresolvedPath).standardDeviation
+            for month in usedMonths {
+                for c in 0..<cells { unresolved[c] += Double(sd[(month - 1) * cells + c] * sd[(month - 1) * cells + c]) / Double(used.count) }
+            }
+        }
+        let target = zip(training, unresolved).map { $0 - $1 }, weights = vae.grid.areaWeights
+        let zc = subset(conditioning.latents, width: d)
+        var scale = [Float](repeating: 1, count: d), ratios: [Double] = []
+        for iteration in 0...o.iterations {
+            let decoded = generated.map { r in
+                vae.decode(latents: zip(zc, SpreadCalibration.scaled(subset(r, width: d), by: scale)).map { $0 + $1 }, count: used.count)
+            }
+            // Decodings are normalised anomalies: variance in K² through the scale of each cell.
+            let variance = zip(SpreadCalibration.ensembleVariance(decoded, dimension: cells), vae.normalization.scale)
+                .map { $0 * Double($1 * $1) }
+            let ratio = zip(weights, zip(variance, unresolved)).reduce(0) { $0 + $1.0 * ($1.1.0 + $1.1.1) }
+                / zip(weights, training).reduce(0) { $0 + $1.0 * $1.1 }
+            ratios.append(ratio.squareRoot())
+            progress?(o.generatedMembers * (T + (iteration + 1) * used.count), total)
+            guard iteration < o.iterations else { break }
+            scale = SpreadCalibration.updatedFactors(scale, latentShape: vae.latentShape, latitudes: vae.grid.latitudeCount,
+                                                     longitudes: vae.grid.longitudeCount, weights: weights, generated: variance,
+                                                     target: target)
+        }
         let calibration = SpreadCalibration(scale: scale, samplerSteps: o.sampler.steps, samplerEta: o.sampler.eta,
-                                            generatedMembers: o.generatedMembers, referenceMembers: members.count, seed: o.seed)
+                                            generatedMembers: o.generatedMembers, referenceMembers: members.count, seed: o.seed,
+                                            spreadRatios: ratios)
         try LatentDiffusion.store(calibration, inCheckpoint: diffusionPath)
-        return Result(path: diffusionPath, calibration: calibration, varianceRatio: g.reduce(0, +) / r.reduce(0, +),
-                      seconds: Date().timeIntervalSince(started))
+        return Result(path: diffusionPath, calibration: calibration, seconds: Date().timeIntervalSince(started))
     }
 
     /// Uncalibrated residual series [T, D] in latent units of `count` members sampled on the

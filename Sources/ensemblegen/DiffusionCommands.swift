@@ -269,10 +269,13 @@ struct CalibrateSpreadCommand: ParsableCommand {
         commandName: "calibrate-spread",
         abstract: "Fit the factors that give a trained generator's members the training members' spread.",
         discussion: """
-            Generates --generated-members members' latent residuals on the model's conditioning \
-            series and compares their ensemble variance with that of the training members' \
-            latents, per latent dimension. The square roots of the ratios are stored in the \
-            generator's checkpoint; `generate` multiplies the residuals it samples by them. Fit \
+            Generates --generated-members members on the model's conditioning series and \
+            compares their grid-point ensemble variance (decoded, plus the unresolved variability \
+            generate adds) with the training members', every --month-stride-th month. At each \
+            latent location the residuals are scaled by the square root of the ratio over the \
+            grid cells it covers, --iterations times (the decoder is not linear). The factors \
+            are stored in the generator's checkpoint; `generate` multiplies the residuals it \
+            samples by them. Fit \
             with the sampler you generate with (the factors hold for it; generate says so when \
             they differ). Calibrating again replaces the factors. Use training members only: \
             members held out for evaluation would then no longer be independent of the model.
@@ -300,6 +303,12 @@ struct CalibrateSpreadCommand: ParsableCommand {
 
     @OptionGroup var sampling: SamplerOptions
 
+    @Option(name: .long, help: "Updates of the factors; each decodes the generated members once more.")
+    var iterations: Int = 2
+
+    @Option(name: .long, help: "Compare every n-th month (coprime with 12 sees every calendar month).")
+    var monthStride: Int = 5
+
     @Option(name: .long, help: "Random seed of the generated members (a stream of its own, not generate's members).")
     var seed: UInt64 = 1
 
@@ -316,7 +325,8 @@ struct CalibrateSpreadCommand: ParsableCommand {
             let progress = CountProgress("calibrate-spread", unit: "member-months", quiet: quiet)
             let result = try SpreadCalibrationPipeline.run(
                 .init(model: model, generator: generator, data: data, variable: variable, members: members,
-                      generatedMembers: generatedMembers, sampler: sampler, seed: seed), progress: progress.update)
+                      generatedMembers: generatedMembers, sampler: sampler, seed: seed, iterations: iterations,
+                      monthStride: monthStride), progress: progress.update)
             progress.finish()
             print(result.text)
         }

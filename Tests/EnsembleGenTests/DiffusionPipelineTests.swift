@@ -191,40 +191,36 @@ final class DiffusionPipelineTests: XCTestCase {
         XCTAssertEqual(try EnsembleReader(path: path("smooth.nc")).readMember(1), try b.readMember(1))
     }
 
-    /// calibrate-spread on a trained model: the stored factors give the generated residuals
-    /// it sampled exactly the training members' ensemble variance in every latent dimension;
-    /// calibrating again with the same settings gives the same factors (the previous ones are
-    /// not applied to the comparison); generate uses them, and says so when its sampler is not
-    /// the calibration's; too few members and data of another period are refused.
+    /// calibrate-spread on a trained model: the decoded members' grid-point spread moves
+    /// towards the training members' with every update (this barely trained model's decoder
+    /// hardly responds to its latents, so it does not get there; the shipped models do, see
+    /// Docs/models.md); calibrating again with the same settings gives the
+    /// same factors (the previous ones are not applied to the comparison); generate uses them,
+    /// and says so when its sampler is not the calibration's; too few members and data of
+    /// another period are refused.
     func testSpreadCalibrationMatchesTheTrainingMembers() throws {
         _ = try DiffusionTrainingPipeline.run(options(.autoregressive))
         let model = path("model-autoregressive")
+        // This one-epoch VAE leaves most of the variance unresolved (more than the 3 training
+        // members' spread in places), so calibrate the decoded members alone.
+        try FileManager.default.removeItem(atPath: (model as NSString).appendingPathComponent(UnresolvedVariability.fileName))
         let calibrate = SpreadCalibrationPipeline.Options(model: model, generator: .autoregressive, data: [path("ens.nc")],
-                                                          members: "0-2", generatedMembers: 6, sampler: .ddim(steps: 3), seed: 5)
+                                                          members: "0-2", generatedMembers: 6, sampler: .ddim(steps: 3), seed: 5,
+                                                          iterations: 2, monthStride: 5)
         let first = try SpreadCalibrationPipeline.run(calibrate)
         let diffusion = try LatentDiffusion.load(first.path).model
         let calibration = try XCTUnwrap(diffusion.spreadCalibration)
         XCTAssertEqual(calibration, first.calibration)
         XCTAssertEqual(calibration.generatedMembers, 6)
         XCTAssertEqual(calibration.referenceMembers, 3)
-        let d = diffusion.configuration.latentDimension
-        XCTAssertEqual(calibration.scale.count, d)
+        XCTAssertEqual(calibration.scale.count, diffusion.configuration.latentDimension)
         XCTAssertTrue(calibration.scale.allSatisfy { $0 > 0 && $0.isFinite } && Set(calibration.scale).count > 1, "\(calibration.scale)")
+        let ratios = calibration.spreadRatios
+        XCTAssertEqual(ratios.count, 3)
+        XCTAssertLessThan(abs(log(ratios[1])), abs(log(ratios[0])), "\(ratios)")
+        XCTAssertLessThan(abs(log(ratios[2])), abs(log(ratios[1])), "\(ratios)")
         XCTAssertTrue(first.text.contains("from 6 generated and 3 training members"), first.text)
         XCTAssertTrue(try ModelInfo.describe(directory: model).contains("spread calibration: factors "), "info does not show it")
-
-        let conditioning = try ConditioningSeries.load((model as NSString).appendingPathComponent(ConditioningSeries.fileName))
-        let (vae, reader, source, members) = try VAEData.open(vae: path("vae.safetensors"), data: [path("ens.nc")], variable: nil, members: "0-2")
-        let latents = try LatentCache.latents(vae: vae, vaePath: (model as NSString).appendingPathComponent("vae.safetensors"),
-                                              reader: reader, source: source, members: members,
-                                              cachePath: (model as NSString).appendingPathComponent("latents.safetensors"))
-        let target = SpreadCalibration.ensembleVariance(members.map { latents[$0]! }, dimension: d)
-        let months = reader.time.monthsOfYear
-        try reader.close()
-        let sampled = SpreadCalibrationPipeline.sampleResiduals(diffusion, conditioning: conditioning.latents, monthsOfYear: months,
-                                                               count: 6, seed: 5, sampler: .ddim(steps: 3)) { _ in }
-        let calibrated = SpreadCalibration.ensembleVariance(sampled.map { calibration.apply($0) }, dimension: d)
-        for j in 0..<d { XCTAssertEqual(calibrated[j], target[j], accuracy: 1e-4 * target[j], "latent dimension \(j)") }
         XCTAssertEqual(try SpreadCalibrationPipeline.run(calibrate).calibration, calibration)
 
         // generate applies the factors: the same member differs from the uncalibrated model's.
@@ -235,7 +231,7 @@ final class DiffusionPipelineTests: XCTestCase {
         generate.sampler = .ddim(steps: 4)
         generate.output = path("other-sampler.nc")
         XCTAssertTrue(try GeneratePipeline.run(generate).note?.contains("spread calibration was fitted with DDIM eta=0.0, 3 steps") == true)
-        let unit = SpreadCalibration(scale: [Float](repeating: 1, count: d), samplerSteps: 3, samplerEta: 0, generatedMembers: 6,
+        let unit = SpreadCalibration(scale: [Float](repeating: 1, count: calibration.scale.count), samplerSteps: 3, samplerEta: 0, generatedMembers: 6,
                                      referenceMembers: 3, seed: 5)
         try LatentDiffusion.store(unit, inCheckpoint: first.path)
         generate.sampler = .ddim(steps: 3)

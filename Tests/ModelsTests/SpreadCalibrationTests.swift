@@ -32,31 +32,38 @@ final class SpreadCalibrationTests: XCTestCase {
         }
     }
 
-    /// Generated members with standard deviations 0.5, 1 and 2 against training members with
-    /// 1, 1 and 1 (each 20 members × 400 months; the variance estimates have (20 − 1) · 400
-    /// degrees of freedom, relative standard error √(2/7600) = 1.6%, so the factor's, from
-    /// two of them, is about 1.15%; tolerance 4 standard errors): the factors are 2, 1 and
-    /// 0.5, and the calibrated members have the training members' variance exactly.
-    func testFactorsEqualiseTheEnsembleVariance() {
-        var random = RandomStream(seed: 9)
-        let d = 3, T = 400
-        let common = (0..<(T * d)).map { _ in Float(random.gaussian()) }
-        let generated = ensemble(members: 20, T: T, sigma: [0.5, 1, 2], common: common, random: &random)
-        let training = ensemble(members: 20, T: T, sigma: [1, 1, 1], common: common, random: &random)
-        let factors = SpreadCalibration.factors(generated: generated, reference: training, dimension: d)
-        for (j, expected) in [2.0, 1.0, 0.5].enumerated() {
-            XCTAssertEqual(Double(factors[j]), expected, accuracy: 4 * 0.0115 * expected, "dimension \(j)")
+    /// One update on a 4 × 6 grid under a 2 × 3 × 2 latent grid (each location covers 2 × 2
+    /// cells), with a decoder whose variance at a cell is the square of its location's factor
+    /// times a base variance: the area-weighted variance over each location's cells then equals
+    /// the target's after one update; both channels of a location get the same factor, and a
+    /// location without generated variance keeps its own.
+    func testUpdatedFactorsMatchTheTargetOverEachLocation() {
+        var random = RandomStream(seed: 6)
+        let latentShape = [2, 3, 2], latitudes = 4, longitudes = 6, cells = 24
+        let weights = (0..<cells).map { _ in 0.5 + random.uniform() }
+        var base = (0..<cells).map { _ in 0.2 + 2 * random.uniform() }
+        let target = (0..<cells).map { _ in 0.2 + 2 * random.uniform() }
+        for y in 2..<4 { for x in 4..<6 { base[y * longitudes + x] = 0 } }  // location (1, 2): no generated variance
+        let start: [Float] = (0..<12).map { $0 % 2 == 0 ? 1 : 1.5 }
+        func location(_ cell: Int) -> Int { (cell / longitudes / 2) * 3 + (cell % longitudes) / 2 }
+        func variance(_ factors: [Float]) -> [Double] {
+            (0..<cells).map { base[$0] * Double(factors[2 * location($0)] * factors[2 * location($0)]) }
         }
-        let calibration = SpreadCalibration(scale: factors, samplerSteps: 50, samplerEta: 0, generatedMembers: 20,
-                                            referenceMembers: 20, seed: 1)
-        let calibrated = generated.map { calibration.apply($0) }
-        let after = SpreadCalibration.ensembleVariance(calibrated, dimension: d)
-        let target = SpreadCalibration.ensembleVariance(training, dimension: d)
-        for j in 0..<d { XCTAssertEqual(after[j], target[j], accuracy: 1e-5 * target[j], "dimension \(j)") }
-        // A dimension in which the generated members do not differ keeps factor 1.
-        let flat = SpreadCalibration.factors(generated: [[1, 2], [1, 3]], reference: [[0, 0], [1, 1]], dimension: 2)
-        XCTAssertEqual(flat[0], 1)
-        XCTAssertEqual(flat[1], Float((0.5 / 0.5).squareRoot()))
+        let factors = SpreadCalibration.updatedFactors([Float](repeating: 1, count: 12), latentShape: latentShape,
+                                                       latitudes: latitudes, longitudes: longitudes, weights: weights,
+                                                       generated: variance([Float](repeating: 1, count: 12)), target: target)
+        let after = variance(factors)
+        for l in 0..<5 {
+            let block = (0..<cells).filter { location($0) == l }
+            let have = block.reduce(0) { $0 + weights[$1] * after[$1] }, wanted = block.reduce(0) { $0 + weights[$1] * target[$1] }
+            XCTAssertEqual(have, wanted, accuracy: 1e-6 * wanted, "location \(l)")
+            XCTAssertEqual(factors[2 * l], factors[2 * l + 1], "channels of location \(l)")
+        }
+        XCTAssertEqual(factors[10], 1)
+        // The update multiplies the present factors.
+        let again = SpreadCalibration.updatedFactors(start, latentShape: latentShape, latitudes: latitudes, longitudes: longitudes,
+                                                     weights: weights, generated: variance([Float](repeating: 1, count: 12)), target: target)
+        for (a, (f, s)) in zip(again, zip(factors, start)) { XCTAssertEqual(a, f * s, accuracy: 1e-6) }
     }
 
     /// The factors travel in the checkpoint (written, replaced, read back), multiply what
@@ -79,7 +86,7 @@ final class SpreadCalibrationTests: XCTestCase {
         XCTAssertEqual(model.sampledResiduals(x, monthsOfYear: [1, 2]), [1, 2, 3, 4, -1, 1, 6, 0])
         for scale: [Float] in [[0.5, 1, 2, 0.9], [1.1, 0.8, 1, 1]] {
             let calibration = SpreadCalibration(scale: scale, samplerSteps: 50, samplerEta: 0, generatedMembers: 32,
-                                                referenceMembers: 29, seed: 1)
+                                                referenceMembers: 29, seed: 1, spreadRatios: [1.1, 1.01, 1.0])
             try LatentDiffusion.store(calibration, inCheckpoint: url.path)
             let (loaded, provenance) = try LatentDiffusion.load(url.path)
             XCTAssertEqual(loaded.spreadCalibration, calibration)
