@@ -22,6 +22,16 @@ def main():
     def lag1_error(c):
         return abs(c["variability"]["lag1"] - c["variability"]["referenceLag1"])
 
+    def pinatubo(diagnostics):
+        return next(e["peakAnomaly"] for e in diagnostics["volcanic"] if e["name"] == "Pinatubo")
+
+    reference = json.load(open(f"{sys.argv[1]}/report.json"))["reference"]
+    pinatubo_reference = pinatubo(reference)
+
+    def abs_correlation(c):
+        values = c["nino34"]["conditioningCorrelation"]["perMember"]
+        return sum(abs(v) for v in values) / len(values)
+
     def spectrum_error(c):
         return abs(c["nino34"]["peakPeriodYears"] - c["nino34"]["referencePeakPeriodYears"])
 
@@ -38,6 +48,9 @@ def main():
          lambda c: f"{c['nino34']['standardDeviationByMonthRMSE']:.3f}"),
         ("Niño3.4 skewness (held-out %.2f)" % truth["nino34"]["referenceSkewness"], lambda c: f"{c['nino34']['skewness']:.2f}"),
         ("mean corr(Niño3.4, conditioning member)", lambda c: f"{c['nino34']['conditioningCorrelation']['mean']:+.3f}"),
+        ("mean absolute corr(Niño3.4, conditioning member)", lambda c: f"{abs_correlation(c):.3f}"),
+        ("Pinatubo composite peak error (K; held-out %.3f)" % pinatubo_reference,
+         lambda c: f"{pinatubo(c['diagnostics']) - pinatubo_reference:+.3f}"),
         ("volcanic composite RMSE (K)", lambda c: f"{c['variability']['volcanicCompositeRMSE']:.3f}"),
         ("lag-1 autocorrelation error", lambda c: f"{lag1_error(c):.3f}"),
         ("ENSO regression pattern corr.", lambda c: f"{c['nino34']['regressionPatternCorrelation']:.3f}"),
