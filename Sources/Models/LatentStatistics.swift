@@ -1,5 +1,5 @@
 // Normalisation of the latents seen by the diffusion model: conditioning forms, residual
-// scales, seasonal scaling, the innovation filter, whitening and spread calibration.
+// scales, seasonal scaling, the innovation filter and whitening.
 
 import CBLAS
 import Foundation

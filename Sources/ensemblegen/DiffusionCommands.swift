@@ -231,8 +231,8 @@ struct FitUnresolvedCommand: ParsableCommand {
             Example: ensemblegen fit-unresolved --model model/ --data ens.nc --members 1-29
             """)
 
-    @Option(name: .long, help: "Model directory (from train-diffusion).")
-    var model: String
+    @Option(name: .long, help: "Model directory (from train-diffusion; default: the shipped Data/default).")
+    var model: String?
 
     @Option(name: .long, help: "Data the model was trained on (CF NetCDF; repeat for one file per member).")
     var data: [String]
@@ -254,7 +254,7 @@ struct FitUnresolvedCommand: ParsableCommand {
             ComputeSettings.configure(threads: threads)
             let progress = CountProgress("fit-unresolved", quiet: quiet)
             let result = try UnresolvedVariabilityPipeline.run(
-                UnresolvedVariabilityPipeline.Options(model: model, data: data, variable: variable, members: members),
+                UnresolvedVariabilityPipeline.Options(model: try model ?? DefaultModel.locate(), data: data, variable: variable, members: members),
                 progress: progress.update)
             progress.finish()
             print(result.text)
@@ -283,8 +283,8 @@ struct CalibrateSpreadCommand: ParsableCommand {
             Example: ensemblegen calibrate-spread --model model/ --generator transformer --data ens.nc --members 0-29
             """)
 
-    @Option(name: .long, help: "Model directory (from train-diffusion).")
-    var model: String
+    @Option(name: .long, help: "Model directory (from train-diffusion; default: the shipped Data/default).")
+    var model: String?
 
     @Option(name: .long, help: "Sequence generator: autoregressive or transformer.")
     var generator: GeneratorKind = .autoregressive
@@ -324,7 +324,7 @@ struct CalibrateSpreadCommand: ParsableCommand {
             ComputeSettings.configure(threads: threads)
             let progress = CountProgress("calibrate-spread", unit: "member-months", quiet: quiet)
             let result = try SpreadCalibrationPipeline.run(
-                .init(model: model, generator: generator, data: data, variable: variable, members: members,
+                .init(model: try model ?? DefaultModel.locate(), generator: generator, data: data, variable: variable, members: members,
                       generatedMembers: generatedMembers, sampler: sampler, seed: seed, iterations: iterations,
                       monthStride: monthStride), progress: progress.update)
             progress.finish()
