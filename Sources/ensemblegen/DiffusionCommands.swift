@@ -102,8 +102,7 @@ struct TrainDiffusionCommand: ParsableCommand {
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     @Option(name: [.short, .long], help: "Model directory.")
     var output: String
@@ -116,7 +115,7 @@ struct TrainDiffusionCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            ComputeSettings.configure(threads: threads)
+            compute.configure()
             let options = DiffusionTrainingPipeline.Options(
                 vae: vae, data: data, variable: variable, members: members, validationMembers: validationMembers,
                 conditioningMember: conditioningMember, generator: generator, width: width, layers: layers,
@@ -149,11 +148,7 @@ struct GenerateCommand: ParsableCommand {
             Example: ensemblegen generate --model model/ --members 50 --sampler ddim --steps 50 --seed 7 --output gen.nc
             """)
 
-    @Option(name: .long, help: "Model directory (from train-diffusion; default: the shipped Data/default).")
-    var model: String?
-
-    @Option(name: .long, help: "Sequence generator: autoregressive or transformer.")
-    var generator: GeneratorKind = .autoregressive
+    @OptionGroup var trained: TrainedGenerator
 
     @Option(name: .long, help: "Number of members.")
     var members: Int = 10
@@ -181,8 +176,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "Most members held between sampling and writing (default: 16 per thread and 16 more). Does not change the members.")
     var batchSize: Int?
 
-    @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     @Option(name: [.short, .long], help: "Output NetCDF file.")
     var output: String
@@ -201,10 +195,10 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let chosen = try sampling.resolved()
-            ComputeSettings.configure(threads: threads)
+            compute.configure()
             let bar = ProgressBar("generate", total: members, unit: "members", quiet: quiet)
             let result = try GeneratePipeline.run(GeneratePipeline.Options(
-                model: try model ?? DefaultModel.locate(), generator: generator, memberCount: members, firstMember: firstMember, startYear: start,
+                model: try trained.directory(), generator: trained.generator, memberCount: members, firstMember: firstMember, startYear: start,
                 endYear: end, conditioning: conditioning, conditioningMember: conditioningMember, sampler: chosen, seed: seed,
                 batchSize: batchSize, output: output, deflateLevel: deflateLevel,
                 unresolvedVariability: unresolvedVariability)) { status in
@@ -243,15 +237,14 @@ struct FitUnresolvedCommand: ParsableCommand {
     @Option(name: .long, help: "Members to measure on, e.g. 1-29 (default: all).")
     var members: String?
 
-    @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
     func run() throws {
         try reportingErrors {
-            ComputeSettings.configure(threads: threads)
+            compute.configure()
             let progress = CountProgress("fit-unresolved", quiet: quiet)
             let result = try UnresolvedVariabilityPipeline.run(
                 UnresolvedVariabilityPipeline.Options(model: try model ?? DefaultModel.locate(), data: data, variable: variable, members: members),
@@ -262,7 +255,7 @@ struct FitUnresolvedCommand: ParsableCommand {
     }
 }
 
-/// `ensemblegen calibrate-spread`: per latent dimension, scales a trained model's generated
+/// `ensemblegen calibrate-spread`: per latent location, scales a trained model's generated
 /// residuals so that its members spread like the training members.
 struct CalibrateSpreadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -283,11 +276,7 @@ struct CalibrateSpreadCommand: ParsableCommand {
             Example: ensemblegen calibrate-spread --model model/ --generator transformer --data ens.nc --members 0-29
             """)
 
-    @Option(name: .long, help: "Model directory (from train-diffusion; default: the shipped Data/default).")
-    var model: String?
-
-    @Option(name: .long, help: "Sequence generator: autoregressive or transformer.")
-    var generator: GeneratorKind = .autoregressive
+    @OptionGroup var trained: TrainedGenerator
 
     @Option(name: .long, help: "Data the model was trained on (CF NetCDF; repeat for one file per member).")
     var data: [String]
@@ -312,8 +301,7 @@ struct CalibrateSpreadCommand: ParsableCommand {
     @Option(name: .long, help: "Random seed of the generated members (a stream of its own, not generate's members).")
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
@@ -321,10 +309,10 @@ struct CalibrateSpreadCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let sampler = try sampling.resolved()
-            ComputeSettings.configure(threads: threads)
+            compute.configure()
             let progress = CountProgress("calibrate-spread", unit: "member-months", quiet: quiet)
             let result = try SpreadCalibrationPipeline.run(
-                .init(model: try model ?? DefaultModel.locate(), generator: generator, data: data, variable: variable, members: members,
+                .init(model: try trained.directory(), generator: trained.generator, data: data, variable: variable, members: members,
                       generatedMembers: generatedMembers, sampler: sampler, seed: seed, iterations: iterations,
                       monthStride: monthStride), progress: progress.update)
             progress.finish()

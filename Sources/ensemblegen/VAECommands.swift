@@ -67,8 +67,7 @@ struct TrainVAECommand: ParsableCommand {
     @Option(name: .long, help: "Random seed (initialisation, shuffling, latent noise).")
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     @Option(name: [.short, .long], help: "Output model file (safetensors).")
     var output: String
@@ -88,7 +87,7 @@ struct TrainVAECommand: ParsableCommand {
             guard !widths.isEmpty, widths.count == channels.split(separator: ",").count, widths.allSatisfy({ $0 > 0 }) else {
                 throw ValidationError("--channels must be positive integers separated by commas, e.g. 16,32,64")
             }
-            ComputeSettings.configure(threads: threads)
+            compute.configure()
             let options = VAETrainingPipeline.Options(
                 data: data, variable: variable, trainingMembers: members, validationMembers: validationMembers,
                 configuration: VAEConfiguration(channels: widths, latentChannels: latentChannels, klWeight: klWeight),
@@ -137,15 +136,14 @@ struct ReconstructCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Write the reconstruction to this NetCDF file.")
     var output: String?
 
-    @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
     func run() throws {
         try reportingErrors {
-            ComputeSettings.configure(threads: threads)
+            compute.configure()
             let progress = CountProgress("reconstruct", quiet: quiet)
             let result = try ReconstructPipeline.run(
                 ReconstructPipeline.Options(model: try DefaultModel.vaePath(model), data: data, variable: variable, members: members, output: output),

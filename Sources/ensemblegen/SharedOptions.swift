@@ -12,3 +12,12 @@ struct BatchPartsOption: ParsableArguments {
         guard batchParts >= 1 else { throw ValidationError("--batch-parts must be at least 1") }
     }
 }
+
+/// `--threads`, shared by the commands that compute.
+struct ThreadsOption: ParsableArguments {
+    @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
+    var threads: Int?
+
+    /// Sets the engine's thread count from the option, the environment or the core count.
+    func configure() { ComputeSettings.configure(threads: threads) }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EnsembleGen
 import Models
 
 /// `--sampler`, `--steps`, `--eta`, `--kept-months`, shared by generate and calibrate-spread.
@@ -29,4 +30,16 @@ struct SamplerOptions: ParsableArguments {
         if let keptMonths, keptMonths < 1 { throw ValidationError("--kept-months must be at least 1") }
         return chosen
     }
+}
+
+/// `--model` and `--generator`: a trained generator of a model directory (generate, calibrate-spread).
+struct TrainedGenerator: ParsableArguments {
+    @Option(name: .long, help: "Model directory (from train-diffusion; default: the shipped Data/default).")
+    var model: String?
+
+    @Option(name: .long, help: "Sequence generator: autoregressive or transformer.")
+    var generator: GeneratorKind = .autoregressive
+
+    /// The model directory given, or the shipped one.
+    func directory() throws -> String { try model ?? DefaultModel.locate() }
 }
