@@ -151,12 +151,14 @@ public enum GeneratePipeline {
             source: "EnsembleGen \(EnsembleGenVersion.string), \(o.generator.rawValue) latent diffusion model \(directory)",
             history: OutputAttributes.historyLine(commandLine: o.commandLine),
             references: "arXiv:2407.02070 (latent diffusion for climate ensembles); Docs/model-card.md",
-            comment: "Member k = VAE-decode(z_c + sampled residual k) + climatology\(unresolved == nil ? "" : " + unresolved grid-scale variability"); conditioned on member \(conditioning.member) of \(conditioning.source). Sampler: \(samplerText).",
+            comment: "Member k = VAE-decode(z_c + sampled residual k\(diffusion.spreadCalibration == nil ? "" : " × spread calibration factors")) + climatology\(unresolved == nil ? "" : " + unresolved grid-scale variability"); conditioned on member \(conditioning.member) of \(conditioning.source). Sampler: \(samplerText).",
             extra: [("seed", .int64([Int64(bitPattern: o.seed)])), ("conditioning_member", .text(conditioning.member)),
                     ("conditioning_source", .text(conditioning.source)), ("generator", .text(o.generator.rawValue)),
                     ("sampler", .text(samplerText)), ("checkpoint_hash", .text(try FileDigest.hex(path: diffusionPath))),
                     ("vae_hash", .text(try FileDigest.hex(path: try file("vae.safetensors")))),
-                    ("unresolved_variability", .text(unresolvedText)), ("first_member", .int32([Int32(o.firstMember)]))])
+                    ("unresolved_variability", .text(unresolvedText)),
+                    ("spread_calibration", .text(diffusion.spreadCalibration?.summary ?? "none")),
+                    ("first_member", .int32([Int32(o.firstMember)]))])
         let writer = try EnsembleWriter(path: o.output, variable: .nearSurfaceAirTemperature, grid: vae.grid, time: time,
                                         members: members.map(String.init), attributes: attributes,
                                         deflateLevel: o.deflateLevel, layout: o.layout)

@@ -114,7 +114,8 @@ final class DiffusionPipelineTests: XCTestCase {
         let check = try runCheckCF(path("gen.nc"))
         XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
         let header = try runProcess(URL(fileURLWithPath: "/usr/bin/ncdump"), ["-h", path("gen.nc")]).stdout
-        for attribute in [":seed = 8", ":conditioning_member = \"0\"", ":checkpoint_hash", ":generator = \"autoregressive\""] {
+        for attribute in [":seed = 8", ":conditioning_member = \"0\"", ":checkpoint_hash", ":generator = \"autoregressive\"",
+                          ":spread_calibration = \"none\""] {
             XCTAssertTrue(header.contains(attribute), "missing \(attribute)")
         }
 
@@ -228,6 +229,8 @@ final class DiffusionPipelineTests: XCTestCase {
                                                 seed: 4, output: path("calibrated.nc"), unresolvedVariability: false,
                                                 commandLine: ["test"])
         XCTAssertNil(try GeneratePipeline.run(generate).note)
+        let header = try runProcess(URL(fileURLWithPath: "/usr/bin/ncdump"), ["-h", path("calibrated.nc")]).stdout
+        XCTAssertTrue(header.contains(":spread_calibration = \"factors ") && header.contains("× spread calibration factors"), header)
         generate.sampler = .ddim(steps: 4)
         generate.output = path("other-sampler.nc")
         XCTAssertTrue(try GeneratePipeline.run(generate).note?.contains("spread calibration was fitted with DDIM eta=0.0, 3 steps") == true)
