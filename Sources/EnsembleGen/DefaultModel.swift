@@ -1,7 +1,9 @@
 import Climate
 import Foundation
+import Models
 
-/// Where the shipped default model (Data/default) is found when `--model` is omitted.
+/// Where the shipped default model (Data/default) is found when `--model` is omitted, and
+/// the files of a model directory.
 public enum DefaultModel {
     /// `$ENSEMBLEGEN_MODEL`, else `Data/default` in the current directory, else the
     /// repository's `Data/default` next to the executable (`.build/<config>/ensemblegen`).
@@ -26,6 +28,16 @@ public enum DefaultModel {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             return (path as NSString).appendingPathComponent("vae.safetensors")
+        }
+        return path
+    }
+
+    /// The path of `name` inside the model directory `directory`, failing with how to make
+    /// it when the file is missing (`generator`: the one the command was asked for).
+    public static func file(_ name: String, in directory: String, generator: GeneratorKind) throws -> String {
+        let path = (directory as NSString).appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CFError(file: directory, "model directory has no \(name): train it with `ensemblegen train-diffusion --generator \(generator.rawValue) --output \(directory)`")
         }
         return path
     }

@@ -86,13 +86,7 @@ public enum GeneratePipeline {
             throw CFError(file: o.output, "--members and --batch-size must be at least 1 and --first-member at least 0")
         }
         let directory = o.model
-        func file(_ name: String) throws -> String {
-            let path = (directory as NSString).appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw CFError(file: directory, "model directory has no \(name): train it with `ensemblegen train-diffusion --generator \(o.generator.rawValue) --output \(directory)`")
-            }
-            return path
-        }
+        func file(_ name: String) throws -> String { try DefaultModel.file(name, in: directory, generator: o.generator) }
         let vae = try TrainedVAE.load(try file("vae.safetensors"))
         let unresolvedPath = (directory as NSString).appendingPathComponent(UnresolvedVariability.fileName)
         var unresolved: UnresolvedVariability?, note: String?

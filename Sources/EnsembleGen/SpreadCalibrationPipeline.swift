@@ -46,13 +46,7 @@ public enum SpreadCalibrationPipeline {
     /// `progress(done, total)`: member-months sampled, then decoded.
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
         let started = Date()
-        func file(_ name: String) throws -> String {
-            let path = (o.model as NSString).appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw CFError(file: o.model, "model directory has no \(name): train it with `ensemblegen train-diffusion --generator \(o.generator.rawValue) --output \(o.model)`")
-            }
-            return path
-        }
+        func file(_ name: String) throws -> String { try DefaultModel.file(name, in: o.model, generator: o.generator) }
         guard o.generatedMembers >= 2 else {
             throw CFError(file: o.model, "--generated-members \(o.generatedMembers): at least 2 are needed for an ensemble variance")
         }
@@ -74,9 +68,10 @@ public enum SpreadCalibrationPipeline {
         let used = Array(stride(from: 0, to: T, by: o.monthStride)), cells = vae.grid.cellCount
         let usedMonths = used.map { months[$0] }
         let total = o.generatedMembers * (T + (o.iterations + 1) * used.count)
-        let generated = sampleResiduals(diffusion, conditioning: conditioning.latents, monthsOfYear: months, count: o.generatedMembers,
-                                        seed: o.seed, sampler: o.sampler) { progress?($0, total) }
         func subset(_ series: [Float], width: Int) -> [Float] { used.flatMap { series[($0 * width)..<(($0 + 1) * width)] } }
+        // Only the compared months are decoded, at every update.
+        let generated = sampleResiduals(diffusion, conditioning: conditioning.latents, monthsOfYear: months, count: o.generatedMembers,
+                                        seed: o.seed, sampler: o.sampler) { progress?($0, total) }.map { subset($0, width: d) }
         let training = SpreadCalibration.ensembleVariance(try members.map { subset(try reader.readMember($0), width: cells) },
                                                           dimension: cells)
         // The unresolved variability generate adds: its variance per cell over the months compared.
@@ -93,7 +88,7 @@ public enum SpreadCalibrationPipeline {
         var scale = [Float](repeating: 1, count: d), ratios: [Double] = []
         for iteration in 0...o.iterations {
             let decoded = generated.map { r in
-                vae.decode(latents: zip(zc, SpreadCalibration.scaled(subset(r, width: d), by: scale)).map { $0 + $1 }, count: used.count)
+                vae.decode(latents: zip(zc, SpreadCalibration.scaled(r, by: scale)).map { $0 + $1 }, count: used.count)
             }
             // Decodings are normalised anomalies: variance in K² through the scale of each cell.
             let variance = zip(SpreadCalibration.ensembleVariance(decoded, dimension: cells), vae.normalization.scale)
