@@ -24,14 +24,17 @@ struct DirectConvolution {
         case smallPatch
         /// At most 4 output channels, patch rows a multiple of 16 values (`FewOutputConvolution.swift`).
         case fewOutputs
+        /// Stride 1, input and output channels multiples of 32 (`ChannelBlockConvolution.swift`).
+        case channelBlocks
     }
 
-    /// The direct kernel for a geometry, or nil for im2col + sgemm. Both take 4 output
-    /// columns at a time; pointwise convolutions need no patch matrix anyway.
+    /// The direct kernel for a geometry, or nil for im2col + sgemm. They take 4 or 8
+    /// output columns at a time; pointwise convolutions need no patch matrix anyway.
     static func kernel(for g: ConvolutionGeometry) -> Kernel? {
         guard !g.isPointwise && g.outW % 4 == 0 else { return nil }
         if g.patch <= 16 && g.outC % 16 == 0 { return .smallPatch }
         if g.outC <= 4 && (g.kernel * g.c) % 16 == 0 { return .fewOutputs }
+        if g.stride == 1 && g.outW % 8 == 0 && g.c % 32 == 0 && g.outC % 32 == 0 { return .channelBlocks }
         return nil
     }
 
@@ -100,6 +103,7 @@ struct DirectConvolution {
         switch kernel {
         case .smallPatch: smallPatchForward(weight: weight, bias: bias, into: out)
         case .fewOutputs: fewOutputForward(weight: weight, bias: bias, into: out)
+        case .channelBlocks: channelBlockForward(weight: weight, bias: bias, into: out)
         }
     }
 
@@ -121,6 +125,9 @@ struct DirectConvolution {
                 case .fewOutputs:
                     fewOutputParameterGradients(dy, imageRows: rows, into: sums.pointer + block * width,
                                                 weight: weightGradient != nil, bias: biasGradient != nil)
+                case .channelBlocks:
+                    channelBlockParameterGradients(dy, imageRows: rows, into: sums.pointer + block * width,
+                                                   weight: weightGradient != nil, bias: biasGradient != nil)
                 }
             }
         }
@@ -135,6 +142,7 @@ struct DirectConvolution {
     /// rows and columns it was read from.
     func inputGradient(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
                        padding: Padding) {
+        if kernel == .channelBlocks { return channelBlockInputGradient(dy, weight: weight, into: dx, padding: padding) }
         let (c, p, ph, pw) = (g.c, g.pad, paddedHeight, paddedWidth)
         let transposed = transposedWeight(weight, rowLength: kernel == .smallPatch ? 16 : g.patch)
         parallelChunks(g.n, grain: 1) { images in
@@ -145,6 +153,7 @@ struct DirectConvolution {
                     switch kernel {
                     case .smallPatch: smallPatchInputGradient(dy, image: b, transposedWeight: transposed.pointer, into: image)
                     case .fewOutputs: fewOutputInputGradient(dy, image: b, transposedWeight: transposed.pointer, into: image)
+                    case .channelBlocks: preconditionFailure("handled above")
                     }
                     for row in 0..<ph {
                         guard let iy = padding.row(row - p, size: g.h) else { continue }

@@ -33,14 +33,16 @@ final class OperationGradientTests: XCTestCase {
                 }
             }
         }
-        // The direct convolutions: one input channel into 16 (small patch) and 16 into 3 (few
-        // outputs), every padding, with and without bias.
+        // The direct convolutions: one input channel into 16 (small patch), 16 into 3 (few
+        // outputs) and 32 into 32 (channel blocks, stride 1 only), every padding, with and
+        // without bias.
         let direct: [(input: [Int], weight: [Int], kernel: DirectConvolution.Kernel)] = [
             ([2, 4, 8, 1], [3, 3, 1, 16], .smallPatch), ([2, 4, 8, 16], [3, 3, 16, 3], .fewOutputs),
+            ([2, 4, 8, 32], [3, 3, 32, 32], .channelBlocks),
         ]
         for (input, weight, kernel) in direct {
             for padding in paddings {
-                for stride in [1, 2] {
+                for stride in kernel == .channelBlocks ? [1] : [1, 2] {
                     XCTAssertEqual(DirectConvolution.kernel(for: ConvolutionGeometry(input: input, weight: weight, stride: stride)), kernel)
                     checkGradients("conv3x3 \(kernel) \(padding) stride \(stride)",
                                    inputs: [randomTensor(input, seed: 14), randomTensor(weight, seed: 15),
