@@ -23,7 +23,8 @@ torch=("$python" Scripts/bench/torch_reference.py)
 field() { "$python" -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
 echo "== convolution layers of the reference VAE, batch 32, forward + backward, $threads threads =="
-"${ours[@]}" layers --threads "$threads" >"${TMPDIR:-/tmp}/ours-layers.json"
+# Each layer alone: OpenBLAS and the engine's own loops (the direct convolutions) on $threads threads.
+"${ours[@]}" layers --threads "$threads" --loop-workers "$threads" >"${TMPDIR:-/tmp}/ours-layers.json"
 "${torch[@]}" vae_layers --threads "$threads" >"${TMPDIR:-/tmp}/torch-layers.json"
 "$python" - "${TMPDIR:-/tmp}/ours-layers.json" "${TMPDIR:-/tmp}/torch-layers.json" <<'PY'
 import json, sys

@@ -1,13 +1,14 @@
 // The direct convolution's loops for stride-1 convolutions whose input and output channels
-// are multiples of 32 (the VAE's full-resolution layers, 32 channels over 32×64 points),
-// where sgemm's output is only 32 columns wide and it spends a third of its time copying
-// the patch matrix that im2col wrote: a register tile of 8 output pixels × 32 output
-// channels (16 vectors) read straight from the padded rows. The input gradient is the same
-// correlation, of the padded output gradient with the flipped, transposed weight.
+// are multiples of 16 (the VAE's full-resolution layers, 16–32 channels over 32×64 points),
+// where sgemm's output is only 16–32 columns wide and it spends a third of its time copying
+// the patch matrix that im2col wrote: register tiles of 8 output pixels × 32 output
+// channels (16 vectors; 8 × 16 for a last block of 16 channels) read straight from the
+// padded rows. The input gradient is the same correlation, of the padded output gradient
+// with the flipped, transposed weight.
 
 /// out[x, o] (+)= Σ over kernel rows r < `kernelRows` and patch-row values q < `run` of
 /// input[r · rowStride + x · pixelStride + q] · weight[(r · run + q) · outputs + o], for
-/// columns x < `columns` (a multiple of 8) and outputs o (a multiple of 32): one image row
+/// columns x < `columns` (a multiple of 8) and outputs o (a multiple of 16): one image row
 /// of a stride-1 correlation of padded rows. The sums start from the bias, from 0 (bias
 /// nil), or from what `out` holds (`accumulate`).
 @inline(__always)
@@ -15,7 +16,8 @@ func correlateChannelBlocks(_ input: UnsafePointer<Float>, rowStride: Int, pixel
                             columns: Int, weight: UnsafePointer<Float>, outputs: Int, bias: UnsafePointer<Float>?,
                             accumulate: Bool, into out: UnsafeMutablePointer<Float>) {
     let s = pixelStride
-    for j in stride(from: 0, to: outputs, by: 32) {
+    var j = 0
+    while j + 32 <= outputs {
         for x0 in stride(from: 0, to: columns, by: 8) {
             let target = out + x0 * outputs + j
             var a = (SIMD16<Float>(repeating: 0), SIMD16<Float>(repeating: 0))
@@ -63,6 +65,38 @@ func correlateChannelBlocks(_ input: UnsafePointer<Float>, rowStride: Int, pixel
             store16(a60, target + 6 * outputs); store16(a61, target + 6 * outputs + 16)
             store16(a70, target + 7 * outputs); store16(a71, target + 7 * outputs + 16)
         }
+        j += 32
+    }
+    guard j < outputs else { return }
+    // A last block of 16 channels: 8 pixels × one vector.
+    for x0 in stride(from: 0, to: columns, by: 8) {
+        let target = out + x0 * outputs + j
+        let start = bias.map { load16($0 + j) } ?? SIMD16<Float>(repeating: 0)
+        var (a0, a1, a2, a3, a4, a5, a6, a7) = (start, start, start, start, start, start, start, start)
+        if accumulate {
+            a0 = load16(target); a1 = load16(target + outputs)
+            a2 = load16(target + 2 * outputs); a3 = load16(target + 3 * outputs)
+            a4 = load16(target + 4 * outputs); a5 = load16(target + 5 * outputs)
+            a6 = load16(target + 6 * outputs); a7 = load16(target + 7 * outputs)
+        }
+        for r in 0..<kernelRows {
+            let x = input + r * rowStride + x0 * s, w = weight + r * run * outputs + j
+            for q in 0..<run {
+                let w0 = load16(w + q * outputs), p = x + q
+                a0.addProduct(SIMD16<Float>(repeating: p[0]), w0)
+                a1.addProduct(SIMD16<Float>(repeating: p[s]), w0)
+                a2.addProduct(SIMD16<Float>(repeating: p[2 * s]), w0)
+                a3.addProduct(SIMD16<Float>(repeating: p[3 * s]), w0)
+                a4.addProduct(SIMD16<Float>(repeating: p[4 * s]), w0)
+                a5.addProduct(SIMD16<Float>(repeating: p[5 * s]), w0)
+                a6.addProduct(SIMD16<Float>(repeating: p[6 * s]), w0)
+                a7.addProduct(SIMD16<Float>(repeating: p[7 * s]), w0)
+            }
+        }
+        store16(a0, target); store16(a1, target + outputs)
+        store16(a2, target + 2 * outputs); store16(a3, target + 3 * outputs)
+        store16(a4, target + 4 * outputs); store16(a5, target + 5 * outputs)
+        store16(a6, target + 6 * outputs); store16(a7, target + 7 * outputs)
     }
 }
 
@@ -87,7 +121,7 @@ extension DirectConvolution {
         if weight {
             for ky in 0..<g.kernel {
                 for q0 in stride(from: 0, to: run, by: 8) {
-                    for j in stride(from: 0, to: outputs, by: 32) {
+                    for j in stride(from: 0, to: outputs - outputs % 32, by: 32) {
                         let zero = SIMD16<Float>(repeating: 0)
                         var (s00, s01, s10, s11, s20, s21, s30, s31) = (zero, zero, zero, zero, zero, zero, zero, zero)
                         var (s40, s41, s50, s51, s60, s61, s70, s71) = (zero, zero, zero, zero, zero, zero, zero, zero)
@@ -122,6 +156,11 @@ extension DirectConvolution {
                         }
                     }
                 }
+                if outputs % 32 != 0 {
+                    for q0 in stride(from: 0, to: run, by: 16) {
+                        sixteenEntryGradients(dy, imageRows: imageRows, ky: ky, q0: q0, j: outputs - 16, into: slots)
+                    }
+                }
             }
         }
         if bias {
@@ -137,6 +176,35 @@ extension DirectConvolution {
                 }
                 store16(load16(slot + j) + (s0 + s1), slot + j)
             }
+        }
+    }
+
+    /// The weight-gradient sums of patch entries ky · run + q0 ..< + 16 and the last 16 output
+    /// channels (j ..< j + 16) over the block, one vector per entry, added into the slots.
+    @inline(__always)
+    private func sixteenEntryGradients(_ dy: UnsafePointer<Float>, imageRows: Range<Int>, ky: Int, q0: Int, j: Int,
+                                       into slots: UnsafeMutablePointer<Float>) {
+        let (outputs, c) = (g.outC, g.c)
+        let zero = SIMD16<Float>(repeating: 0)
+        var (s0, s1, s2, s3, s4, s5, s6, s7) = (zero, zero, zero, zero, zero, zero, zero, zero)
+        var (s8, s9, s10, s11, s12, s13, s14, s15) = (zero, zero, zero, zero, zero, zero, zero, zero)
+        for imageRow in imageRows {
+            let x = patchRows(imageRow, ky) + q0, d = dy + imageRow * g.outW * outputs + j
+            for ox in 0..<g.outW {
+                let d0 = load16(d + ox * outputs), p = x + ox * c
+                s0.addProduct(SIMD16<Float>(repeating: p[0]), d0); s1.addProduct(SIMD16<Float>(repeating: p[1]), d0)
+                s2.addProduct(SIMD16<Float>(repeating: p[2]), d0); s3.addProduct(SIMD16<Float>(repeating: p[3]), d0)
+                s4.addProduct(SIMD16<Float>(repeating: p[4]), d0); s5.addProduct(SIMD16<Float>(repeating: p[5]), d0)
+                s6.addProduct(SIMD16<Float>(repeating: p[6]), d0); s7.addProduct(SIMD16<Float>(repeating: p[7]), d0)
+                s8.addProduct(SIMD16<Float>(repeating: p[8]), d0); s9.addProduct(SIMD16<Float>(repeating: p[9]), d0)
+                s10.addProduct(SIMD16<Float>(repeating: p[10]), d0); s11.addProduct(SIMD16<Float>(repeating: p[11]), d0)
+                s12.addProduct(SIMD16<Float>(repeating: p[12]), d0); s13.addProduct(SIMD16<Float>(repeating: p[13]), d0)
+                s14.addProduct(SIMD16<Float>(repeating: p[14]), d0); s15.addProduct(SIMD16<Float>(repeating: p[15]), d0)
+            }
+        }
+        let slot = slots + (ky * g.kernel * c + q0) * outputs + j
+        for (i, sum) in [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15].enumerated() {
+            store16(load16(slot + i * outputs) + sum, slot + i * outputs)
         }
     }
 

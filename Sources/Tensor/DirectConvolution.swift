@@ -24,7 +24,7 @@ struct DirectConvolution {
         case smallPatch
         /// At most 4 output channels, patch rows a multiple of 16 values (`FewOutputConvolution.swift`).
         case fewOutputs
-        /// Stride 1, input and output channels multiples of 32 (`ChannelBlockConvolution.swift`).
+        /// Stride 1, input and output channels multiples of 16 (`ChannelBlockConvolution.swift`).
         case channelBlocks
     }
 
@@ -34,7 +34,7 @@ struct DirectConvolution {
         guard !g.isPointwise && g.outW % 4 == 0 else { return nil }
         if g.patch <= 16 && g.outC % 16 == 0 { return .smallPatch }
         if g.outC <= 4 && (g.kernel * g.c) % 16 == 0 { return .fewOutputs }
-        if g.stride == 1 && g.outW % 8 == 0 && g.c % 32 == 0 && g.outC % 32 == 0 { return .channelBlocks }
+        if g.stride == 1 && g.outW % 8 == 0 && g.c % 16 == 0 && g.outC % 16 == 0 { return .channelBlocks }
         return nil
     }
 

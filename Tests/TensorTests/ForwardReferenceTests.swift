@@ -50,9 +50,9 @@ final class ForwardReferenceTests: XCTestCase {
     func testConvolutionMatchesNaiveLoops() {
         // 3 channels: patch rows of 9 floats (one vector and a scalar tail in im2col's copies);
         // 16 channels: of 48 (vectors only), as in the VAE's full-resolution layers;
-        // 1 channel into 16, 16 into 2 and 32 into 64: the direct convolutions (as the VAE's
+        // 1 channel into 16, 16 into 2 and 32 into 48: the direct convolutions (as the VAE's
         // first, last and full-resolution layers; the last only at stride 1).
-        for (channels, outputs) in [(3, 5), (16, 5), (1, 16), (16, 2), (32, 64)] {
+        for (channels, outputs) in [(3, 5), (16, 5), (1, 16), (16, 2), (32, 48)] {
             let x = randomTensor([2, 6, 8, channels], seed: 1)
             for padding in [Padding.geographic, .zero, Padding(latitude: .replicate, longitude: .periodic)] {
                 for (k, stride) in [(3, 1), (3, 2), (1, 1)] {
@@ -76,13 +76,14 @@ final class ForwardReferenceTests: XCTestCase {
     /// weight and bias gradients over more than one summation block, and the input gradient
     /// against the adjoint of the padded convolution, for every padding and stride 1 and 2
     /// and every kernel (the channel blocks at stride 1 only, with more input than output
-    /// channels and the other way round, so that both the forward and the input gradient
-    /// span two blocks of 32 channels); gradients accumulate onto what is there, and each
-    /// one can be asked for alone.
+    /// channels and the other way round, so that the forward and the input gradient each
+    /// span two blocks of 32 channels, or one of 32 and one of 16, or one of 16 only);
+    /// gradients accumulate onto what is there, and each one can be asked for alone.
     func testDirectConvolutionsMatchNaiveSums() {
         let (h, w) = (12, 32)
         for (n, channels, outputs, kernel) in [(6, 1, 32, DirectConvolution.Kernel.smallPatch), (3, 16, 3, .fewOutputs),
-                                               (1, 32, 64, .channelBlocks), (1, 64, 32, .channelBlocks)] {
+                                               (1, 32, 64, .channelBlocks), (1, 64, 32, .channelBlocks),
+                                               (1, 16, 48, .channelBlocks), (1, 48, 16, .channelBlocks)] {
             let x = randomTensor([n, h, w, channels], seed: 21), weight = randomTensor([3, 3, channels, outputs], seed: 22)
             let bias = randomTensor([outputs], seed: 23), patch = 9 * channels
             for padding in [Padding.geographic, .zero, Padding(latitude: .replicate, longitude: .periodic)] {

@@ -34,11 +34,11 @@ final class OperationGradientTests: XCTestCase {
             }
         }
         // The direct convolutions: one input channel into 16 (small patch), 16 into 3 (few
-        // outputs) and 32 into 32 (channel blocks, stride 1 only), every padding, with and
-        // without bias.
+        // outputs), 32 into 32 and 16 into 16 (channel blocks, stride 1 only), every padding,
+        // with and without bias.
         let direct: [(input: [Int], weight: [Int], kernel: DirectConvolution.Kernel)] = [
             ([2, 4, 8, 1], [3, 3, 1, 16], .smallPatch), ([2, 4, 8, 16], [3, 3, 16, 3], .fewOutputs),
-            ([2, 4, 8, 32], [3, 3, 32, 32], .channelBlocks),
+            ([2, 4, 8, 32], [3, 3, 32, 32], .channelBlocks), ([2, 4, 8, 16], [3, 3, 16, 16], .channelBlocks),
         ]
         for (input, weight, kernel) in direct {
             for padding in paddings {
