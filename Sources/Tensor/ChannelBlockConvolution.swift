@@ -234,8 +234,9 @@ extension DirectConvolution {
                     for iy in 0..<h {
                         let row = padded + (iy + 2 * p) * gradientRow, source = dy + (b * h + iy) * w * outputs
                         copyFloats(row + p * outputs, from: source, count: w * outputs)
-                        for column in Array(0..<p) + Array((w + p)..<(w + 2 * p)) {
-                            if let ix = padding.column(column - p, size: w) {
+                        // Stride 1: dy's padding columns are the input's (`edgeColumns`).
+                        for (column, input) in edgeColumns {
+                            if let ix = input {
                                 copyFloats(row + column * outputs, from: source + ix * outputs, count: outputs)
                             } else {
                                 (row + column * outputs).update(repeating: 0, count: outputs)

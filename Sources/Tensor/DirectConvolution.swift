@@ -1,8 +1,10 @@
 // Convolutions computed straight from the padded input images, without a patch matrix or
-// sgemm, for the two shapes where im2col + sgemm wastes most: a patch of a few values (the
-// VAE's first layer, 3×3 over one channel: patch 9, SmallPatchConvolution.swift), and a
-// few output channels (its last layer, 3×3 over 32 channels into one: a matrix-vector
-// product over a patch matrix of 288 values per pixel, FewOutputConvolution.swift). Each
+// sgemm, for the three shapes where im2col + sgemm wastes most: a patch of a few values (the
+// VAE's first layer, 3×3 over one channel: patch 9, SmallPatchConvolution.swift), a few
+// output channels (its last layer, 3×3 over 32 channels into one: a matrix-vector product
+// over a patch matrix of 288 values per pixel, FewOutputConvolution.swift), and stride 1
+// with 16·m channels in and out (its full-resolution layers, whose GEMMs are 16–32 columns
+// wide and copy a patch matrix twice, ChannelBlockConvolution.swift). Each
 // input image is padded once; output pixel (b, oy, ox)'s patch is then k contiguous runs of
 // k·c values, kernel row ky's starting at padded (b, oy·s + ky, ox·s).
 
@@ -30,11 +32,15 @@ struct DirectConvolution {
 
     /// The direct kernel for a geometry, or nil for im2col + sgemm. They take 4 or 8
     /// output columns at a time; pointwise convolutions need no patch matrix anyway.
+    /// false: the channel-block geometries go through im2col and sgemm instead (for tests
+    /// comparing the two paths on whole models).
+    nonisolated(unsafe) static var channelBlocksEnabled = true
+
     static func kernel(for g: ConvolutionGeometry) -> Kernel? {
         guard !g.isPointwise && g.outW % 4 == 0 else { return nil }
         if g.patch <= 16 && g.outC % 16 == 0 { return .smallPatch }
         if g.outC <= 4 && (g.kernel * g.c) % 16 == 0 { return .fewOutputs }
-        if g.stride == 1 && g.outW % 8 == 0 && g.c % 16 == 0 && g.outC % 16 == 0 { return .channelBlocks }
+        if channelBlocksEnabled && g.stride == 1 && g.outW % 8 == 0 && g.c % 16 == 0 && g.outC % 16 == 0 { return .channelBlocks }
         return nil
     }
 

@@ -1,7 +1,7 @@
 import XCTest
 import Climate
 import RandomStreams
-import Tensor
+@testable import Tensor
 @testable import Models
 
 final class VariationalAutoencoderTests: XCTestCase {
@@ -53,6 +53,43 @@ final class VariationalAutoencoderTests: XCTestCase {
             worst = max(worst, abs(zs[(i * w + (j + 1) % w) * c + k] - z[(i * w + j) * c + k]))
         } } }
         XCTAssertLessThan(worst, 1e-4, "latents of the shifted field differ from shifted latents by \(worst)")
+    }
+
+    /// The shipped configuration's loss and every parameter gradient, with its stride-1
+    /// convolutions on the direct channel-block kernel and on im2col + sgemm, in a
+    /// data-parallel step of two parts on two workers as `train-vae` runs it: the two
+    /// differ by rounding only (sums of up to 576 products per pixel and of 4096 pixels per
+    /// weight, in other orders).
+    func testDirectConvolutionsGiveTheGradientsOfIm2col() {
+        let configuration = VAEConfiguration(channels: [16, 32, 64], latentChannels: 2)
+        var random = RandomStream(seed: 7)
+        let vae = VariationalAutoencoder(configuration: configuration, random: &random)
+        let x = smoothFields(4, latitudes: 32, longitudes: 64, seed: 8)
+        let weights = Tensor(shape: [32, 64], repeating: 1)
+        func lossAndGradients(direct: Bool) -> (Float, [[Float]]) {
+            DirectConvolution.channelBlocksEnabled = direct
+            let threads = ComputeThreads.count
+            ComputeThreads.configure(2)
+            defer {
+                DirectConvolution.channelBlocksEnabled = true
+                ComputeThreads.configure(threads)
+            }
+            vae.zeroGradients()
+            let losses = DataParallel.accumulateGradients(parameters: vae.parameters, parts: 2) { part in
+                var noise = RandomStream(seed: 9).substream(UInt64(part))
+                let (rows, share) = DataParallel.part(part, of: 2, x)
+                return vae.loss(rows, areaWeights: weights, random: &noise).total * share
+            }
+            return (losses.reduce(0, +), vae.parameters.map { $0.gradient.values })
+        }
+        let (directLoss, direct) = lossAndGradients(direct: true)
+        let (referenceLoss, reference) = lossAndGradients(direct: false)
+        XCTAssertEqual(directLoss, referenceLoss, accuracy: 1e-5 * abs(referenceLoss))
+        for (parameter, (a, b)) in zip(vae.parameters, zip(direct, reference)) {
+            let difference = zip(a, b).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +).squareRoot()
+            let norm = b.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+            XCTAssertLessThan(difference, 1e-4 * max(norm, 1e-6), "gradient of \(parameter.name): norm \(norm)")
+        }
     }
 
     func testTinyVAEOverfitsABatch() {
