@@ -6,6 +6,106 @@
 // padded rows. The input gradient is the same correlation, of the padded output gradient
 // with the flipped, transposed weight.
 
+/// Eight rows of 32 sums in 16 vector registers (row i: `low.i`, `high.i`, columns 0–15 and
+/// 16–31): the register tile of the channel-block loops. Rows are output pixels in the
+/// forward and patch entries in the weight gradient.
+struct SumTile8x32 {
+    var low: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+              SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
+    var high: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+               SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
+
+    /// Every row starts from (first, second).
+    @inline(__always)
+    init(_ first: SIMD16<Float>, _ second: SIMD16<Float>) {
+        low = (first, first, first, first, first, first, first, first)
+        high = (second, second, second, second, second, second, second, second)
+    }
+
+    /// Row i from p + i · rowStride.
+    @inline(__always)
+    init(loading p: UnsafePointer<Float>, rowStride r: Int) {
+        low = (load16(p), load16(p + r), load16(p + 2 * r), load16(p + 3 * r),
+               load16(p + 4 * r), load16(p + 5 * r), load16(p + 6 * r), load16(p + 7 * r))
+        high = (load16(p + 16), load16(p + r + 16), load16(p + 2 * r + 16), load16(p + 3 * r + 16),
+                load16(p + 4 * r + 16), load16(p + 5 * r + 16), load16(p + 6 * r + 16), load16(p + 7 * r + 16))
+    }
+
+    /// Row i += x[i · stride] · (first, second).
+    @inline(__always)
+    mutating func addProducts(_ x: UnsafePointer<Float>, stride s: Int, _ first: SIMD16<Float>, _ second: SIMD16<Float>) {
+        @inline(__always)
+        func add(_ low: inout SIMD16<Float>, _ high: inout SIMD16<Float>, _ value: Float) {
+            let v = SIMD16<Float>(repeating: value)
+            low.addProduct(v, first)
+            high.addProduct(v, second)
+        }
+        add(&low.0, &high.0, x[0]); add(&low.1, &high.1, x[s])
+        add(&low.2, &high.2, x[2 * s]); add(&low.3, &high.3, x[3 * s])
+        add(&low.4, &high.4, x[4 * s]); add(&low.5, &high.5, x[5 * s])
+        add(&low.6, &high.6, x[6 * s]); add(&low.7, &high.7, x[7 * s])
+    }
+
+    /// Row i to p + i · rowStride, or added to what is there.
+    @inline(__always)
+    func store(_ p: UnsafeMutablePointer<Float>, rowStride r: Int, adding: Bool = false) {
+        var tile = self
+        if adding {
+            let old = SumTile8x32(loading: p, rowStride: r)
+            tile.low = (low.0 + old.low.0, low.1 + old.low.1, low.2 + old.low.2, low.3 + old.low.3,
+                        low.4 + old.low.4, low.5 + old.low.5, low.6 + old.low.6, low.7 + old.low.7)
+            tile.high = (high.0 + old.high.0, high.1 + old.high.1, high.2 + old.high.2, high.3 + old.high.3,
+                         high.4 + old.high.4, high.5 + old.high.5, high.6 + old.high.6, high.7 + old.high.7)
+        }
+        store16(tile.low.0, p); store16(tile.high.0, p + 16)
+        store16(tile.low.1, p + r); store16(tile.high.1, p + r + 16)
+        store16(tile.low.2, p + 2 * r); store16(tile.high.2, p + 2 * r + 16)
+        store16(tile.low.3, p + 3 * r); store16(tile.high.3, p + 3 * r + 16)
+        store16(tile.low.4, p + 4 * r); store16(tile.high.4, p + 4 * r + 16)
+        store16(tile.low.5, p + 5 * r); store16(tile.high.5, p + 5 * r + 16)
+        store16(tile.low.6, p + 6 * r); store16(tile.high.6, p + 6 * r + 16)
+        store16(tile.low.7, p + 7 * r); store16(tile.high.7, p + 7 * r + 16)
+    }
+}
+
+/// `SumTile8x32` for a last block of 16 columns: eight rows of one vector.
+struct SumTile8x16 {
+    var rows: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+               SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
+
+    @inline(__always)
+    init(_ first: SIMD16<Float>) { rows = (first, first, first, first, first, first, first, first) }
+
+    @inline(__always)
+    init(loading p: UnsafePointer<Float>, rowStride r: Int) {
+        rows = (load16(p), load16(p + r), load16(p + 2 * r), load16(p + 3 * r),
+                load16(p + 4 * r), load16(p + 5 * r), load16(p + 6 * r), load16(p + 7 * r))
+    }
+
+    @inline(__always)
+    mutating func addProducts(_ x: UnsafePointer<Float>, stride s: Int, _ first: SIMD16<Float>) {
+        rows.0.addProduct(SIMD16<Float>(repeating: x[0]), first)
+        rows.1.addProduct(SIMD16<Float>(repeating: x[s]), first)
+        rows.2.addProduct(SIMD16<Float>(repeating: x[2 * s]), first)
+        rows.3.addProduct(SIMD16<Float>(repeating: x[3 * s]), first)
+        rows.4.addProduct(SIMD16<Float>(repeating: x[4 * s]), first)
+        rows.5.addProduct(SIMD16<Float>(repeating: x[5 * s]), first)
+        rows.6.addProduct(SIMD16<Float>(repeating: x[6 * s]), first)
+        rows.7.addProduct(SIMD16<Float>(repeating: x[7 * s]), first)
+    }
+
+    @inline(__always)
+    func store(_ p: UnsafeMutablePointer<Float>, rowStride r: Int, adding: Bool = false) {
+        var t = rows
+        if adding {
+            let old = SumTile8x16(loading: p, rowStride: r).rows
+            t = (t.0 + old.0, t.1 + old.1, t.2 + old.2, t.3 + old.3, t.4 + old.4, t.5 + old.5, t.6 + old.6, t.7 + old.7)
+        }
+        store16(t.0, p); store16(t.1, p + r); store16(t.2, p + 2 * r); store16(t.3, p + 3 * r)
+        store16(t.4, p + 4 * r); store16(t.5, p + 5 * r); store16(t.6, p + 6 * r); store16(t.7, p + 7 * r)
+    }
+}
+
 /// out[x, o] (+)= Σ over kernel rows r < `kernelRows` and patch-row values q < `run` of
 /// input[r · rowStride + x · pixelStride + q] · weight[(r · run + q) · outputs + o], for
 /// columns x < `columns` (a multiple of 8) and outputs o (a multiple of 16): one image row
@@ -15,88 +115,33 @@
 func correlateChannelBlocks(_ input: UnsafePointer<Float>, rowStride: Int, pixelStride: Int, kernelRows: Int, run: Int,
                             columns: Int, weight: UnsafePointer<Float>, outputs: Int, bias: UnsafePointer<Float>?,
                             accumulate: Bool, into out: UnsafeMutablePointer<Float>) {
-    let s = pixelStride
+    let zero = SIMD16<Float>(repeating: 0)
     var j = 0
     while j + 32 <= outputs {
         for x0 in stride(from: 0, to: columns, by: 8) {
             let target = out + x0 * outputs + j
-            var a = (SIMD16<Float>(repeating: 0), SIMD16<Float>(repeating: 0))
-            if let bias { a = (load16(bias + j), load16(bias + j + 16)) }
-            var (a00, a01, a10, a11, a20, a21, a30, a31) = (a.0, a.1, a.0, a.1, a.0, a.1, a.0, a.1)
-            var (a40, a41, a50, a51, a60, a61, a70, a71) = (a.0, a.1, a.0, a.1, a.0, a.1, a.0, a.1)
-            if accumulate {
-                a00 = load16(target); a01 = load16(target + 16)
-                a10 = load16(target + outputs); a11 = load16(target + outputs + 16)
-                a20 = load16(target + 2 * outputs); a21 = load16(target + 2 * outputs + 16)
-                a30 = load16(target + 3 * outputs); a31 = load16(target + 3 * outputs + 16)
-                a40 = load16(target + 4 * outputs); a41 = load16(target + 4 * outputs + 16)
-                a50 = load16(target + 5 * outputs); a51 = load16(target + 5 * outputs + 16)
-                a60 = load16(target + 6 * outputs); a61 = load16(target + 6 * outputs + 16)
-                a70 = load16(target + 7 * outputs); a71 = load16(target + 7 * outputs + 16)
-            }
+            var tile = accumulate ? SumTile8x32(loading: target, rowStride: outputs)
+                : bias.map { SumTile8x32(load16($0 + j), load16($0 + j + 16)) } ?? SumTile8x32(zero, zero)
             for r in 0..<kernelRows {
-                let x = input + r * rowStride + x0 * s, w = weight + r * run * outputs + j
+                let x = input + r * rowStride + x0 * pixelStride, w = weight + r * run * outputs + j
                 for q in 0..<run {
-                    let w0 = load16(w + q * outputs), w1 = load16(w + q * outputs + 16), p = x + q
-                    var v = SIMD16<Float>(repeating: p[0])
-                    a00.addProduct(v, w0); a01.addProduct(v, w1)
-                    v = SIMD16<Float>(repeating: p[s])
-                    a10.addProduct(v, w0); a11.addProduct(v, w1)
-                    v = SIMD16<Float>(repeating: p[2 * s])
-                    a20.addProduct(v, w0); a21.addProduct(v, w1)
-                    v = SIMD16<Float>(repeating: p[3 * s])
-                    a30.addProduct(v, w0); a31.addProduct(v, w1)
-                    v = SIMD16<Float>(repeating: p[4 * s])
-                    a40.addProduct(v, w0); a41.addProduct(v, w1)
-                    v = SIMD16<Float>(repeating: p[5 * s])
-                    a50.addProduct(v, w0); a51.addProduct(v, w1)
-                    v = SIMD16<Float>(repeating: p[6 * s])
-                    a60.addProduct(v, w0); a61.addProduct(v, w1)
-                    v = SIMD16<Float>(repeating: p[7 * s])
-                    a70.addProduct(v, w0); a71.addProduct(v, w1)
+                    tile.addProducts(x + q, stride: pixelStride, load16(w + q * outputs), load16(w + q * outputs + 16))
                 }
             }
-            store16(a00, target); store16(a01, target + 16)
-            store16(a10, target + outputs); store16(a11, target + outputs + 16)
-            store16(a20, target + 2 * outputs); store16(a21, target + 2 * outputs + 16)
-            store16(a30, target + 3 * outputs); store16(a31, target + 3 * outputs + 16)
-            store16(a40, target + 4 * outputs); store16(a41, target + 4 * outputs + 16)
-            store16(a50, target + 5 * outputs); store16(a51, target + 5 * outputs + 16)
-            store16(a60, target + 6 * outputs); store16(a61, target + 6 * outputs + 16)
-            store16(a70, target + 7 * outputs); store16(a71, target + 7 * outputs + 16)
+            tile.store(target, rowStride: outputs)
         }
         j += 32
     }
     guard j < outputs else { return }
-    // A last block of 16 channels: 8 pixels × one vector.
     for x0 in stride(from: 0, to: columns, by: 8) {
         let target = out + x0 * outputs + j
-        let start = bias.map { load16($0 + j) } ?? SIMD16<Float>(repeating: 0)
-        var (a0, a1, a2, a3, a4, a5, a6, a7) = (start, start, start, start, start, start, start, start)
-        if accumulate {
-            a0 = load16(target); a1 = load16(target + outputs)
-            a2 = load16(target + 2 * outputs); a3 = load16(target + 3 * outputs)
-            a4 = load16(target + 4 * outputs); a5 = load16(target + 5 * outputs)
-            a6 = load16(target + 6 * outputs); a7 = load16(target + 7 * outputs)
-        }
+        var tile = accumulate ? SumTile8x16(loading: target, rowStride: outputs)
+            : SumTile8x16(bias.map { load16($0 + j) } ?? zero)
         for r in 0..<kernelRows {
-            let x = input + r * rowStride + x0 * s, w = weight + r * run * outputs + j
-            for q in 0..<run {
-                let w0 = load16(w + q * outputs), p = x + q
-                a0.addProduct(SIMD16<Float>(repeating: p[0]), w0)
-                a1.addProduct(SIMD16<Float>(repeating: p[s]), w0)
-                a2.addProduct(SIMD16<Float>(repeating: p[2 * s]), w0)
-                a3.addProduct(SIMD16<Float>(repeating: p[3 * s]), w0)
-                a4.addProduct(SIMD16<Float>(repeating: p[4 * s]), w0)
-                a5.addProduct(SIMD16<Float>(repeating: p[5 * s]), w0)
-                a6.addProduct(SIMD16<Float>(repeating: p[6 * s]), w0)
-                a7.addProduct(SIMD16<Float>(repeating: p[7 * s]), w0)
-            }
+            let x = input + r * rowStride + x0 * pixelStride, w = weight + r * run * outputs + j
+            for q in 0..<run { tile.addProducts(x + q, stride: pixelStride, load16(w + q * outputs)) }
         }
-        store16(a0, target); store16(a1, target + outputs)
-        store16(a2, target + 2 * outputs); store16(a3, target + 3 * outputs)
-        store16(a4, target + 4 * outputs); store16(a5, target + 5 * outputs)
-        store16(a6, target + 6 * outputs); store16(a7, target + 7 * outputs)
+        tile.store(target, rowStride: outputs)
     }
 }
 
@@ -113,60 +158,40 @@ extension DirectConvolution {
     }
 
     /// One block's parameter-gradient sums (`parameterGradients`): slots [patch + 1, outC],
-    /// the last row the bias. Tiles of 8 patch entries × 32 output channels summed over
-    /// the block's pixels in registers, then added into the slots.
+    /// the last row the bias. Tiles of 8 patch entries × 32 output channels (× 16 for a last
+    /// block of 16) summed over the block's pixels in registers, then added into the slots.
     func channelBlockParameterGradients(_ dy: UnsafePointer<Float>, imageRows: Range<Int>,
                                         into slots: UnsafeMutablePointer<Float>, weight: Bool, bias: Bool) {
         let (outputs, run, c) = (g.outC, g.kernel * g.c, g.c)
-        if weight {
-            for ky in 0..<g.kernel {
-                for q0 in stride(from: 0, to: run, by: 8) {
-                    for j in stride(from: 0, to: outputs - outputs % 32, by: 32) {
-                        let zero = SIMD16<Float>(repeating: 0)
-                        var (s00, s01, s10, s11, s20, s21, s30, s31) = (zero, zero, zero, zero, zero, zero, zero, zero)
-                        var (s40, s41, s50, s51, s60, s61, s70, s71) = (zero, zero, zero, zero, zero, zero, zero, zero)
-                        for imageRow in imageRows {
-                            let x = patchRows(imageRow, ky) + q0, d = dy + imageRow * g.outW * outputs + j
-                            for ox in 0..<g.outW {
-                                let d0 = load16(d + ox * outputs), d1 = load16(d + ox * outputs + 16), p = x + ox * c
-                                var v = SIMD16<Float>(repeating: p[0])
-                                s00.addProduct(v, d0); s01.addProduct(v, d1)
-                                v = SIMD16<Float>(repeating: p[1])
-                                s10.addProduct(v, d0); s11.addProduct(v, d1)
-                                v = SIMD16<Float>(repeating: p[2])
-                                s20.addProduct(v, d0); s21.addProduct(v, d1)
-                                v = SIMD16<Float>(repeating: p[3])
-                                s30.addProduct(v, d0); s31.addProduct(v, d1)
-                                v = SIMD16<Float>(repeating: p[4])
-                                s40.addProduct(v, d0); s41.addProduct(v, d1)
-                                v = SIMD16<Float>(repeating: p[5])
-                                s50.addProduct(v, d0); s51.addProduct(v, d1)
-                                v = SIMD16<Float>(repeating: p[6])
-                                s60.addProduct(v, d0); s61.addProduct(v, d1)
-                                v = SIMD16<Float>(repeating: p[7])
-                                s70.addProduct(v, d0); s71.addProduct(v, d1)
-                            }
-                        }
-                        let slot = slots + (ky * run + q0) * outputs + j
-                        for (i, (low, high)) in [(s00, s01), (s10, s11), (s20, s21), (s30, s31),
-                                                 (s40, s41), (s50, s51), (s60, s61), (s70, s71)].enumerated() {
-                            let row = slot + i * outputs
-                            store16(load16(row) + low, row)
-                            store16(load16(row + 16) + high, row + 16)
+        let zero = SIMD16<Float>(repeating: 0)
+        for ky in 0..<(weight ? g.kernel : 0) {
+            for q0 in stride(from: 0, to: run, by: 8) {
+                let slot = slots + (ky * run + q0) * outputs
+                var j = 0
+                while j + 32 <= outputs {
+                    var tile = SumTile8x32(zero, zero)
+                    for imageRow in imageRows {
+                        let x = patchRows(imageRow, ky) + q0, d = dy + imageRow * g.outW * outputs + j
+                        for ox in 0..<g.outW {
+                            tile.addProducts(x + ox * c, stride: 1, load16(d + ox * outputs), load16(d + ox * outputs + 16))
                         }
                     }
+                    tile.store(slot + j, rowStride: outputs, adding: true)
+                    j += 32
                 }
-                if outputs % 32 != 0 {
-                    for q0 in stride(from: 0, to: run, by: 16) {
-                        sixteenEntryGradients(dy, imageRows: imageRows, ky: ky, q0: q0, j: outputs - 16, into: slots)
-                    }
+                guard j < outputs else { continue }
+                var tile = SumTile8x16(zero)
+                for imageRow in imageRows {
+                    let x = patchRows(imageRow, ky) + q0, d = dy + imageRow * g.outW * outputs + j
+                    for ox in 0..<g.outW { tile.addProducts(x + ox * c, stride: 1, load16(d + ox * outputs)) }
                 }
+                tile.store(slot + j, rowStride: outputs, adding: true)
             }
         }
         if bias {
             let slot = slots + g.patch * outputs
             for j in stride(from: 0, to: outputs, by: 16) {
-                var (s0, s1) = (SIMD16<Float>(repeating: 0), SIMD16<Float>(repeating: 0))
+                var (s0, s1) = (zero, zero)
                 for imageRow in imageRows {
                     let d = dy + imageRow * g.outW * outputs + j
                     for ox in stride(from: 0, to: g.outW, by: 2) {
@@ -176,35 +201,6 @@ extension DirectConvolution {
                 }
                 store16(load16(slot + j) + (s0 + s1), slot + j)
             }
-        }
-    }
-
-    /// The weight-gradient sums of patch entries ky · run + q0 ..< + 16 and the last 16 output
-    /// channels (j ..< j + 16) over the block, one vector per entry, added into the slots.
-    @inline(__always)
-    private func sixteenEntryGradients(_ dy: UnsafePointer<Float>, imageRows: Range<Int>, ky: Int, q0: Int, j: Int,
-                                       into slots: UnsafeMutablePointer<Float>) {
-        let (outputs, c) = (g.outC, g.c)
-        let zero = SIMD16<Float>(repeating: 0)
-        var (s0, s1, s2, s3, s4, s5, s6, s7) = (zero, zero, zero, zero, zero, zero, zero, zero)
-        var (s8, s9, s10, s11, s12, s13, s14, s15) = (zero, zero, zero, zero, zero, zero, zero, zero)
-        for imageRow in imageRows {
-            let x = patchRows(imageRow, ky) + q0, d = dy + imageRow * g.outW * outputs + j
-            for ox in 0..<g.outW {
-                let d0 = load16(d + ox * outputs), p = x + ox * c
-                s0.addProduct(SIMD16<Float>(repeating: p[0]), d0); s1.addProduct(SIMD16<Float>(repeating: p[1]), d0)
-                s2.addProduct(SIMD16<Float>(repeating: p[2]), d0); s3.addProduct(SIMD16<Float>(repeating: p[3]), d0)
-                s4.addProduct(SIMD16<Float>(repeating: p[4]), d0); s5.addProduct(SIMD16<Float>(repeating: p[5]), d0)
-                s6.addProduct(SIMD16<Float>(repeating: p[6]), d0); s7.addProduct(SIMD16<Float>(repeating: p[7]), d0)
-                s8.addProduct(SIMD16<Float>(repeating: p[8]), d0); s9.addProduct(SIMD16<Float>(repeating: p[9]), d0)
-                s10.addProduct(SIMD16<Float>(repeating: p[10]), d0); s11.addProduct(SIMD16<Float>(repeating: p[11]), d0)
-                s12.addProduct(SIMD16<Float>(repeating: p[12]), d0); s13.addProduct(SIMD16<Float>(repeating: p[13]), d0)
-                s14.addProduct(SIMD16<Float>(repeating: p[14]), d0); s15.addProduct(SIMD16<Float>(repeating: p[15]), d0)
-            }
-        }
-        let slot = slots + (ky * g.kernel * c + q0) * outputs + j
-        for (i, sum) in [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15].enumerated() {
-            store16(load16(slot + i * outputs) + sum, slot + i * outputs)
         }
     }
 
