@@ -26,21 +26,23 @@ struct DirectConvolution {
         case smallPatch
         /// At most 4 output channels, patch rows a multiple of 16 values (`FewOutputConvolution.swift`).
         case fewOutputs
-        /// Stride 1, input and output channels multiples of 16 (`ChannelBlockConvolution.swift`).
+        /// 3×3, stride 1, input and output channels multiples of 16 (`ChannelBlockConvolution.swift`).
         case channelBlocks
     }
 
-    /// The direct kernel for a geometry, or nil for im2col + sgemm. They take 4 or 8
-    /// output columns at a time; pointwise convolutions need no patch matrix anyway.
     /// false: the channel-block geometries go through im2col and sgemm instead (for tests
     /// comparing the two paths on whole models).
     nonisolated(unsafe) static var channelBlocksEnabled = true
 
+    /// The direct kernel for a geometry, or nil for im2col + sgemm. They take 4 or 8
+    /// output columns at a time; pointwise convolutions need no patch matrix anyway.
     static func kernel(for g: ConvolutionGeometry) -> Kernel? {
         guard !g.isPointwise && g.outW % 4 == 0 else { return nil }
         if g.patch <= 16 && g.outC % 16 == 0 { return .smallPatch }
         if g.outC <= 4 && (g.kernel * g.c) % 16 == 0 { return .fewOutputs }
-        if channelBlocksEnabled && g.stride == 1 && g.outW % 8 == 0 && g.c % 16 == 0 && g.outC % 16 == 0 { return .channelBlocks }
+        if channelBlocksEnabled && g.kernel == 3 && g.stride == 1 && g.outW % 8 == 0 && g.c % 16 == 0 && g.outC % 16 == 0 {
+            return .channelBlocks
+        }
         return nil
     }
 

@@ -82,8 +82,8 @@ final class ForwardReferenceTests: XCTestCase {
     func testDirectConvolutionsMatchNaiveSums() {
         let (h, w) = (12, 32)
         for (n, channels, outputs, kernel) in [(6, 1, 32, DirectConvolution.Kernel.smallPatch), (3, 16, 3, .fewOutputs),
-                                               (1, 32, 64, .channelBlocks), (1, 64, 32, .channelBlocks),
-                                               (1, 16, 48, .channelBlocks), (1, 48, 16, .channelBlocks)] {
+                                               (2, 32, 64, .channelBlocks), (1, 64, 32, .channelBlocks),
+                                               (2, 16, 48, .channelBlocks), (1, 48, 16, .channelBlocks)] {
             let x = randomTensor([n, h, w, channels], seed: 21), weight = randomTensor([3, 3, channels, outputs], seed: 22)
             let bias = randomTensor([outputs], seed: 23), patch = 9 * channels
             for padding in [Padding.geographic, .zero, Padding(latitude: .replicate, longitude: .periodic)] {
