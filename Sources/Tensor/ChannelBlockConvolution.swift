@@ -1,10 +1,10 @@
 // The direct convolution's loops for 3×3 stride-1 convolutions whose input and output
 // channels are multiples of 16 (every stride-1 layer of the VAEs; at full resolution, 16–32
 // channels over 32×64 points, sgemm's output is only 16–32 columns wide and it spends a
-// third of its time copying the patch matrix that im2col wrote): register tiles of 8 output pixels × 32 output
-// channels (16 vectors; 8 × 16 for a last block of 16 channels) read straight from the
-// padded rows. The input gradient is the same correlation, of the padded output gradient
-// with the flipped, transposed weight.
+// third of its time copying the patch matrix that im2col wrote): register tiles of 8
+// output pixels × 32 output channels (16 vectors; 8 × 16 for a last block of 16 channels)
+// read straight from the padded rows. The input gradient is the same correlation, of the
+// padded output gradient with the flipped, transposed weight.
 
 /// Eight rows of 32 sums in 16 vector registers (row i: `low.i`, `high.i`, columns 0–15 and
 /// 16–31): the register tile of the channel-block loops. Rows are output pixels in the
