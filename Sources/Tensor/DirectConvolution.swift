@@ -145,24 +145,37 @@ struct DirectConvolution {
         if let biasGradient { for j in 0..<g.outC { biasGradient[j] += total[g.patch * g.outC + j] } }
     }
 
-    /// dx [n, h, w, c] += the adjoint of the convolution applied to dy: each image's patch
-    /// gradients are added into a padded image, whose padding is then folded back onto the
-    /// rows and columns it was read from.
+    /// dx [n, h, w, c] += the adjoint of the convolution applied to dy.
     func inputGradient(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
                        padding: Padding) {
-        if kernel == .channelBlocks { return channelBlockInputGradient(dy, weight: weight, into: dx, padding: padding) }
+        switch kernel {
+        case .channelBlocks:
+            channelBlockInputGradient(dy, weight: weight, into: dx, padding: padding)
+        case .smallPatch:
+            let transposed = transposedWeight(weight, rowLength: 16)
+            scatteredInputGradient(into: dx, padding: padding) { b, image in
+                smallPatchInputGradient(dy, image: b, transposedWeight: transposed.pointer, into: image)
+            }
+        case .fewOutputs:
+            let transposed = transposedWeight(weight, rowLength: g.patch)
+            scatteredInputGradient(into: dx, padding: padding) { b, image in
+                fewOutputInputGradient(dy, image: b, transposedWeight: transposed.pointer, into: image)
+            }
+        }
+    }
+
+    /// `inputGradient` by scattering: `scatter(b, image)` adds image b's patch gradients into
+    /// a zeroed padded gradient image, whose padding is then folded back onto the rows and
+    /// columns it was read from.
+    private func scatteredInputGradient(into dx: UnsafeMutablePointer<Float>, padding: Padding,
+                                        _ scatter: (Int, UnsafeMutablePointer<Float>) -> Void) {
         let (c, p, ph, pw) = (g.c, g.pad, paddedHeight, paddedWidth)
-        let transposed = transposedWeight(weight, rowLength: kernel == .smallPatch ? 16 : g.patch)
         parallelChunks(g.n, grain: 1) { images in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: ph * pw * c) { buffer in
                 let image = buffer.baseAddress!
                 for b in images {
                     image.update(repeating: 0, count: ph * pw * c)
-                    switch kernel {
-                    case .smallPatch: smallPatchInputGradient(dy, image: b, transposedWeight: transposed.pointer, into: image)
-                    case .fewOutputs: fewOutputInputGradient(dy, image: b, transposedWeight: transposed.pointer, into: image)
-                    case .channelBlocks: preconditionFailure("handled above")
-                    }
+                    scatter(b, image)
                     for row in 0..<ph {
                         guard let iy = padding.row(row - p, size: g.h) else { continue }
                         let source = image + row * pw * c, target = dx + (b * g.h + iy) * g.w * c
