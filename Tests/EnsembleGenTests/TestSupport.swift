@@ -74,3 +74,20 @@ func writeFieldFile(_ path: String, variable: String = "tas", units: String? = "
     try v.write(data)
     try f.close()
 }
+
+/// True when the tests run in CI (`.ci/run` sets ENSEMBLEGEN_CI=1): there, a missing tool,
+/// validator or data set fails the test instead of skipping it.
+let runningInCI = ProcessInfo.processInfo.environment["ENSEMBLEGEN_CI"] == "1"
+
+/// The release build of `ensemblegen` (`swift build -c release --product ensemblegen`, run by
+/// Scripts/test.sh): what users run, with `-Ounchecked`, so input checks that rely on
+/// `precondition` would be missing here. Skips when absent, except in CI.
+func releaseEnsemblegenExecutable() throws -> URL {
+    let url = repositoryRoot.appendingPathComponent(".build/release/ensemblegen")
+    guard FileManager.default.isExecutableFile(atPath: url.path) else {
+        let reason = "no release build at \(url.path): run `swift build -c release --product ensemblegen` (Scripts/test.sh does)"
+        if runningInCI { XCTFail(reason); throw CocoaError(.fileNoSuchFile) }
+        throw XCTSkip(reason)
+    }
+    return url
+}
