@@ -111,9 +111,9 @@ public enum GeneratePipeline {
         }
         let conditioning: ConditioningSeries
         if let path = o.conditioning {
-            let reader = try EnsembleReader(path: path, variable: o.variable)
+            let reader = try EnsembleReader(path: path, variable: o.variable, requirements: .models)
             defer { try? reader.close() }
-            try vae.checkGrid(reader.grid, dataPath: path)
+            try vae.checkData(reader, dataPath: path)
             guard (0..<reader.memberCount).contains(o.conditioningMember) else {
                 throw CFError(file: path, "conditioning member \(o.conditioningMember) does not exist (0…\(reader.memberCount - 1))")
             }

@@ -1,4 +1,7 @@
 import CNetCDF
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A dimension of a netCDF file.
 public struct Dimension: Equatable, Hashable, Sendable {
@@ -89,7 +92,37 @@ public final class NetCDFFile {
     public static func open(_ path: String, mode: Mode = .read) throws -> NetCDFFile {
         var id: Int32 = -1
         try check(nc_open(path, mode == .write ? NC_WRITE : NC_NOWRITE, &id), path: path, "cannot open")
-        return try NetCDFFile(path: path, ncid: id, writable: mode == .write, defineMode: false)
+        let file = try NetCDFFile(path: path, ncid: id, writable: mode == .write, defineMode: false)
+        try file.checkClassicFileSize()
+        return file
+    }
+
+    /// Refuses a classic-format file shorter than the data its header declares: netcdf-c
+    /// would read the missing tail as zeros (a truncated copy or download), and a header
+    /// declaring huge dimensions would make readers allocate for data that is not there.
+    /// NetCDF-4 (HDF5) files detect truncation themselves.
+    func checkClassicFileSize() throws {
+        guard format != .netCDF4, format != .netCDF4Classic else { return }
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return }
+        var fixed = 0.0, perRecord = 0.0, records = 0.0
+        for v in try variables() {
+            var typeSize = 0
+            try check(nc_inq_type(ncid, v.dataType.code, nil, &typeSize), path: path, variable: v.name, "cannot inquire type")
+            if let first = v.dimensions.first, first.isUnlimited {
+                records = Double(first.length)
+                perRecord += v.dimensions.dropFirst().reduce(Double(typeSize)) { $0 * Double($1.length) }
+            } else {
+                fixed += v.dimensions.reduce(Double(typeSize)) { $0 * Double($1.length) }
+            }
+        }
+        let declared = fixed + records * perRecord
+        if Double(info.st_size) < declared {
+            try? close()
+            throw NetCDFError(path: path, message: String(
+                format: "the file is truncated: its header declares %.0f bytes of data but the file holds %lld bytes; copy or download it again",
+                declared, Int64(info.st_size)))
+        }
     }
 
     /// Creates a new file in define mode.
