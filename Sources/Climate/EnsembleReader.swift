@@ -147,11 +147,10 @@ public final class EnsembleReader {
     /// - Throws: `CFError` saying how much is needed and how to need less.
     public func requireMemory(members: Int, times: Int? = nil, copies: Double = 1) throws {
         let bytes = Double(members) * Double(times ?? time.count) * Double(grid.cellCount) * 4 * copies
-        let available = Double(ProcessInfo.processInfo.physicalMemory) * 0.8
-        guard bytes > available else { return }
+        guard bytes > MemoryBudget.bytes else { return }
         throw CFError(file: paths[0], variable: variable.name,
                       String(format: "%d members × %d time steps × %d cells need %.1f GB of memory; this machine has %.1f GB: select fewer members or years",
-                             members, times ?? time.count, grid.cellCount, bytes / 1e9, available / 0.8 / 1e9))
+                             members, times ?? time.count, grid.cellCount, bytes / 1e9, MemoryBudget.physical / 1e9))
     }
 
     /// Member `m` for `times` (all when nil): `times.count × lat × lon` Float32 values in K.

@@ -1,5 +1,12 @@
 import Foundation
 
+/// The memory a command may plan to use: 80 % of the machine's, so a file that declares
+/// more data than fits is refused before anything is allocated.
+enum MemoryBudget {
+    static var physical: Double { Double(ProcessInfo.processInfo.physicalMemory) }
+    static var bytes: Double { physical * 0.8 }
+}
+
 /// What a command needs of the data it reads, checked by `EnsembleReader` as the files are
 /// opened (time axis) and as values are read (missing and implausible values), so a bad file
 /// is refused with its name and the first offending place instead of giving a wrong answer.
@@ -52,7 +59,7 @@ public struct InputRequirements: Sendable, Equatable {
             }
             let k = time.firstStepBreaking(.monthly) ?? 1
             throw CFError(file: file, variable: "time",
-                          "time steps are not monthly or annual: step \(k) (\(time.date(at: k).dateString)) follows step \(k - 1) (\(time.date(at: k - 1).dateString)); this command needs a gap-free \(needed) series")
+                          "time steps are not \(needed): step \(k) (\(time.date(at: k).dateString)) follows step \(k - 1) (\(time.date(at: k - 1).dateString)); this command needs a gap-free \(needed) series")
         }
     }
 }

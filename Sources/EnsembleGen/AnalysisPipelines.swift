@@ -15,7 +15,7 @@ public enum MemberSelection {
             }
             // Bounds first: a range is only materialised once it is known to lie in the file.
             guard a >= 0, b < count else {
-                throw CFError(file: file, "member \(a < 0 ? a : b) does not exist: the file has \(count) members (0…\(count - 1))")
+                throw CFError(file: file, "member \(a < 0 ? a : max(a, count)) does not exist: the file has \(count) members (0…\(count - 1))")
             }
             out += Array(a...b)
         }
@@ -226,7 +226,7 @@ public enum BaselinePipeline {
 
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> String {
         guard o.memberCount >= 1 else { throw CFError(file: o.output, "--members must be at least 1 (got \(o.memberCount))") }
-        let (training, reader) = try AnalysisInput.fields(o.training, variable: o.variable, members: o.trainingMembers, name: "training")
+        let (training, reader) = try AnalysisInput.fields(o.training, variable: o.variable, members: o.trainingMembers, name: o.training)
         let conditioning = try AnalysisInput.fields(o.training, variable: o.variable, members: "\(o.conditioningMember)",
                                                     name: "conditioning").fields
         let model = try StatisticalBaseline.fit(training: training, modeCount: o.modeCount)

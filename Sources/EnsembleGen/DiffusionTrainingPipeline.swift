@@ -246,12 +246,13 @@ public enum DiffusionTrainingPipeline {
     }
 }
 
-/// VAE latents of whole members, cached in a safetensors file keyed by the VAE's digest and
-/// the data source so diffusion training and evaluation do not re-encode.
+/// VAE latents of whole members, cached in a safetensors file keyed by the digests of the VAE
+/// and of the data files (their content, not their names: a file regenerated at the same
+/// path is encoded again) so diffusion training and evaluation do not re-encode.
 enum LatentCache {
     static func latents(vae: TrainedVAE, vaePath: String, reader: EnsembleReader, source: String, members: [Int],
                         cachePath: String) throws -> [Int: [Float]] {
-        let key = "\(try FileDigest.hex(path: vaePath))|\(source)"
+        let key = try ([vaePath] + reader.paths).map { try FileDigest.hex(path: $0) }.joined(separator: "|")
         var cached: [String: Tensor] = [:]
         if FileManager.default.fileExists(atPath: cachePath),
            let (tensors, metadata) = try? SafeTensors.read(URL(fileURLWithPath: cachePath)), metadata["key"] == key {
@@ -278,12 +279,16 @@ enum LatentCache {
 
 /// A short content digest of a file (FNV-1a, 64 bit, hex) for provenance and cache keys.
 public enum FileDigest {
+    /// Reads the file in blocks, so memory does not grow with its size.
     public static func hex(path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CFError(file: path, "cannot read the file to compute its digest")
         }
+        defer { try? handle.close() }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in data { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty {
+            for byte in block { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        }
         return String(format: "%016llx", hash)
     }
 }

@@ -34,6 +34,7 @@ public struct EnsembleInfo: Sendable {
         defer { try? reader.close() }
         let weights = reader.grid.areaWeights
         let cells = reader.grid.cellCount
+        try reader.requireMemory(members: 1)
         var buffer = [Float](repeating: 0, count: reader.valuesPerMember)
         var missing = 0, lo = Double.infinity, hi = -Double.infinity
         var weightedSum = 0.0, weightTotal = 0.0

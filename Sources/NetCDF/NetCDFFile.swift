@@ -1,7 +1,5 @@
 import CNetCDF
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 
 /// A dimension of a netCDF file.
 public struct Dimension: Equatable, Hashable, Sendable {
@@ -102,27 +100,24 @@ public final class NetCDFFile {
     /// declaring huge dimensions would make readers allocate for data that is not there.
     /// NetCDF-4 (HDF5) files detect truncation themselves.
     func checkClassicFileSize() throws {
-        guard format != .netCDF4, format != .netCDF4Classic else { return }
-        var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return }
-        var fixed = 0.0, perRecord = 0.0, records = 0.0
-        for v in try variables() {
-            var typeSize = 0
-            try check(nc_inq_type(ncid, v.dataType.code, nil, &typeSize), path: path, variable: v.name, "cannot inquire type")
-            if let first = v.dimensions.first, first.isUnlimited {
-                records = Double(first.length)
-                perRecord += v.dimensions.dropFirst().reduce(Double(typeSize)) { $0 * Double($1.length) }
-            } else {
-                fixed += v.dimensions.reduce(Double(typeSize)) { $0 * Double($1.length) }
-            }
+        guard format != .netCDF4, format != .netCDF4Classic,
+              let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: 0)
+        // Headers are small; a larger one (many attributes) is read whole.
+        var header = (try? handle.read(upToCount: 1 << 16)) ?? Data()
+        var layout = ClassicLayout(header: header)
+        if layout == nil, header.count == 1 << 16 {
+            try? handle.seek(toOffset: 0)
+            header = (try? handle.readToEnd()) ?? header
+            layout = ClassicLayout(header: header)
         }
-        let declared = fixed + records * perRecord
-        if Double(info.st_size) < declared {
-            try? close()
-            throw NetCDFError(path: path, message: String(
-                format: "the file is truncated: its header declares %.0f bytes of data but the file holds %lld bytes; copy or download it again",
-                declared, Int64(info.st_size)))
-        }
+        guard let required = layout?.requiredSize, Double(size) < required else { return }
+        try? close()
+        throw NetCDFError(path: path, message: String(
+            format: "the file is truncated: its header declares %.0f bytes but the file holds %llu; copy or download it again",
+            required, size))
     }
 
     /// Creates a new file in define mode.
