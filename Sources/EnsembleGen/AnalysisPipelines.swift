@@ -47,8 +47,13 @@ enum AnalysisInput {
                        name: String) throws -> (fields: EnsembleFields, ensemble: EnsembleReader) {
         let reader = try EnsembleReader(path: path, variable: variable, requirements: .monthlyAnalysis)
         defer { try? reader.close() }
+        // The trend, spectra and composites are computed on whole years.
+        guard reader.timeCount >= 36 else {
+            throw CFError(file: path, variable: reader.variable.name, "\(reader.timeCount) months are too few for the diagnostics; they need at least 3 whole years")
+        }
         let indices = try selection.map { try MemberSelection.parse($0, count: reader.memberCount, file: path) }
             ?? Array(0..<reader.memberCount)
+        try reader.requireMemory(members: indices.count, copies: 2)
         var values = [Float]()
         values.reserveCapacity(indices.count * reader.valuesPerMember)
         for m in indices { values += try reader.readMember(m) }
@@ -185,8 +190,16 @@ public enum EvaluatePipeline {
             let source = o.training ?? o.reference
             conditioning = try AnalysisInput.fields(source, variable: o.variable, members: "\(k)", name: "conditioning").fields
         }
-        let report = try EnsembleEvaluation.compare(generated: generated, reference: reference, baseline: baseline,
+        let report: EvaluationReport
+        do {
+            report = try EnsembleEvaluation.compare(generated: generated, reference: reference, baseline: baseline,
                                                     training: training, conditioningMember: conditioning)
+        } catch let error as DiagnosticsError {
+            // The diagnostics name the roles; the user needs the files.
+            let files = [("generated", o.generated), ("reference", o.reference), ("baseline", o.baseline), ("training", o.training)]
+                .compactMap { role, path in path.map { "\(role) = \($0)" } }.joined(separator: ", ")
+            throw EnsembleGenError("\(o.generated ?? o.reference): \(error) (\(files))")
+        }
         let dir = URL(fileURLWithPath: o.outputDirectory)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let md = dir.appendingPathComponent("report.md"), js = dir.appendingPathComponent("report.json")

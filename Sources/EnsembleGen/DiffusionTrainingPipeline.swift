@@ -207,6 +207,7 @@ public enum DiffusionTrainingPipeline {
                     let size = DataParallel.range(part, of: parts, count: o.batchSize).count
                     return (diffusion.loss(data, batchSize: size, random: &random), Float(size) / Float(o.batchSize))
                 }
+                try TrainingState.requireFiniteLoss(Double(loss), epoch: epoch, step: step)
                 clipGradientNorm(parameters, maxNorm: 1)
                 optimizer.update()
                 ema.update()

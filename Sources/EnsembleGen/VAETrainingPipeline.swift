@@ -166,6 +166,7 @@ public enum VAETrainingPipeline {
                     let rows = DataParallel.part(part, of: parts, batch)
                     return (vae.model.loss(rows.rows, areaWeights: areaWeights, random: &random).total, rows.share)
                 }
+                try TrainingState.requireFiniteLoss(Double(loss), epoch: epoch, step: step)
                 clipGradientNorm(parameters, maxNorm: 1)
                 optimizer.update()
                 lossTotal += loss; lossCount += 1; seen += indices.count

@@ -89,8 +89,8 @@ struct TrainVAECommand: ParsableCommand {
         try OptionCheck.require(checkpointInterval, in: 1...Int.max, "--checkpoint-interval")
         try OptionCheck.requirePath(output, "--output")
         let widths = channels.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !widths.isEmpty, widths.allSatisfy({ $0 != nil && (1...4096).contains($0!) }) else {
-            throw ValidationError("--channels must be widths of 1–4096 separated by commas, e.g. 16,32,64, not '\(channels)'")
+        guard !widths.isEmpty, widths.allSatisfy({ $0 != nil && (1...4096).contains($0!) && $0! % 8 == 0 }) else {
+            throw ValidationError("--channels must be multiples of 8 (the group normalisation's groups) up to 4096, separated by commas, e.g. 16,32,64, not '\(channels)'")
         }
         guard AnomalyNormalization.Scaling(rawValue: scaling) != nil else {
             throw ValidationError("--scaling must be global or per-grid-point, not '\(scaling)'")
