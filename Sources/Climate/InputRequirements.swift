@@ -2,9 +2,11 @@ import Foundation
 
 /// The memory a command may plan to use: 80 % of the machine's, so a file that declares
 /// more data than fits is refused before anything is allocated.
-enum MemoryBudget {
-    static var physical: Double { Double(ProcessInfo.processInfo.physicalMemory) }
-    static var bytes: Double { physical * 0.8 }
+public enum MemoryBudget {
+    /// The machine's memory, bytes.
+    public static var physical: Double { Double(ProcessInfo.processInfo.physicalMemory) }
+    /// What a command may plan to use, bytes.
+    public static var bytes: Double { physical * 0.8 }
 }
 
 /// What a command needs of the data it reads, checked by `EnsembleReader` as the files are
