@@ -49,7 +49,7 @@ let package = Package(
         // Shared by the test targets (imports XCTest): the repository root, running processes,
         // and one helper per outside need (.venv, validator tools, check-cf.sh, shared data, the
         // release binary) that skips when it is missing, or fails in CI (ENSEMBLEGEN_CI=1).
-        .target(name: "TestEnvironment", path: "Tests/TestEnvironment"),
+        .target(name: "TestEnvironment", dependencies: ["Climate"], path: "Tests/TestEnvironment"),
 
         .testTarget(name: "RandomStreamsTests", dependencies: ["RandomStreams"]),
         .testTarget(name: "NetCDFTests", dependencies: ["NetCDF", "TestEnvironment"]),
