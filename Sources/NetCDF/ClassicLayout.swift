@@ -25,7 +25,12 @@ struct ClassicLayout {
             defer { position += 8 }
             return bytes[position..<(position + 8)].reduce(0) { $0 << 8 | Int($1) }
         }
-        mutating func count() throws -> Int { try wide ? int64() : int32() }
+        /// A count or size: never negative, and small enough that arithmetic on it cannot overflow.
+        mutating func count() throws -> Int {
+            let n = try wide ? int64() : int32()
+            guard n >= 0, n < 1 << 48 else { throw ClassicLayout.Short() }
+            return n
+        }
         mutating func skip(_ n: Int) throws {
             guard n >= 0, position + n <= bytes.count else { throw ClassicLayout.Short() }
             position += n
@@ -62,8 +67,8 @@ struct ClassicLayout {
         let version = bytes[3]
         var r = Reader(bytes: bytes, position: 4, wide: version == 5)
         do {
-            var records = try r.count()
-            if records == (version == 5 ? -1 : 0xFFFF_FFFF) { records = 0 }  // streaming: unknown
+            var records = try version == 5 ? r.int64() : r.int32()
+            if records == (version == 5 ? -1 : 0xFFFF_FFFF) || records < 0 { records = 0 }  // streaming: unknown
             // Dimensions: lengths (0 marks the record dimension).
             _ = try r.int32()
             var lengths: [Int] = []

@@ -89,7 +89,9 @@ public final class NetCDFFile {
     ///   netCDF file, truncated HDF5 …).
     public static func open(_ path: String, mode: Mode = .read) throws -> NetCDFFile {
         var id: Int32 = -1
-        try check(nc_open(path, mode == .write ? NC_WRITE : NC_NOWRITE, &id), path: path, "cannot open")
+        let status = nc_open(path, mode == .write ? NC_WRITE : NC_NOWRITE, &id)
+        if status != NC_NOERR { try checkClassicFileSize(path) }
+        try check(status, path: path, "cannot open")
         let file = try NetCDFFile(path: path, ncid: id, writable: mode == .write, defineMode: false)
         try file.checkClassicFileSize()
         return file
@@ -100,8 +102,19 @@ public final class NetCDFFile {
     /// declaring huge dimensions would make readers allocate for data that is not there.
     /// NetCDF-4 (HDF5) files detect truncation themselves.
     func checkClassicFileSize() throws {
-        guard format != .netCDF4, format != .netCDF4Classic,
-              let handle = FileHandle(forReadingAtPath: path) else { return }
+        guard format != .netCDF4, format != .netCDF4Classic else { return }
+        do {
+            try NetCDFFile.checkClassicFileSize(path)
+        } catch {
+            try? close()
+            throw error
+        }
+    }
+
+    /// The check itself, also run when netcdf-c cannot open a file, so that a header whose
+    /// dimensions outgrow the file is called truncated rather than of unknown format.
+    static func checkClassicFileSize(_ path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
         defer { try? handle.close() }
         let size = (try? handle.seekToEnd()) ?? 0
         try? handle.seek(toOffset: 0)
@@ -114,7 +127,6 @@ public final class NetCDFFile {
             layout = ClassicLayout(header: header)
         }
         guard let required = layout?.requiredSize, Double(size) < required else { return }
-        try? close()
         throw NetCDFError(path: path, message: String(
             format: "the file is truncated: its header declares %.0f bytes but the file holds %llu; copy or download it again",
             required, size))

@@ -18,6 +18,9 @@ struct InfoCommand: ParsableCommand {
         for (k, file) in files.enumerated() {
             do {
                 var isDirectory: ObjCBool = false
+                if file.hasSuffix(".safetensors") {
+                    throw EnsembleGenError("\(file): a model file; info describes NetCDF files and model directories: give the directory that holds it")
+                }
                 let text = FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) && isDirectory.boolValue
                     ? try ModelInfo.describe(directory: file)
                     : try EnsembleInfo.inspect(paths: [file], variable: variable).text
