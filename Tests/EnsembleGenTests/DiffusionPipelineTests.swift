@@ -82,9 +82,9 @@ final class DiffusionPipelineTests: XCTestCase {
     }
 
     /// Member k is the same whether generated among 18 on 2 threads (two sampling groups,
-    /// the second padded), with at most 3 held between sampling and writing, or alone on
-    /// 1 thread; the file is CF-valid and records seed, conditioning member and checkpoint
-    /// digest; another grid is refused.
+    /// the second padded), with at most 3 held between sampling and writing, alone on
+    /// 1 thread, or in a piece starting at member 6; the file is CF-valid and records seed,
+    /// conditioning member and checkpoint digest; another grid is refused.
     func testGenerateIsReproducibleAndCFValid() throws {
         _ = try DiffusionTrainingPipeline.run(options(.autoregressive))
         let model = path("model-autoregressive")
@@ -103,6 +103,12 @@ final class DiffusionPipelineTests: XCTestCase {
         XCTAssertEqual(all.timeCount, 36)
         XCTAssertEqual(one.members, ["17"])
         XCTAssertEqual(try all.readMember(17), try one.readMember(0))
+        // A piece that starts off a multiple of the group size: the same members.
+        var piece = common
+        piece.memberCount = 4; piece.firstMember = 6; piece.output = path("gen4.nc")
+        _ = try GeneratePipeline.run(piece)
+        let four = try EnsembleReader(path: path("gen4.nc"))
+        for m in 0..<4 { XCTAssertEqual(try all.readMember(6 + m), try four.readMember(m), "member \(6 + m)") }
         // Fewer members held between sampling and writing than a group: same members.
         ComputeThreads.configure(2)
         var tight = common
