@@ -1,5 +1,6 @@
 import Climate
 import Foundation
+import OutputFiles
 import Models
 import RandomStreams
 import Tensor
@@ -86,6 +87,7 @@ public enum GeneratePipeline {
             throw CFError(file: o.output, "--members and --batch-size must be at least 1 and --first-member at least 0")
         }
         let directory = o.model
+        try OutputFile.checkDestination(o.output, inputs: [o.conditioning, directory].compactMap { $0 } + GeneratePipeline.files(in: directory))
         func file(_ name: String) throws -> String { try DefaultModel.file(name, in: directory, generator: o.generator) }
         let vae = try TrainedVAE.load(try file("vae.safetensors"))
         let unresolvedPath = (directory as NSString).appendingPathComponent(UnresolvedVariability.fileName)
@@ -155,7 +157,8 @@ public enum GeneratePipeline {
                     ("first_member", .int32([Int32(o.firstMember)]))])
         let writer = try EnsembleWriter(path: o.output, variable: .nearSurfaceAirTemperature, grid: vae.grid, time: time,
                                         members: members.map(String.init), attributes: attributes,
-                                        deflateLevel: o.deflateLevel, layout: o.layout)
+                                        deflateLevel: o.deflateLevel, layout: o.layout,
+                                        inputs: [o.conditioning].compactMap { $0 } + GeneratePipeline.files(in: directory))
         do {
             // Sampling of one group and decoding of sampled members share the cores;
             // `batchSize` bounds the members held in between.
@@ -183,5 +186,10 @@ public enum GeneratePipeline {
             throw error
         }
         return Result(output: o.output, members: members, months: T, seconds: Date().timeIntervalSince(started), note: note)
+    }
+
+    /// The files of a model directory: none of them may be the output.
+    static func files(in directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).map { (directory as NSString).appendingPathComponent($0) }
     }
 }
