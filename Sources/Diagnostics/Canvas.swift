@@ -1,6 +1,6 @@
+import CCairo
 import Foundation
 import OutputFiles
-import CCairo
 
 /// An RGB colour with components in [0, 1].
 public struct RGB: Sendable, Equatable {

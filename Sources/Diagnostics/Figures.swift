@@ -1,6 +1,6 @@
+import Climate
 import Foundation
 import OutputFiles
-import Climate
 
 /// One ensemble's curves for the comparison figures.
 struct FigureSeries {

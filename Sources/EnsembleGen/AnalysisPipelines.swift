@@ -243,7 +243,7 @@ enum AnalysisOutput {
             try OutputFile.write(Data(markdown.utf8), to: md)
             try OutputFile.write(json, to: js)
             let written = try figures()
-            return [md, js] + written.map(\.path)
+            return [md, js].map { URL(fileURLWithPath: $0).path } + written.map(\.path)
         } catch {
             directory.rollback()
             throw error

@@ -1,7 +1,7 @@
 import Climate
 import Foundation
-import OutputFiles
 import Models
+import OutputFiles
 import RandomStreams
 import Tensor
 
@@ -140,7 +140,6 @@ public enum DiffusionTrainingPipeline {
 
         let modelPath = directory.file(LatentDiffusion.fileName(o.configuration.0))
         let statePath = TrainingState.path(for: modelPath)
-        directory.willWrite(statePath)
         let fingerprint = "\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)\(o.seasonalScaling ? "|seasonal" : "")\(o.innovationOrder > 0 ? "|innovations\(o.innovationOrder)" : "")\(o.whitened ? "|whitened\(o.whiteningFloor)" : "")\(o.conditioningForm != .level ? "|conditioning-\(o.conditioningForm)" : "")\(o.batchParts > 1 ? "|parts\(o.batchParts)" : "")"
         let diffusion: LatentDiffusion, optimizer: AdamW, ema: ExponentialMovingAverage
         var startEpoch = 0, startStep = 0

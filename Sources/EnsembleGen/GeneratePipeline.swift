@@ -1,7 +1,7 @@
 import Climate
 import Foundation
-import OutputFiles
 import Models
+import OutputFiles
 import RandomStreams
 import Tensor
 

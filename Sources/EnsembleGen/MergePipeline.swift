@@ -1,7 +1,7 @@
 import Climate
 import Foundation
-import OutputFiles
 import NetCDF
+import OutputFiles
 
 /// Dimension order of written ensemble files (see `EnsembleWriter.Layout`).
 public typealias OutputLayout = EnsembleWriter.Layout

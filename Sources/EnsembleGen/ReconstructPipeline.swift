@@ -1,8 +1,8 @@
 import Climate
 import Diagnostics
 import Foundation
-import OutputFiles
 import Models
+import OutputFiles
 
 /// `ensemblegen reconstruct`: encodes and decodes every member through a trained VAE,
 /// writes the reconstruction as CF NetCDF, and measures the error in kelvin.

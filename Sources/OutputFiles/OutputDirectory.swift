@@ -28,9 +28,27 @@ public final class OutputDirectory {
             }
         } else if errno == ENOTDIR {
             throw OutputError(path: path, "a part of the path is not a directory")
+        } else {
+            try OutputDirectory.checkCreatable(path)
         }
         if let input = inputs.first(where: { OutputFile.sameFile(path, $0) }) {
             throw OutputError(path: path, "is also an input (\(input)); choose another output directory")
+        }
+    }
+
+    /// The nearest existing ancestor of a missing `path` must take new directories.
+    static func checkCreatable(_ path: String) throws {
+        var ancestor = OutputFile.parentDirectory(path)
+        var s = stat()
+        while stat(ancestor, &s) != 0 {
+            let parent = OutputFile.parentDirectory(ancestor)
+            if parent == ancestor { return }
+            ancestor = parent
+        }
+        guard (s.st_mode & S_IFMT) == S_IFDIR else { throw OutputError(path: path, "\(ancestor) is not a directory") }
+        guard access(ancestor, W_OK | X_OK) == 0 else {
+            if errno == EROFS { throw OutputError(path: path, "\(ancestor) is on a read-only file system; choose another output") }
+            throw OutputError(path: path, "permission denied: cannot create directories in \(ancestor)")
         }
     }
 
@@ -59,8 +77,12 @@ public final class OutputDirectory {
         for directory in missing.reversed() {
             guard mkdir(directory, 0o755) == 0 || errno == EEXIST else {
                 let code = errno
-                throw code == ENOSPC || code == EDQUOT ? OutputFile.diskFull(directory)
-                    : OutputError(path: path, "cannot create directory \(directory): \(String(cString: strerror(code)))")
+                switch code {
+                case ENOSPC, EDQUOT: throw OutputFile.diskFull(directory)
+                case EROFS: throw OutputError(path: path, "\(OutputFile.parentDirectory(directory)) is on a read-only file system; choose another output")
+                case EACCES, EPERM: throw OutputError(path: path, "permission denied: cannot create directory \(directory)")
+                default: throw OutputError(path: path, "cannot create directory \(directory): \(String(cString: strerror(code)))")
+                }
             }
             createdDirectories.append(directory)
         }

@@ -63,9 +63,11 @@ final class OutputSafetyTests: XCTestCase {
 
     /// Runs `args`, expecting exit 1 and the single line `error: <message>`; the test
     /// directory and the fixtures are unchanged.
-    func assertRefused(_ args: [String], message: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// `user`: run the binary as this user (through runuser).
+    func assertRefused(_ args: [String], message: String, user: String? = nil,
+                       file: StaticString = #filePath, line: UInt = #line) throws {
         let before = try snapshot(directory.path), fixturesBefore = try snapshot(fixtures.path)
-        let r = try runProcess(exe, args)
+        let r = try user.map { try runProcess(Self.runuser, ["-u", $0, "--", exe.path] + args) } ?? runProcess(exe, args)
         XCTAssertEqual(r.reason, .exit, "\(args): killed by a signal: \(r.stderr)", file: file, line: line)
         XCTAssertEqual(r.status, 1, "\(args): exit status", file: file, line: line)
         XCTAssertEqual(r.stderr, "error: \(message)\n", "\(args)", file: file, line: line)
@@ -157,6 +159,38 @@ final class OutputSafetyTests: XCTestCase {
                                       "--width", "16", "--layers", "1", "-o", existing])
         XCTAssertEqual(r3.status, 1, r3.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: existing), ["notes.txt"])
+    }
+
+    static let runuser = URL(fileURLWithPath: "/usr/sbin/runuser")
+
+    /// A directory the user may not write to (run as `nobody` through runuser; root only).
+    func testUnwritableDirectoryIsPermissionDenied() throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: Self.runuser.path) else {
+            throw XCTSkip("needs root and runuser to run the binary as another user")
+        }
+        let locked = path("locked")
+        try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o555])
+        chmod(directory.path, 0o755)
+        chmod(path("ens.nc"), 0o644)
+        let out = locked + "/out.nc"
+        try assertRefused(["merge", "-q", path("ens.nc"), "-o", out],
+                          message: "\(out): permission denied: cannot create files in directory \(locked)", user: "nobody")
+    }
+
+    /// A read-only file system (root only): refused before any work, named as such.
+    func testReadOnlyFileSystem() throws {
+        let mountPoint = path("ro")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
+        let mounted = try runProcess(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "ro,size=100k", "tmpfs", mountPoint])
+        guard mounted.status == 0 else { throw XCTSkip("cannot mount a read-only tmpfs (needs root): \(mounted.stderr)") }
+        defer { _ = try? runProcess(URL(fileURLWithPath: "/bin/umount"), [mountPoint]) }
+        let readOnly = "\(mountPoint) is on a read-only file system; choose another output"
+        try assertRefused(["merge", "-q", path("ens.nc"), "-o", mountPoint + "/m.nc"], message: "\(mountPoint)/m.nc: \(readOnly)")
+        try assertRefused(["train-vae", "-q", "--data", path("ens.nc"), "--epochs", "1", "--channels", "8,16", "-o", mountPoint + "/v.safetensors"],
+                          message: "\(mountPoint)/v.safetensors: \(readOnly)")
+        try assertRefused(["diagnose", path("ens.nc"), "-o", mountPoint + "/report"], message: "\(mountPoint)/report: \(readOnly)")
+        try assertRefused(["train-diffusion", "-q", "--vae", vae, "--data", path("ens.nc"), "-o", mountPoint + "/model"],
+                          message: "\(mountPoint)/model: \(readOnly)")
     }
 
     /// A full disk: a 200 KiB tmpfs (root only; skipped where mounting is not permitted).

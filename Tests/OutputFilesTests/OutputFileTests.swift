@@ -158,6 +158,14 @@ final class OutputDirectoryTests: XCTestCase {
         }
     }
 
+    func testUnderAFile() throws {
+        let p = root + "/file"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: p))
+        XCTAssertThrowsError(try OutputDirectory(path: p + "/sub/dir")) {
+            XCTAssertEqual("\($0)", "\(p)/sub/dir: a part of the path is not a directory")
+        }
+    }
+
     func testRollbackRemovesOnlyWhatThisRunCreated() throws {
         let existing = root + "/model"
         try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: false)
