@@ -29,16 +29,18 @@ let package = Package(
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
         .target(name: "RandomStreams", swiftSettings: fastRelease),
+        // How every output file is written (checked destination, exclusive `.partial`, rename).
+        .target(name: "OutputFiles"),
         .target(name: "NetCDF", dependencies: ["CNetCDF"]),
-        .target(name: "Tensor", dependencies: ["CBLAS", "RandomStreams"], swiftSettings: fastRelease),
-        .target(name: "Climate", dependencies: ["NetCDF", "CProj"], swiftSettings: fastRelease),
+        .target(name: "Tensor", dependencies: ["CBLAS", "RandomStreams", "OutputFiles"], swiftSettings: fastRelease),
+        .target(name: "Climate", dependencies: ["NetCDF", "CProj", "OutputFiles"], swiftSettings: fastRelease),
         .target(name: "Simulator", dependencies: ["Climate", "RandomStreams"], swiftSettings: fastRelease),
         .target(name: "Models", dependencies: ["Tensor", "Climate", "CBLAS"], swiftSettings: fastRelease),
         .target(name: "Diagnostics",
-                dependencies: ["Climate", "CBLAS", "CProj", "CCairo", "RandomStreams"],
+                dependencies: ["Climate", "CBLAS", "CProj", "CCairo", "RandomStreams", "OutputFiles"],
                 swiftSettings: fastRelease),
         .target(name: "EnsembleGen",
-                dependencies: ["NetCDF", "Climate", "Simulator", "Tensor", "Models", "Diagnostics", "RandomStreams"]),
+                dependencies: ["NetCDF", "Climate", "Simulator", "Tensor", "Models", "Diagnostics", "RandomStreams", "OutputFiles"]),
         // Engine benchmark driven by Scripts/bench/engine.sh (release builds).
         .executableTarget(name: "TensorBench", dependencies: ["Tensor", "Models", "RandomStreams", "CBLAS"],
                           swiftSettings: fastRelease),
@@ -52,6 +54,7 @@ let package = Package(
         .target(name: "TestEnvironment", dependencies: ["Climate"], path: "Tests/TestEnvironment"),
 
         .testTarget(name: "RandomStreamsTests", dependencies: ["RandomStreams"]),
+        .testTarget(name: "OutputFilesTests", dependencies: ["OutputFiles"]),
         .testTarget(name: "NetCDFTests", dependencies: ["NetCDF", "TestEnvironment"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "RandomStreams", "TestEnvironment"]),
         .testTarget(name: "ClimateTests", dependencies: ["Climate", "NetCDF", "TestEnvironment"]),

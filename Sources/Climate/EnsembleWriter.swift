@@ -1,5 +1,6 @@
 import Foundation
 import NetCDF
+import OutputFiles
 
 /// Writes an ensemble as CF-1.8 NetCDF-4, member by member, following the
 /// project's CF output contract:
@@ -12,10 +13,12 @@ import NetCDF
 /// bounds `lat_bnds`/`lon_bnds`). Member labels that are not just the realization numbers
 /// (e.g. `r1i1p1f1`) are kept in the attribute `realization:member_labels` (space-separated).
 ///
-/// The file is written to `<path>.partial` and renamed to `path` by `finish()`. If the writer
-/// is cancelled, fails, or is released without `finish()`, the partial file is removed, so an
-/// interrupted run never leaves a file that looks complete. Memory use does not depend on the
-/// number of members.
+/// The file is an `OutputFile`: the destination is checked, `<path>.partial` is created
+/// exclusively (a concurrent run writing the same path is refused, never clobbered) and renamed
+/// to `path` by `finish()`. If the writer is cancelled, fails, or is released without
+/// `finish()`, the partial file is removed, so an interrupted run never leaves a file that
+/// looks complete; write failures on a (nearly) full disk are reported as a full disk.
+/// Memory use does not depend on the number of members.
 public final class EnsembleWriter {
     /// The final path (exists only after `finish()`).
     public let path: String
@@ -43,6 +46,7 @@ public final class EnsembleWriter {
     /// Value written for missing (NaN) data.
     public static let fillValue: Float = 1e20
 
+    private let output: OutputFile
     private var file: NetCDFFile?
     private var dataVariable: Variable?
     private var written: [Bool]
@@ -54,16 +58,20 @@ public final class EnsembleWriter {
     ///     integers, the `k` of CMIP-style `r<k>i…` labels when distinct, otherwise 0, 1, 2 …
     ///   - deflateLevel: zlib level, 1…4.
     ///   - layout: dimension order in the file (`timeFirst` by default: see Docs/output-format.md).
+    ///   - inputs: files the command reads, which `path` must not be.
     public init(path: String, variable: VariableMetadata, grid: Grid, time: TimeAxis, members: [String],
-                attributes: OutputAttributes, deflateLevel: Int = 1, layout: Layout = .timeFirst) throws {
+                attributes: OutputAttributes, deflateLevel: Int = 1, layout: Layout = .timeFirst, inputs: [String] = []) throws {
         guard (1...4).contains(deflateLevel) else {
             throw CFError(file: path, variable: variable.name, "deflate level must be 1…4, got \(deflateLevel)")
         }
         guard !members.isEmpty, time.count > 0 else {
             throw CFError(file: path, variable: variable.name, "nothing to write: \(members.count) members, \(time.count) time steps")
         }
+        output = try OutputFile(path: path, inputs: inputs)
+        // netcdf-c opens the partial itself (clobbering the empty file created for us).
+        output.releaseDescriptor()
         self.path = path
-        self.partialPath = path + ".partial"
+        self.partialPath = output.partialPath
         self.variable = variable
         self.grid = grid
         self.time = time
@@ -74,8 +82,7 @@ public final class EnsembleWriter {
         do {
             try define(attributes: attributes, deflateLevel: deflateLevel)
         } catch {
-            cancel()
-            throw error
+            throw abandon(error)
         }
     }
 
@@ -194,17 +201,21 @@ public final class EnsembleWriter {
         let (ny, nx) = (grid.latitudeCount, grid.longitudeCount)
         let (start, count) = layout == .realizationFirst
             ? ([member, timeStart, 0, 0], [1, steps, ny, nx]) : ([timeStart, member, 0, 0], [steps, 1, ny, nx])
-        if values.contains(where: { $0.isNaN }) {
-            // Missing values are stored as the fill value (a copy only when there are any).
-            try data.write(values.map { $0.isNaN ? EnsembleWriter.fillValue : $0 }, start: start, count: count)
-        } else {
-            try data.write(values, start: start, count: count)
+        do {
+            if values.contains(where: { $0.isNaN }) {
+                // Missing values are stored as the fill value (a copy only when there are any).
+                try data.write(values.map { $0.isNaN ? EnsembleWriter.fillValue : $0 }, start: start, count: count)
+            } else {
+                try data.write(values, start: start, count: count)
+            }
+        } catch {
+            throw abandon(error)
         }
         for k in timeStart..<(timeStart + steps) { written[member * time.count + k] = true }
     }
 
     /// Checks that every member and time step was written, closes the file and renames it to
-    /// `path` (replacing an existing file). On failure the partial file is removed.
+    /// `path` (replacing an existing regular file). On failure the partial file is removed.
     public func finish() throws {
         guard !finished, let f = file else { throw CFError(file: path, "writer is finished or cancelled") }
         if let k = written.firstIndex(of: false) {
@@ -214,33 +225,43 @@ public final class EnsembleWriter {
         }
         do {
             try f.close()
-            file = nil
-            dataVariable = nil
-            guard rename(partialPath, path) == 0 else {
-                throw CFError(file: path, "cannot rename \(partialPath): \(String(cString: strerror(errno)))")
-            }
-            finished = true
         } catch {
-            cancel()
-            throw error
+            throw abandon(error)
         }
+        file = nil
+        dataVariable = nil
+        finished = true
+        try output.commit()
     }
 
-    /// Abandons the output: closes and deletes the partial file. Harmless after `finish()`.
+    /// Cancels after a failed write and returns the error to report: a full disk as such, and
+    /// a netcdf-c error naming the output rather than its partial file.
+    private func abandon(_ error: Error) -> Error {
+        let reported = output.failure(error)
+        cancel()
+        if let e = reported as? NetCDFError, e.path == partialPath {
+            return NetCDFError(path: path, variable: e.variable, message: e.message, status: e.status)
+        }
+        return reported
+    }
+
+    /// Abandons the output: closes and deletes the partial file (only if it is still the one
+    /// this writer created). Harmless after `finish()`.
     public func cancel() {
         guard !finished else { return }
         try? file?.close()
         file = nil
         dataVariable = nil
-        unlink(partialPath)
+        output.abandon()
         finished = true
     }
 
     /// Writes a whole in-memory ensemble to `path` (via `<path>.partial`).
     public static func write(_ ensemble: Ensemble, to path: String, attributes: OutputAttributes, deflateLevel: Int = 1,
-                             layout: Layout = .timeFirst) throws {
+                             layout: Layout = .timeFirst, inputs: [String] = []) throws {
         let writer = try EnsembleWriter(path: path, variable: ensemble.variable, grid: ensemble.grid, time: ensemble.time,
-                                        members: ensemble.members, attributes: attributes, deflateLevel: deflateLevel, layout: layout)
+                                        members: ensemble.members, attributes: attributes, deflateLevel: deflateLevel, layout: layout,
+                                        inputs: inputs)
         for m in 0..<ensemble.memberCount {
             try ensemble.data.withUnsafeBufferPointer { all in
                 let slice = UnsafeBufferPointer(rebasing: all[(m * ensemble.valuesPerMember)..<((m + 1) * ensemble.valuesPerMember)])

@@ -1,5 +1,6 @@
-import Foundation
 import CCairo
+import Foundation
+import OutputFiles
 
 /// An RGB colour with components in [0, 1].
 public struct RGB: Sendable, Equatable {
@@ -109,11 +110,25 @@ final class Canvas {
     func clip(x: Double, y: Double, width w: Double, height h: Double) { cairo_save(cr); cairo_rectangle(cr, x, y, w, h); cairo_clip(cr) }
     func unclip() { cairo_restore(cr) }
 
+    /// Encodes the PNG in memory and writes it as an `OutputFile` (checked destination,
+    /// exclusive partial, clear disk-full message), which cairo's own file writer cannot give.
     func writePNG(to url: URL) throws {
         cairo_surface_flush(surface)
-        let status = cairo_surface_write_to_png(surface, url.path)
+        let buffer = PNGBuffer()
+        let context = Unmanaged.passUnretained(buffer).toOpaque()
+        let status = cairo_surface_write_to_png_stream(surface, { context, bytes, length in
+            guard let context, let bytes else { return CAIRO_STATUS_WRITE_ERROR }
+            Unmanaged<PNGBuffer>.fromOpaque(context).takeUnretainedValue().data.append(bytes, count: Int(length))
+            return CAIRO_STATUS_SUCCESS
+        }, context)
         guard status == CAIRO_STATUS_SUCCESS else {
-            throw DiagnosticsError.io("could not write \(url.path): \(String(cString: cairo_status_to_string(status)))")
+            throw DiagnosticsError.io("could not encode \(url.path): \(String(cString: cairo_status_to_string(status)))")
         }
+        try OutputFile.write(buffer.data, to: url.path)
     }
+}
+
+/// Bytes collected from cairo's PNG stream.
+private final class PNGBuffer {
+    var data = Data()
 }

@@ -1,5 +1,6 @@
-import Foundation
 import Climate
+import Foundation
+import OutputFiles
 
 /// One ensemble's curves for the comparison figures.
 struct FigureSeries {
@@ -164,10 +165,16 @@ extension DiagnosticsReport {
     /// ENSO regression, lag-1 autocorrelation and EOF 1.
     @discardableResult
     public func writeFigures(to directory: URL) throws -> [URL] {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try writeFigures(to: try OutputDirectory(path: directory.path))
+    }
+
+    /// As `writeFigures(to:)`, remembering new files in `directory` for its `rollback()`.
+    @discardableResult
+    public func writeFigures(to directory: OutputDirectory) throws -> [URL] {
+        try directory.create()
         let s = [FigureSeries(name: summary.name, color: RGB.palette[0], summary: summary)]
         var urls = [URL]()
-        func out(_ name: String) -> URL { let u = directory.appendingPathComponent(name); urls.append(u); return u }
+        func out(_ name: String) -> URL { let u = URL(fileURLWithPath: directory.file(name)); urls.append(u); return u }
         try Figures.globalMeanEnvelope(s, to: out("gmst_envelope.png"))
         try Figures.ninoSpectra(s, to: out("nino34_spectrum.png"))
         try Figures.ninoSeasonality(s, to: out("nino34_std_by_month.png"))
@@ -195,9 +202,15 @@ extension EvaluationReport {
     /// each candidate, one colour scale).
     @discardableResult
     public func writeFigures(to directory: URL) throws -> [URL] {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try writeFigures(to: try OutputDirectory(path: directory.path))
+    }
+
+    /// As `writeFigures(to:)`, remembering new files in `directory` for its `rollback()`.
+    @discardableResult
+    public func writeFigures(to directory: OutputDirectory) throws -> [URL] {
+        try directory.create()
         var urls = [URL]()
-        func out(_ name: String) -> URL { let u = directory.appendingPathComponent(name); urls.append(u); return u }
+        func out(_ name: String) -> URL { let u = URL(fileURLWithPath: directory.file(name)); urls.append(u); return u }
         let cands = summary.candidates.enumerated().map { FigureSeries(name: $0.element.name, color: RGB.palette[($0.offset + 1) % RGB.palette.count], summary: $0.element.diagnostics) }
         let ref = FigureSeries(name: summary.reference.name, color: RGB.palette[0], summary: summary.reference)
         let gmstSeries = (cands.first.map { [$0] } ?? []) + [ref]

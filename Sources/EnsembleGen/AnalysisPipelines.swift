@@ -1,6 +1,7 @@
 import Climate
 import Diagnostics
 import Foundation
+import OutputFiles
 
 /// Member lists such as `0-29`, `30-39`, `0,3,5-7` (0-based indices into a file's members).
 public enum MemberSelection {
@@ -98,16 +99,14 @@ public enum DiagnosePipeline {
 
     public static func run(input: String, variable: String? = nil, members: String? = nil,
                            outputDirectory: String) throws -> Result {
+        let directory = try OutputDirectory(path: outputDirectory, inputs: [input])
         let (fields, _) = try AnalysisInput.fields(input, variable: variable, members: members,
                                                    name: (input as NSString).lastPathComponent)
         let report = try EnsembleDiagnostics.compute(fields)
-        let dir = URL(fileURLWithPath: outputDirectory)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let md = dir.appendingPathComponent("report.md"), js = dir.appendingPathComponent("report.json")
-        try AnalysisOutput.write(Data(report.markdown(headingLevel: 1).utf8), to: md)
-        try AnalysisOutput.write(try report.json(), to: js)
-        let figures = try report.writeFigures(to: dir)
-        return Result(report: report, files: [md.path, js.path] + figures.map(\.path), memberCount: fields.memberCount,
+        let files = try AnalysisOutput.writeReport(into: directory, markdown: report.markdown(headingLevel: 1), json: try report.json()) {
+            try report.writeFigures(to: directory)
+        }
+        return Result(report: report, files: files, memberCount: fields.memberCount,
                       spread: fields.memberCount >= 2 ? try Verification.meanSpread(fields) : nil)
     }
 }
@@ -170,6 +169,8 @@ public enum EvaluatePipeline {
     }
 
     public static func run(_ o: Options) throws -> Result {
+        let directory = try OutputDirectory(path: o.outputDirectory,
+                                            inputs: [o.generated, o.reference, o.baseline, o.training].compactMap { $0 })
         let reference = try AnalysisInput.fields(o.reference, variable: o.variable, members: o.referenceMembers, name: "reference").fields
         var baseline = try o.baseline.map { try AnalysisInput.fields($0, variable: o.variable, name: "baseline").fields }
         let generated: EnsembleFields
@@ -200,13 +201,10 @@ public enum EvaluatePipeline {
                 .compactMap { role, path in path.map { "\(role) = \($0)" } }.joined(separator: ", ")
             throw EnsembleGenError("\(o.generated ?? o.reference): \(error) (\(files))")
         }
-        let dir = URL(fileURLWithPath: o.outputDirectory)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let md = dir.appendingPathComponent("report.md"), js = dir.appendingPathComponent("report.json")
-        try AnalysisOutput.write(Data(report.markdown.utf8), to: md)
-        try AnalysisOutput.write(try report.json(), to: js)
-        let figures = try report.writeFigures(to: dir)
-        return Result(report: report, files: [md.path, js.path] + figures.map(\.path))
+        let files = try AnalysisOutput.writeReport(into: directory, markdown: report.markdown, json: try report.json()) {
+            try report.writeFigures(to: directory)
+        }
+        return Result(report: report, files: files)
     }
 }
 
@@ -239,6 +237,7 @@ public enum BaselinePipeline {
 
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> String {
         guard o.memberCount >= 1 else { throw CFError(file: o.output, "--members must be at least 1 (got \(o.memberCount))") }
+        try OutputFile.checkDestination(o.output, inputs: [o.training])
         let (training, reader) = try AnalysisInput.fields(o.training, variable: o.variable, members: o.trainingMembers, name: o.training)
         let conditioning = try AnalysisInput.fields(o.training, variable: o.variable, members: "\(o.conditioningMember)",
                                                     name: "conditioning").fields
@@ -255,7 +254,8 @@ public enum BaselinePipeline {
                     ("training_file", .text((o.training as NSString).lastPathComponent)),
                     ("training_members", .text(o.trainingMembers ?? "all"))])
         let writer = try EnsembleWriter(path: o.output, variable: reader.variable, grid: reader.grid, time: reader.time,
-                                        members: (0..<o.memberCount).map(String.init), attributes: attributes)
+                                        members: (0..<o.memberCount).map(String.init), attributes: attributes,
+                                        inputs: [o.training])
         for k in 0..<o.memberCount {
             try writer.write(member: k, values: try model.generateMember(k, forced: forced, seed: o.seed))
             progress?(k + 1, o.memberCount)
@@ -266,12 +266,21 @@ public enum BaselinePipeline {
     }
 }
 
-/// Report files are written whole to `<name>.partial` and renamed.
+/// Report files are `OutputFile`s, written whole.
 enum AnalysisOutput {
-    static func write(_ data: Data, to url: URL) throws {
-        let partial = url.appendingPathExtension("partial")
-        try data.write(to: partial)
-        if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-        try FileManager.default.moveItem(at: partial, to: url)
+    /// report.md, report.json and the figures in `directory`; a failure removes what this run created.
+    static func writeReport(into directory: OutputDirectory, markdown: String, json: Data,
+                            figures: () throws -> [URL]) throws -> [String] {
+        do {
+            try directory.create()
+            let md = directory.file("report.md"), js = directory.file("report.json")
+            try OutputFile.write(Data(markdown.utf8), to: md)
+            try OutputFile.write(json, to: js)
+            let written = try figures()
+            return [md, js].map { URL(fileURLWithPath: $0).path } + written.map(\.path)
+        } catch {
+            directory.rollback()
+            throw error
+        }
     }
 }

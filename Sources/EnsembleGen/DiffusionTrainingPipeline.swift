@@ -1,6 +1,7 @@
 import Climate
 import Foundation
 import Models
+import OutputFiles
 import RandomStreams
 import Tensor
 
@@ -90,13 +91,10 @@ public enum DiffusionTrainingPipeline {
     public static func run(_ o: Options, progress: ((Int, Int, Int, Double) -> Void)? = nil,
                            epochEnded: ((EpochReport) -> Void)? = nil) throws -> Result {
         let started = Date()
-        try FileManager.default.createDirectory(atPath: o.output, withIntermediateDirectories: true)
-        let vaePath = (o.output as NSString).appendingPathComponent("vae.safetensors")
-        if URL(fileURLWithPath: o.vae).standardizedFileURL != URL(fileURLWithPath: vaePath).standardizedFileURL {
-            if FileManager.default.fileExists(atPath: vaePath) { try FileManager.default.removeItem(atPath: vaePath) }
-            try FileManager.default.copyItem(atPath: o.vae, toPath: vaePath)
-        }
-        let vae = try TrainedVAE.load(vaePath)
+        // Data and options are checked before the model directory is created; until the first
+        // checkpoint, a failure removes what this run created in it.
+        let directory = try OutputDirectory(path: o.output, inputs: o.data)
+        let vae = try TrainedVAE.load(o.vae)
         let reader = try EnsembleReader(paths: o.data, variable: o.variable, requirements: .models)
         defer { try? reader.close() }
         let source = o.data.joined(separator: ", ")
@@ -114,12 +112,18 @@ public enum DiffusionTrainingPipeline {
         guard o.innovationOrder >= 0, o.innovationOrder < reader.timeCount / 2 else {
             throw CFError(file: source, "--innovation-order \(o.innovationOrder) must be between 0 and half the series length (\(reader.timeCount) time steps)")
         }
+        defer { directory.rollback() }
+        try directory.create()
+        let vaePath = (o.output as NSString).appendingPathComponent("vae.safetensors")
+        if !OutputFile.sameFile(o.vae, vaePath) {
+            try OutputFile.write(try Data(contentsOf: URL(fileURLWithPath: o.vae)), to: directory.file("vae.safetensors"))
+        }
 
         // Latents of every member involved, cached in the model directory.
         let latents = try LatentCache.latents(vae: vae, vaePath: vaePath, reader: reader, source: source,
                                               members: [o.conditioningMember] + training + validation,
-                                              cachePath: (o.output as NSString).appendingPathComponent("latents.safetensors"))
-        let unresolvedPath = (o.output as NSString).appendingPathComponent(UnresolvedVariability.fileName)
+                                              cachePath: directory.file("latents.safetensors"))
+        let unresolvedPath = directory.file(UnresolvedVariability.fileName)
         if !o.resume || !FileManager.default.fileExists(atPath: unresolvedPath) {
             try UnresolvedVariabilityPipeline.fit(vae: vae, vaePath: vaePath, reader: reader, source: source, members: training,
                                                   latents: latents).save(to: unresolvedPath)
@@ -132,9 +136,9 @@ public enum DiffusionTrainingPipeline {
         let trainingResiduals = residuals(training)
         try ConditioningSeries(latents: conditioning, dimension: d, time: reader.time,
                                member: reader.members[o.conditioningMember], source: source)
-            .save(to: (o.output as NSString).appendingPathComponent(ConditioningSeries.fileName))
+            .save(to: directory.file(ConditioningSeries.fileName))
 
-        let modelPath = (o.output as NSString).appendingPathComponent(LatentDiffusion.fileName(o.configuration.0))
+        let modelPath = directory.file(LatentDiffusion.fileName(o.configuration.0))
         let statePath = TrainingState.path(for: modelPath)
         let (kind, width, layers, context, block, neighbours) = o.configuration
         let configuration = DiffusionConfiguration(generator: kind, latentDimension: d, width: width, layers: layers,
@@ -189,10 +193,13 @@ public enum DiffusionTrainingPipeline {
             defer { for (p, r) in zip(parameters, raw) { p.value.assign(r) } }
             let contents = try diffusion.checkpointContents(provenance: provenance)
             try SafeTensors.write(contents.tensors, metadata: contents.metadata, to: URL(fileURLWithPath: modelPath))
+            directory.keep()
         }
         func saveState(epoch: Int, step: Int) throws {
             try TrainingState.write(try diffusion.checkpointContents(provenance: provenance), extra: [optimizer.state, ema.state],
                                     fingerprint: fingerprint, epoch: epoch, step: step, to: statePath)
+            // A checkpoint to resume from: the directory is kept whatever happens next.
+            directory.keep()
         }
 
         var reports: [EpochReport] = [], stepsThisRun = 0

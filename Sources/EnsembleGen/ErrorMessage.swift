@@ -1,3 +1,6 @@
+import Foundation
+import OutputFiles
+
 /// A problem with how the tool was asked to work (settings, environment, option values that
 /// only the data can rule out), as opposed to `CFError` (the content of a file).
 public struct EnsembleGenError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -8,6 +11,6 @@ public struct EnsembleGenError: Error, CustomStringConvertible, Equatable, Senda
 /// The one-line text printed after `error: ` for any error: `<file>: <variable>: <problem>`
 /// for file errors; newlines and tabs are replaced by spaces so the message stays on one line.
 public func oneLineErrorMessage(_ error: Error) -> String {
-    let text = "\(error)"
+    let text = FileErrorText.describe(error) ?? "\(error)"
     return String(text.map { $0 == "\n" || $0 == "\r" || $0 == "\t" ? " " : $0 })
 }

@@ -1,6 +1,7 @@
 import Climate
 import Foundation
 import Models
+import OutputFiles
 import RandomStreams
 import Tensor
 
@@ -86,6 +87,7 @@ public enum GeneratePipeline {
             throw CFError(file: o.output, "--members and --batch-size must be at least 1 and --first-member at least 0")
         }
         let directory = o.model
+        try OutputFile.checkDestination(o.output, inputs: [o.conditioning, directory].compactMap { $0 } + GeneratePipeline.files(in: directory))
         func file(_ name: String) throws -> String { try DefaultModel.file(name, in: directory, generator: o.generator) }
         let vae = try TrainedVAE.load(try file("vae.safetensors"))
         let unresolvedPath = (directory as NSString).appendingPathComponent(UnresolvedVariability.fileName)
@@ -163,7 +165,8 @@ public enum GeneratePipeline {
         try requireSpace(members: o.memberCount, values: T * vae.grid.cellCount, output: o.output)
         let writer = try EnsembleWriter(path: o.output, variable: .nearSurfaceAirTemperature, grid: vae.grid, time: time,
                                         members: members.map(String.init), attributes: attributes,
-                                        deflateLevel: o.deflateLevel, layout: o.layout)
+                                        deflateLevel: o.deflateLevel, layout: o.layout,
+                                        inputs: [o.conditioning].compactMap { $0 } + GeneratePipeline.files(in: directory))
         do {
             // Sampling of one group and decoding of sampled members share the cores;
             // `batchSize` bounds the members held in between.
@@ -204,5 +207,10 @@ public enum GeneratePipeline {
         guard needed > free.doubleValue else { return }
         throw EnsembleGenError(String(format: "%@: %d members need about %.1f GB on disk but only %.1f GB are free; generate fewer members at a time (--first-member) or write elsewhere",
                                       output, members, needed / 1e9, free.doubleValue / 1e9))
+    }
+
+    /// The files of a model directory: none of them may be the output.
+    static func files(in directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).map { (directory as NSString).appendingPathComponent($0) }
     }
 }

@@ -1,6 +1,7 @@
 import Climate
 import Foundation
 import NetCDF
+import OutputFiles
 
 /// Dimension order of written ensemble files (see `EnsembleWriter.Layout`).
 public typealias OutputLayout = EnsembleWriter.Layout
@@ -54,10 +55,7 @@ public enum MergePipeline {
     /// - Throws: `CFError`/`NetCDFError` naming the file and variable; no output file is left
     ///   behind on error.
     public static func run(_ options: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
-        let outputURL = URL(fileURLWithPath: options.output).standardizedFileURL
-        for input in options.inputs where URL(fileURLWithPath: input).standardizedFileURL == outputURL {
-            throw CFError(file: options.output, "output file is also an input")
-        }
+        try OutputFile.checkDestination(options.output, inputs: options.inputs)
         let reader = try EnsembleReader(paths: options.inputs, variable: options.variable, requirements: .inspection)
         defer { try? reader.close() }
         let (institution, source, references) = try inputProvenance(options.inputs[0])
@@ -70,7 +68,7 @@ public enum MergePipeline {
             extra: [("merged_from", .text(options.inputs.map { ($0 as NSString).lastPathComponent }.joined(separator: " ")))])
         let writer = try EnsembleWriter(path: options.output, variable: reader.variable, grid: reader.grid, time: reader.time,
                                         members: reader.members, attributes: attributes, deflateLevel: options.deflateLevel,
-                                        layout: options.layout)
+                                        layout: options.layout, inputs: options.inputs)
         var buffer = [Float](repeating: 0, count: reader.valuesPerMember)
         var missing = 0
         for m in 0..<reader.memberCount {

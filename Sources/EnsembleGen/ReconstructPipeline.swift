@@ -2,6 +2,7 @@ import Climate
 import Diagnostics
 import Foundation
 import Models
+import OutputFiles
 
 /// `ensemblegen reconstruct`: encodes and decodes every member through a trained VAE,
 /// writes the reconstruction as CF NetCDF, and measures the error in kelvin.
@@ -50,6 +51,7 @@ public enum ReconstructPipeline {
     }
 
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
+        if let output = o.output { try OutputFile.checkDestination(output, inputs: [o.model] + o.data) }
         let (vae, reader, source, members) = try VAEData.open(vae: o.model, data: o.data, variable: o.variable, members: o.members)
         defer { try? reader.close() }
         let grid = reader.grid, cells = grid.cellCount, months = reader.time.monthsOfYear, times = months.count
@@ -62,7 +64,8 @@ public enum ReconstructPipeline {
                                 source: "EnsembleGen \(EnsembleGenVersion.string), VAE \(o.model) (compression \(String(format: "%.1f", vae.compressionRatio)))",
                                 history: OutputAttributes.historyLine(commandLine: o.commandLine),
                                 references: "Docs/models.md",
-                                comment: "Each field is decode(mean of q(z | field)) of \(source)."))
+                                comment: "Each field is decode(mean of q(z | field)) of \(source)."),
+                               inputs: [o.model] + o.data)
         }
         let weights = grid.areaWeights
         let ninoWeights = try Region.nino34.weights(on: grid)

@@ -1,6 +1,7 @@
 import Climate
 import Foundation
 import NetCDF
+import OutputFiles
 import Simulator
 
 /// `ensemblegen simulate`: writes members `firstMember ..< firstMember + memberCount` of the
@@ -63,6 +64,8 @@ public enum SimulatePipeline {
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
         guard o.memberCount >= 1 else { throw CFError(file: o.output, "--members must be at least 1 (got \(o.memberCount))") }
         guard o.firstMember >= 0 else { throw CFError(file: o.output, "--first-member must be ≥ 0 (got \(o.firstMember))") }
+        try OutputFile.checkDestination(o.output)
+        if let forcing = o.forcingOutput { try OutputFile.checkDestination(forcing, inputs: [o.output]) }
         let started = Date()
         let grid = Grid.regular(latitudeCount: o.latitudeCount, longitudeCount: o.longitudeCount)
         let simulator = try EnsembleSimulator(configuration: SimulatorConfiguration(
@@ -97,13 +100,18 @@ public enum SimulatePipeline {
                       seconds: Date().timeIntervalSince(started))
     }
 
-    /// Forcing series and forced response as a CF time-series file (`.partial`, then renamed).
+    /// Forcing series and forced response as a CF time-series file (an `OutputFile`).
     static func writeForcing(_ simulator: EnsembleSimulator, to path: String, commandLine: [String]) throws {
-        let partial = path + ".partial"
-        var completed = false
-        defer { if !completed { try? FileManager.default.removeItem(atPath: partial) } }
+        let output = try OutputFile(path: path)
+        // netcdf-c opens the partial itself (clobbering the empty file created for us).
+        output.releaseDescriptor()
         let time = simulator.timeAxis
-        let f = try NetCDFFile.create(partial, format: .netCDF4, overwrite: true)
+        let f: NetCDFFile
+        do {
+            f = try NetCDFFile.create(output.partialPath, format: .netCDF4, overwrite: true)
+        } catch {
+            throw output.failure(error)
+        }
         do {
             let timeDim = try f.addDimension("time", length: time.count)
             let bndsDim = try f.addDimension("bnds", length: 2)
@@ -139,10 +147,11 @@ public enum SimulatePipeline {
             for (v, values) in series { try v.write(values) }
             try f.close()
         } catch {
+            let reported = output.failure(error)
             try? f.close()
-            throw error
+            output.abandon()
+            throw reported
         }
-        try FileManager.default.moveItem(atPath: partial, toPath: path)
-        completed = true
+        try output.commit()
     }
 }

@@ -1,6 +1,7 @@
 import Climate
 import Foundation
 import Models
+import OutputFiles
 import RandomStreams
 import Tensor
 
@@ -54,6 +55,7 @@ public enum SpreadCalibrationPipeline {
             throw CFError(file: o.model, "--iterations and --month-stride must be at least 1")
         }
         let vaePath = try file("vae.safetensors"), diffusionPath = try file(LatentDiffusion.fileName(o.generator))
+        try OutputFile.checkDestination(diffusionPath, inputs: o.data)
         let conditioning = try ConditioningSeries.load(try file(ConditioningSeries.fileName))
         let diffusion = try LatentDiffusion.load(diffusionPath).model
         let (vae, reader, source, members) = try VAEData.open(vae: vaePath, data: o.data, variable: o.variable, members: o.members)

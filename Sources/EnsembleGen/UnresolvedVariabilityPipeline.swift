@@ -1,6 +1,7 @@
 import Climate
 import Foundation
 import Models
+import OutputFiles
 
 /// `ensemblegen fit-unresolved`: measures what the VAE does not reproduce (original −
 /// decode(encode(original)) over training members) and stores it in the model directory as
@@ -38,13 +39,14 @@ public enum UnresolvedVariabilityPipeline {
         guard FileManager.default.fileExists(atPath: vaePath) else {
             throw CFError(file: o.model, "model directory has no vae.safetensors: give the directory written by train-diffusion")
         }
+        let path = (o.model as NSString).appendingPathComponent(UnresolvedVariability.fileName)
+        try OutputFile.checkDestination(path, inputs: o.data)
         let (vae, reader, source, members) = try VAEData.open(vae: vaePath, data: o.data, variable: o.variable, members: o.members)
         defer { try? reader.close() }
         let latents = try LatentCache.latents(vae: vae, vaePath: vaePath, reader: reader, source: source, members: members,
                                               cachePath: (o.model as NSString).appendingPathComponent("latents.safetensors"))
         let statistics = try fit(vae: vae, vaePath: vaePath, reader: reader, source: source, members: members, latents: latents,
                                  progress: progress)
-        let path = (o.model as NSString).appendingPathComponent(UnresolvedVariability.fileName)
         try statistics.save(to: path)
         return Result(path: path, statistics: statistics)
     }

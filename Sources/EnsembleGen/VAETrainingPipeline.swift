@@ -1,6 +1,7 @@
 import Climate
 import Foundation
 import Models
+import OutputFiles
 import RandomStreams
 import Tensor
 
@@ -84,6 +85,8 @@ public enum VAETrainingPipeline {
     public static func run(_ o: Options, progress: Progress? = nil, epochEnded: ((EpochReport) -> Void)? = nil) throws -> Result {
         let started = Date()
         guard o.epochs >= 1, o.batchSize >= 1 else { throw CFError(file: o.output, "--epochs and --batch-size must be at least 1") }
+        try OutputFile.checkDestination(o.output, inputs: o.data)
+        if !o.resume { try OutputFile.checkDestination(statePath(o.output), inputs: o.data) }
         let reader = try EnsembleReader(paths: o.data, variable: o.variable, requirements: .models)
         defer { try? reader.close() }
         let source = o.data.joined(separator: ", ")

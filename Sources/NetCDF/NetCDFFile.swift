@@ -88,6 +88,7 @@ public final class NetCDFFile {
     /// - Throws: `NetCDFError` naming the path and netcdf-c's message (no such file, not a
     ///   netCDF file, truncated HDF5 …).
     public static func open(_ path: String, mode: Mode = .read) throws -> NetCDFFile {
+        _ = hdf5ExitHandlerDisabled
         var id: Int32 = -1
         let status = nc_open(path, mode == .write ? NC_WRITE : NC_NOWRITE, &id)
         if status != NC_NOERR { try checkClassicFileSize(path) }
@@ -137,11 +138,21 @@ public final class NetCDFFile {
     ///   - format: on-disk format; NetCDF-4 is needed for compression, chunking and 64-bit ints.
     ///   - overwrite: replace an existing file (otherwise an existing file is an error).
     public static func create(_ path: String, format: Format = .netCDF4, overwrite: Bool = false) throws -> NetCDFFile {
+        _ = hdf5ExitHandlerDisabled
         var id: Int32 = -1
         let mode = format.createMode | (overwrite ? NC_CLOBBER : NC_NOCLOBBER)
         try check(nc_create(path, mode, &id), path: path, "cannot create")
         return try NetCDFFile(path: path, ncid: id, writable: true, defineMode: true)
     }
+
+    /// HDF5's exit handler is switched off before netcdf-c first starts HDF5. When a write
+    /// fails (a full disk), `nc_close` fails and leaves the HDF5 file half-closed; at exit
+    /// HDF5 closes it again and dereferences freed state (SIGSEGV, HDF5 1.10). Files are
+    /// closed explicitly here, so the handler has nothing else to do.
+    private static let hdf5ExitHandlerDisabled: Void = {
+        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "H5dont_atexit") else { return }
+        _ = unsafeBitCast(symbol, to: (@convention(c) () -> Int32).self)()
+    }()
 
     /// Opens `path`, runs `body`, and closes the file whatever happens.
     public static func withFile<R>(_ path: String, mode: Mode = .read, _ body: (NetCDFFile) throws -> R) throws -> R {

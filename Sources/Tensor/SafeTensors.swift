@@ -3,6 +3,7 @@
 // "__metadata__": {string: string}}, then the raw little-endian tensor bytes.
 
 import Foundation
+import OutputFiles
 
 /// A checkpoint problem, naming the file or tensor.
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
@@ -28,7 +29,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
 
 /// Reading and writing safetensors files of Float32 tensors.
 public enum SafeTensors {
-    /// Writes `tensors` and string `metadata` to `url`, through `<url>.partial` renamed when complete.
+    /// Writes `tensors` and string `metadata` to `url` (an `OutputFile`: checked destination,
+    /// exclusive `<url>.partial` renamed when complete).
     public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to url: URL) throws {
         let names = tensors.keys.sorted()
         var entries: [String] = []
@@ -53,14 +55,7 @@ public enum SafeTensors {
             // Float32 is stored little-endian, as on every platform Swift runs on here.
             data.append(UnsafeBufferPointer(start: tensor.pointer, count: tensor.count))
         }
-        let partial = URL(fileURLWithPath: url.path + ".partial")
-        do {
-            try data.write(to: partial)
-            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-            try FileManager.default.moveItem(at: partial, to: url)
-        } catch {
-            throw CheckpointError.io(path: url.path, reason: "cannot write checkpoint: \(error.localizedDescription)")
-        }
+        try OutputFile.write(data, to: url.path)
     }
 
     /// Reads every tensor (F32 only) and the metadata of a safetensors file.
