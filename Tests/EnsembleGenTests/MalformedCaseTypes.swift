@@ -139,8 +139,9 @@ enum Cmd {
          "--smoothing-months", "13", "-q", "-o", output]
     }
     static func diagnose(_ file: String, output: String = "{d}/diag") -> [String] { ["diagnose", file, "-o", output] }
+    /// Reference members 2-3 (reference files have 4 members), training members 0-1.
     static func evaluate(generated: String, reference: String, training: String? = nil) -> [String] {
-        ["evaluate", "--generated", generated, "--reference", reference, "--reference-members", "2",
+        ["evaluate", "--generated", generated, "--reference", reference, "--reference-members", "2-3",
          "--training", training ?? reference, "--training-members", "0-1", "--conditioning-member", "0", "-o", "{d}/eval"]
     }
 }

@@ -48,7 +48,7 @@ enum OptionCases {
         MalformedCase(name: "generate-conditioning-member-without-conditioning",
                       arguments: Cmd.generate(["--conditioning-member", "1"]), expectation: .refusedOption(["--conditioning-member"])),
         MalformedCase(name: "train-vae-resume-with-other-channels",
-                      arguments: Cmd.trainVAE(["{d}/ens.nc"], epochs: "1000", channels: "16,32",
+                      arguments: Cmd.trainVAE(["{d}/ens.nc"], epochs: "40", channels: "16,32",
                                               ["--checkpoint-interval", "1", "--threads", "1", "--resume"]),
                       files: [ens], expectation: .refused(file: "{d}/vae.safetensors", mentions: ["resume"]),
                       setup: interruptedTraining),
@@ -59,7 +59,7 @@ enum OptionCases {
     static func interruptedTraining(_ directory: String, _ executable: URL) throws {
         let p = Process()
         p.executableURL = executable
-        p.arguments = Cmd.trainVAE(["\(directory)/ens.nc"], epochs: "1000", output: "\(directory)/vae.safetensors",
+        p.arguments = Cmd.trainVAE(["\(directory)/ens.nc"], epochs: "40", output: "\(directory)/vae.safetensors",
                                    ["--checkpoint-interval", "1", "--threads", "1"])
         p.currentDirectoryURL = URL(fileURLWithPath: directory, isDirectory: true)
         p.standardOutput = FileHandle.nullDevice
@@ -129,7 +129,7 @@ enum AcceptedCases {
         MalformedCase(name: "train-vae-time-first", arguments: Cmd.trainVAE(["{d}/tfirst.nc"]), files: [timeFirst],
                       expectation: .accepted([.nonEmpty("vae.safetensors")])),
         MalformedCase(name: "evaluate-time-first", arguments: Cmd.evaluate(generated: "{d}/gen.nc", reference: "{d}/tfirst.nc"),
-                      files: [timeFirst, .field("gen.nc", FieldSpec().with { $0.seed = 9 })],
+                      files: [.field("tfirst.nc", FieldSpec().with { $0.timeFirst = true; $0.members = 4 }), .field("gen.nc", FieldSpec().with { $0.seed = 9 })],
                       expectation: .accepted([.report("eval")])),
         MalformedCase(name: "merge-one-member-files", arguments: Cmd.merge(["{d}/r0.nc", "{d}/r1.nc", "{d}/r2.nc"]),
                       files: singles, expectation: .accepted([.netCDF("merged.nc", members: 3)])),
@@ -163,7 +163,7 @@ enum AcceptedCases {
         MalformedCase(name: "calibrate-spread-valid", arguments: Cmd.calibrate("{d}/ens.nc"), files: [OptionCases.ens],
                       expectation: .accepted([.stdout("calibrated")]), modifiesModel: true),
         MalformedCase(name: "evaluate-valid", arguments: Cmd.evaluate(generated: "{d}/gen.nc", reference: "{d}/ref.nc"),
-                      files: [.field("gen.nc", FieldSpec().with { $0.seed = 5 }), .field("ref.nc")],
+                      files: [.field("gen.nc", FieldSpec().with { $0.seed = 5 }), .field("ref.nc", FieldSpec().with { $0.members = 4 })],
                       expectation: .accepted([.report("eval")])),
         MalformedCase(name: "info-with-missing-values", arguments: Cmd.info("{d}/fill.nc"), files: [.field("fill.nc", .withFillValues)],
                       expectation: .accepted([.stdout("missing    2 of")])),

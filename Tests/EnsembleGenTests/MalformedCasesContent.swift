@@ -105,11 +105,11 @@ enum ContentCases {
                       files: [.field("nan.nc", .withNaN)], expectation: .refused(file: "{d}/nan.nc", mentions: ["missing values"])),
         MalformedCase(name: "evaluate-reference-missing-field",
                       arguments: Cmd.evaluate(generated: "{d}/gen.nc", reference: "{d}/ref.nc", training: "{d}/train.nc"),
-                      files: [.field("gen.nc", FieldSpec().with { $0.seed = 7 }), .field("ref.nc", .withMissingField), .field("train.nc")],
+                      files: [.field("gen.nc", FieldSpec().with { $0.seed = 7 }), .field("ref.nc", .withMissingField.with { $0.members = 4 }), .field("train.nc")],
                       expectation: .refused(file: "{d}/ref.nc", mentions: ["missing values"])),
         MalformedCase(name: "evaluate-generated-fill-values",
                       arguments: Cmd.evaluate(generated: "{d}/gen.nc", reference: "{d}/ref.nc"),
-                      files: [.field("gen.nc", .withFillValues), .field("ref.nc")],
+                      files: [.field("gen.nc", .withFillValues), .field("ref.nc", FieldSpec().with { $0.members = 4 })],
                       expectation: .refused(file: "{d}/gen.nc", mentions: ["missing values"])),
     ]
 
@@ -136,7 +136,7 @@ enum ContentCases {
                       expectation: .refused(file: "{d}/huge.nc", mentions: ["outside the plausible range"])),
         MalformedCase(name: "evaluate-training-minus-5-kelvin",
                       arguments: Cmd.evaluate(generated: "{d}/gen.nc", reference: "{d}/ref.nc", training: "{d}/cold.nc"),
-                      files: [.field("gen.nc", FieldSpec().with { $0.seed = 7 }), .field("ref.nc"), .field("cold.nc", .withCell(-5))],
+                      files: [.field("gen.nc", FieldSpec().with { $0.seed = 7 }), .field("ref.nc", FieldSpec().with { $0.members = 4 }), .field("cold.nc", .withCell(-5))],
                       expectation: .refused(file: "{d}/cold.nc", mentions: ["outside the plausible range"])),
         MalformedCase(name: "train-diffusion-kelvin-labelled-celsius", arguments: Cmd.trainDiffusion(["{d}/degc.nc"]),
                       files: [.field("degc.nc", .kelvinLabelledCelsius)],
