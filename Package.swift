@@ -46,14 +46,19 @@ let package = Package(
                           dependencies: ["EnsembleGen",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // Shared by the test targets (imports XCTest): the repository root, running processes,
+        // and one helper per outside need (.venv, validator tools, check-cf.sh, shared data, the
+        // release binary) that skips when it is missing, or fails in CI (ENSEMBLEGEN_CI=1).
+        .target(name: "TestEnvironment", path: "Tests/TestEnvironment"),
+
         .testTarget(name: "RandomStreamsTests", dependencies: ["RandomStreams"]),
-        .testTarget(name: "NetCDFTests", dependencies: ["NetCDF"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "RandomStreams"]),
-        .testTarget(name: "ClimateTests", dependencies: ["Climate", "NetCDF"]),
+        .testTarget(name: "NetCDFTests", dependencies: ["NetCDF", "TestEnvironment"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "RandomStreams", "TestEnvironment"]),
+        .testTarget(name: "ClimateTests", dependencies: ["Climate", "NetCDF", "TestEnvironment"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Climate"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "Climate"]),
-        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Climate", "Simulator"]),
-        .testTarget(name: "EnsembleGenTests", dependencies: ["EnsembleGen", "Climate", "NetCDF"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Climate", "Simulator", "TestEnvironment"]),
+        .testTarget(name: "EnsembleGenTests", dependencies: ["EnsembleGen", "Climate", "NetCDF", "TestEnvironment"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -3,7 +3,8 @@
 #  - Debian packages (apt-get) for the C libraries and the NetCDF command-line tools;
 #  - a git-ignored Python virtual environment (.venv) with the validators used by tests
 #    (cfchecker, xarray, netCDF4, safetensors, properscoring). Python is never needed by
-#    the tool itself; if the venv cannot be created, tests that need it skip with a message.
+#    the tool itself; if the venv cannot be created, tests that need it skip with a message,
+#    except in CI (ENSEMBLEGEN_CI=1, set by .ci/run), where this script then fails.
 # Usage: Scripts/setup.sh [--system-only]   (--system-only: the Debian packages, no .venv;
 # what running the tool needs, used by Scripts/demo.sh)
 set -euo pipefail
@@ -43,6 +44,9 @@ if [ ! -f "$stamp" ]; then
   echo "setup: creating the validator environment in .venv (cfchecker, xarray, netCDF4, ...)"
   if python3 -m venv .venv && .venv/bin/pip install -q --disable-pip-version-check -r "$req"; then
     touch "$stamp"
+  elif [ "${ENSEMBLEGEN_CI:-}" = "1" ]; then
+    echo "setup: error: could not build .venv (ENSEMBLEGEN_CI=1: the validators are required)." >&2
+    exit 1
   else
     echo "setup: warning: could not build .venv; tests that need Python validators will skip." >&2
   fi

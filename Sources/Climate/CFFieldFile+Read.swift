@@ -7,11 +7,14 @@ extension CFFieldLayout {
     /// Reads member `member` (index within this file) for `times`, writing Float32 kelvin in
     /// program order (time, lat, lon) to `out` (count `times.count × cellCount`).
     /// Missing values become NaN. Returns the number of missing values.
+    /// - Throws: `CFError` naming the member, date and cell of the first missing value when
+    ///   `requirements.completeFields`, or of the first value outside the plausible range.
     ///
     /// Data are read in blocks of whole time steps (at most about 2²² values at a time), so
     /// the temporary Double buffer stays small whatever the length of the series.
     @discardableResult
-    func read(from file: NetCDFFile, member: Int, times: Range<Int>, into out: UnsafeMutableBufferPointer<Float>) throws -> Int {
+    func read(from file: NetCDFFile, member: Int, times: Range<Int>, into out: UnsafeMutableBufferPointer<Float>,
+              requirements: InputRequirements) throws -> Int {
         guard let v = try file.variable(variable.name) else {
             throw CFError(file: path, variable: variable.name, "variable disappeared")
         }
@@ -33,6 +36,11 @@ extension CFFieldLayout {
         let m0 = missingValues.first ?? .nan, m1 = missingValues.count > 1 ? missingValues[1] : .nan
         let moreMissing = Array(missingValues.dropFirst(2))
         let identity = scale == 1 && offset == 0 && unit == .kelvin
+        let plausible = requirements.plausibleRange, complete = requirements.completeFields
+        func place(_ t: Int, _ j: Int, _ i: Int) -> String {
+            String(format: "member %@, %@, lat %g, lon %g", members[member], time.date(at: t).dateString,
+                   grid.latitudes[j], grid.longitudes[i])
+        }
         var t0 = times.lowerBound
         while t0 < times.upperBound {
             let nt = min(blockSteps, times.upperBound - t0)
@@ -57,10 +65,22 @@ extension CFFieldLayout {
                     for i in 0..<nx {
                         let r = raw[rowSource + longitudeSource[i] * sx]
                         if r.isNaN || r < lo || r > hi || r == m0 || r == m1 || (!moreMissing.isEmpty && moreMissing.contains(r)) {
+                            guard !complete else {
+                                throw CFError(file: path, variable: variable.name,
+                                              "missing values (NaN, _FillValue or outside valid_range), first at \(place(t0 + t, j, i)); this command needs complete fields: fill them (e.g. cdo fillmiss) or choose other members or years")
+                            }
                             out[rowTarget + i] = .nan
                             missingCount += 1
                         } else {
-                            out[rowTarget + i] = identity ? Float(r) : Float(unit.toKelvin(r * scale + offset))
+                            let unpacked = r * scale + offset
+                            let kelvin = identity ? r : unit.toKelvin(unpacked)
+                            guard plausible.contains(kelvin) else {
+                                let asRead = unit == .kelvin ? "" : String(format: " (%g %@ in the file)", unpacked, sourceUnits)
+                                throw CFError(file: path, variable: variable.name, String(
+                                    format: "value %g K%@ at %@ is outside the plausible range %g–%g K for near-surface temperature; check the units attribute and the fill value",
+                                    kelvin, asRead, place(t0 + t, j, i), plausible.lowerBound, plausible.upperBound))
+                            }
+                            out[rowTarget + i] = Float(kelvin)
                         }
                     }
                 }

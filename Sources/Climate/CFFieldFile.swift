@@ -54,6 +54,11 @@ struct CFFieldLayout {
         }
         (self.timeAxis, latitudeAxis, longitudeAxis, self.memberAxis) = (t, y, x, memberAxis)
         fileShape = shape
+        // One field is read at a time (as doubles): a header declaring more is refused here.
+        let fieldBytes = Double(shape[y]) * Double(shape[x]) * 8, timeBytes = Double(shape[t]) * 8 * 3
+        guard fieldBytes <= MemoryBudget.bytes / 4, timeBytes <= MemoryBudget.bytes / 4 else {
+            throw CFError(file: path, variable: v.name, "declares \(shape[t]) time steps of \(shape[y]) × \(shape[x]) grid cells, more than this machine's memory can read; is the file damaged?")
+        }
 
         // Grid and time.
         guard let latVar = try file.variable(v.dimensions[y].name), let lonVar = try file.variable(v.dimensions[x].name) else {

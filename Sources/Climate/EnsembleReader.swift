@@ -1,3 +1,4 @@
+import Foundation
 import NetCDF
 
 /// Reads an ensemble of a gridded temperature variable from CF NetCDF, either from one file
@@ -29,6 +30,8 @@ public final class EnsembleReader {
     public let sourceUnits: String
     /// Scalar coordinates (e.g. `height`) present in the first file and dropped.
     public let droppedScalarCoordinates: [String]
+    /// What the data must satisfy (checked at opening and while reading).
+    public let requirements: InputRequirements
 
     private let layouts: [CFFieldLayout]
     /// (layout index, member within that file) for every member.
@@ -41,15 +44,18 @@ public final class EnsembleReader {
     public var valuesPerMember: Int { time.count * grid.cellCount }
 
     /// Opens one file (with or without a member dimension).
-    /// - Parameter variable: the data variable's name; nil selects the single field-like variable.
-    public convenience init(path: String, variable: String? = nil) throws {
-        try self.init(paths: [path], variable: variable)
+    /// - Parameters:
+    ///   - variable: the data variable's name; nil selects the single field-like variable.
+    ///   - requirements: what the command needs of the data (frequency, complete fields).
+    public convenience init(path: String, variable: String? = nil, requirements: InputRequirements) throws {
+        try self.init(paths: [path], variable: variable, requirements: requirements)
     }
 
     /// Opens several files whose members are concatenated in the order given.
     /// - Throws: `CFError` naming both files when a file's variable, grid or time axis differs
-    ///   from the first file's; `NetCDFError` for unreadable files.
-    public init(paths: [String], variable: String? = nil) throws {
+    ///   from the first file's, or when the time axis does not meet `requirements`;
+    ///   `NetCDFError` for unreadable files.
+    public init(paths: [String], variable: String? = nil, requirements: InputRequirements) throws {
         guard !paths.isEmpty else { throw CFError(file: "", "no input files") }
         var layouts: [CFFieldLayout] = []
         var firstFile: NetCDFFile?
@@ -58,6 +64,8 @@ public final class EnsembleReader {
             let layout = try CFFieldLayout(file: file, variableName: variable)
             if let reference = layouts.first {
                 try EnsembleReader.checkCompatible(layout, with: reference)
+            } else {
+                try requirements.check(layout.time, file: path)
             }
             layouts.append(layout)
             if firstFile == nil { firstFile = file } else { try file.close() }
@@ -69,6 +77,7 @@ public final class EnsembleReader {
         self.sourceUnits = reference.sourceUnits
         self.droppedScalarCoordinates = reference.droppedScalarCoordinates
         self.paths = paths
+        self.requirements = requirements
         self.layouts = layouts
         var labels: [String] = [], index: [(Int, Int)] = []
         for (f, l) in layouts.enumerated() {
@@ -129,11 +138,24 @@ public final class EnsembleReader {
             throw CFError(file: paths[0], variable: variable.name, "member \(m) outside 0..<\(memberCount)")
         }
         let (f, local) = memberIndex[m]
-        return try layouts[f].read(from: try file(f), member: local, times: times ?? 0..<time.count, into: out)
+        return try layouts[f].read(from: try file(f), member: local, times: times ?? 0..<time.count, into: out,
+                                   requirements: requirements)
+    }
+
+    /// Checks that `members` members of `times` time steps (all when nil), held `copies`
+    /// times over, fit in this machine's memory, before anything is allocated.
+    /// - Throws: `CFError` saying how much is needed and how to need less.
+    public func requireMemory(members: Int, times: Int? = nil, copies: Double = 1) throws {
+        let bytes = Double(members) * Double(times ?? time.count) * Double(grid.cellCount) * 4 * copies
+        guard bytes > MemoryBudget.bytes else { return }
+        throw CFError(file: paths[0], variable: variable.name,
+                      String(format: "%d members × %d time steps × %d cells need %.1f GB of memory; this machine has %.1f GB: select fewer members or years",
+                             members, times ?? time.count, grid.cellCount, bytes / 1e9, MemoryBudget.physical / 1e9))
     }
 
     /// Member `m` for `times` (all when nil): `times.count × lat × lon` Float32 values in K.
     public func readMember(_ m: Int, times: Range<Int>? = nil) throws -> [Float] {
+        try requireMemory(members: 1, times: (times ?? 0..<time.count).count)
         let n = (times ?? 0..<time.count).count * grid.cellCount
         return try [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
             try readMember(m, times: times, into: buffer)
@@ -143,6 +165,7 @@ public final class EnsembleReader {
 
     /// Members `range` for `times`: shape (range.count, times.count, lat, lon).
     public func readMembers(_ range: Range<Int>, times: Range<Int>? = nil) throws -> [Float] {
+        try requireMemory(members: range.count, times: (times ?? 0..<time.count).count)
         let perMember = (times ?? 0..<time.count).count * grid.cellCount
         let n = range.count * perMember
         return try [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
@@ -165,8 +188,8 @@ public final class EnsembleReader {
     }
 
     /// Reads a whole ensemble: one file with a member dimension, or several one-member files.
-    public static func read(paths: [String], variable: String? = nil) throws -> Ensemble {
-        let reader = try EnsembleReader(paths: paths, variable: variable)
+    public static func read(paths: [String], variable: String? = nil, requirements: InputRequirements) throws -> Ensemble {
+        let reader = try EnsembleReader(paths: paths, variable: variable, requirements: requirements)
         defer { try? reader.close() }
         return try reader.readEnsemble()
     }

@@ -6,6 +6,10 @@ public enum TimeAxisError: Error, CustomStringConvertible, Equatable {
     case unknownCalendar(String)
     case invalidDate(String)
     case invalidBounds(String)
+    /// A value that cannot be a time (NaN, a fill value, or beyond ±300 000 years).
+    case invalidValue(String)
+    /// Values that repeat or go backwards.
+    case notIncreasing(String)
 
     public var description: String {
         switch self {
@@ -14,8 +18,23 @@ public enum TimeAxisError: Error, CustomStringConvertible, Equatable {
             return "unknown calendar '\(c)' (expected one of standard, gregorian, proleptic_gregorian, julian, noleap, 365_day, all_leap, 366_day, 360_day)"
         case .invalidDate(let m): return "invalid date: \(m)"
         case .invalidBounds(let m): return "time bounds: \(m)"
+        case .invalidValue(let m): return m
+        case .notIncreasing(let m): return m
         }
     }
+}
+
+/// How often a time axis samples: what the models and diagnostics need to know.
+public enum TimeFrequency: String, Codable, Sendable, CaseIterable {
+    /// One value per calendar month.
+    case monthly
+    /// One value per year.
+    case annual
+    case daily
+    /// More than one value a day.
+    case subdaily = "sub-daily"
+    /// Steps of no single calendar length (gaps, mixed steps, a single undated step).
+    case irregular
 }
 
 /// A calendar date and time of day, interpreted in some `CalendarKind`.
@@ -148,7 +167,21 @@ public struct TimeAxis: Equatable, Codable, Sendable {
         if let b = bounds, b.count != values.count || b.contains(where: { $0.count != 2 }) {
             throw TimeAxisError.invalidBounds("expected \(values.count)×2 values")
         }
+        // Dates are computed from the values, so they must be finite and within a few hundred
+        // thousand years before anything converts them.
+        let limit = 1e13 / units.unit.seconds
+        if let k = values.firstIndex(where: { !($0.magnitude <= limit) }) {
+            throw TimeAxisError.invalidValue(
+                "time value \(values[k]) at step \(k) is not a valid time (a missing or fill value in the time coordinate?); every time step needs a date")
+        }
+        if let b = bounds, let k = b.firstIndex(where: { !($0[0].magnitude <= limit && $0[1].magnitude <= limit && $0[0] <= $0[1]) }) {
+            throw TimeAxisError.invalidBounds("bounds \(b[k]) of step \(k) are not a valid time interval")
+        }
         self.init(units: units, calendar: calendar, values: values, bounds: bounds)
+        if let k = values.indices.dropFirst().first(where: { !(values[$0] > values[$0 - 1]) }) {
+            throw TimeAxisError.notIncreasing(
+                "time values are not strictly increasing: step \(k) (\(date(at: k))) \(values[k] == values[k - 1] ? "repeats" : "comes before") step \(k - 1) (\(date(at: k - 1))); sort by time and drop duplicates (e.g. cdo sorttimestamp)")
+        }
     }
 
     public var count: Int { values.count }
@@ -207,6 +240,42 @@ public struct TimeAxis: Equatable, Codable, Sendable {
         case 0.99...1.01: return "daily"
         case ..<0.99: return String(format: "%g-hourly", (d * 24).rounded())
         default: return String(format: "every %g days", d)
+        }
+    }
+
+    /// The sampling frequency recognised from the dates: consecutive calendar months,
+    /// consecutive years, or else daily, sub-daily or irregular steps. A single step is
+    /// classified by its bounds (one month, one year), else `.irregular`.
+    public var frequency: TimeFrequency {
+        guard count > 1 else {
+            guard let b = bounds?.first else { return .irregular }
+            let days = (b[1] - b[0]) * units.unit.seconds / 86400
+            switch days {
+            case 27.5...31.5: return .monthly
+            case 359...367: return .annual
+            case 0.99...1.01: return .daily
+            default: return .irregular
+            }
+        }
+        if firstStepBreaking(.monthly) == nil { return .monthly }
+        if firstStepBreaking(.annual) == nil { return .annual }
+        switch medianStepInDays {
+        case 0.99...1.01: return .daily
+        case ..<0.99: return .subdaily
+        default: return .irregular
+        }
+    }
+
+    /// The first step that is not one calendar month (`.monthly`) or one year (`.annual`)
+    /// after its predecessor, or nil when every step is.
+    public func firstStepBreaking(_ frequency: TimeFrequency) -> Int? {
+        let d = dates
+        return d.indices.dropFirst().first { k in
+            switch frequency {
+            case .monthly: return (d[k].year * 12 + d[k].month) - (d[k - 1].year * 12 + d[k - 1].month) != 1
+            case .annual: return d[k].year - d[k - 1].year != 1 || (values[k] - values[k - 1]) * units.unit.seconds < 300 * 86400
+            default: return true
+            }
         }
     }
 

@@ -58,6 +58,9 @@ public struct StatisticalBaseline: Sendable {
         }
         let N = Double(K * (T - 1))
         let innovationVar = (0..<P).map { (ss[$0] - s[$0] * s[$0] / N) / (N - 1) }
+        guard innovationVar.contains(where: { $0 > 0 }), phi.allSatisfy(\.isFinite) else {
+            throw DiagnosticsError.insufficientData("\(training.name): the members do not differ, so there is no internal variability to emulate; train on distinct members")
+        }
         let keep = min(modeCount, P)
         var a0 = [Double](repeating: 0, count: n), a1 = a0
         let eof = try EOF.analyze(rowCount: K * (T - 1), cellCount: n, validCells: valid,

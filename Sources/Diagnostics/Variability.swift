@@ -138,6 +138,9 @@ public enum EOF {
         for i in 0..<P { for j in i..<P { cov[i * P + j] = (cov[i * P + j] - Double(N) * mu[i] * mu[j]) / Double(N - 1) } }
         var total = 0.0
         for i in 0..<P { total += cov[i * P + i] }
+        guard total > 0, cov.allSatisfy(\.isFinite) else {
+            throw DiagnosticsError.insufficientData("no variability to decompose into EOFs: the members are identical, or the anomalies constant")
+        }
         var eig = [Double](repeating: 0, count: P)
         let info = cov.withUnsafeMutableBufferPointer { c in eig.withUnsafeMutableBufferPointer { w in
             LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(P), c.baseAddress, Int32(P), w.baseAddress)

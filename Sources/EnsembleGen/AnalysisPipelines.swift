@@ -5,17 +5,38 @@ import Foundation
 /// Member lists such as `0-29`, `30-39`, `0,3,5-7` (0-based indices into a file's members).
 public enum MemberSelection {
     /// Parses a member list; `count` (the file's member count) bounds the indices.
+    /// - Throws: `CFError` for malformed text, members outside the file and repeated members.
     public static func parse(_ text: String, count: Int, file: String) throws -> [Int] {
         var out: [Int] = []
-        for part in text.split(separator: ",") {
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard (1...2).contains(ends.count), let a = ends.first ?? nil, let b = ends.last ?? nil, a <= b else {
                 throw CFError(file: file, "'\(text)' is not a member list like 0-29 or 0,3,5-7")
             }
+            // Bounds first: a range is only materialised once it is known to lie in the file.
+            guard a >= 0, b < count else {
+                throw CFError(file: file, "member \(a < 0 ? a : max(a, count)) does not exist: the file has \(count) members (0…\(count - 1))")
+            }
             out += Array(a...b)
         }
-        guard let bad = out.first(where: { $0 < 0 || $0 >= count }) else { return out }
-        throw CFError(file: file, "member \(bad) does not exist: the file has \(count) members (0…\(count - 1))")
+        var seen = Set<Int>()
+        if let repeated = out.first(where: { !seen.insert($0).inserted }) {
+            throw CFError(file: file, "member \(repeated) is listed twice in '\(text)'")
+        }
+        return out
+    }
+
+    /// Training and validation members from the two lists (training defaults to every member
+    /// not held out for validation). Held-out members must not be trained on.
+    public static func split(training: String?, validation: String?, count: Int, file: String) throws
+        -> (training: [Int], validation: [Int]) {
+        let held = try validation.map { try parse($0, count: count, file: file) } ?? []
+        let trained = try training.map { try parse($0, count: count, file: file) } ?? (0..<count).filter { !held.contains($0) }
+        if let both = trained.first(where: held.contains) {
+            throw CFError(file: file, "member \(both) is both a training and a validation member; the validation members must be held out")
+        }
+        guard !trained.isEmpty else { throw CFError(file: file, "no training members left (all are validation members)") }
+        return (trained, held)
     }
 }
 
@@ -24,10 +45,15 @@ enum AnalysisInput {
     /// Members `selection` (nil: all) of `path` as `EnsembleFields`, plus the metadata.
     static func fields(_ path: String, variable: String? = nil, members selection: String? = nil,
                        name: String) throws -> (fields: EnsembleFields, ensemble: EnsembleReader) {
-        let reader = try EnsembleReader(path: path, variable: variable)
+        let reader = try EnsembleReader(path: path, variable: variable, requirements: .monthlyAnalysis)
         defer { try? reader.close() }
+        // The trend, spectra and composites are computed on whole years.
+        guard reader.timeCount >= 36 else {
+            throw CFError(file: path, variable: reader.variable.name, "\(reader.timeCount) months are too few for the diagnostics; they need at least 3 whole years")
+        }
         let indices = try selection.map { try MemberSelection.parse($0, count: reader.memberCount, file: path) }
             ?? Array(0..<reader.memberCount)
+        try reader.requireMemory(members: indices.count, copies: 2)
         var values = [Float]()
         values.reserveCapacity(indices.count * reader.valuesPerMember)
         for m in indices { values += try reader.readMember(m) }
@@ -164,8 +190,16 @@ public enum EvaluatePipeline {
             let source = o.training ?? o.reference
             conditioning = try AnalysisInput.fields(source, variable: o.variable, members: "\(k)", name: "conditioning").fields
         }
-        let report = try EnsembleEvaluation.compare(generated: generated, reference: reference, baseline: baseline,
+        let report: EvaluationReport
+        do {
+            report = try EnsembleEvaluation.compare(generated: generated, reference: reference, baseline: baseline,
                                                     training: training, conditioningMember: conditioning)
+        } catch let error as DiagnosticsError {
+            // The diagnostics name the roles; the user needs the files.
+            let files = [("generated", o.generated), ("reference", o.reference), ("baseline", o.baseline), ("training", o.training)]
+                .compactMap { role, path in path.map { "\(role) = \($0)" } }.joined(separator: ", ")
+            throw EnsembleGenError("\(o.generated ?? o.reference): \(error) (\(files))")
+        }
         let dir = URL(fileURLWithPath: o.outputDirectory)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let md = dir.appendingPathComponent("report.md"), js = dir.appendingPathComponent("report.json")
@@ -205,7 +239,7 @@ public enum BaselinePipeline {
 
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> String {
         guard o.memberCount >= 1 else { throw CFError(file: o.output, "--members must be at least 1 (got \(o.memberCount))") }
-        let (training, reader) = try AnalysisInput.fields(o.training, variable: o.variable, members: o.trainingMembers, name: "training")
+        let (training, reader) = try AnalysisInput.fields(o.training, variable: o.variable, members: o.trainingMembers, name: o.training)
         let conditioning = try AnalysisInput.fields(o.training, variable: o.variable, members: "\(o.conditioningMember)",
                                                     name: "conditioning").fields
         let model = try StatisticalBaseline.fit(training: training, modeCount: o.modeCount)

@@ -97,16 +97,16 @@ public enum DiffusionTrainingPipeline {
             try FileManager.default.copyItem(atPath: o.vae, toPath: vaePath)
         }
         let vae = try TrainedVAE.load(vaePath)
-        let reader = try EnsembleReader(paths: o.data, variable: o.variable)
+        let reader = try EnsembleReader(paths: o.data, variable: o.variable, requirements: .models)
         defer { try? reader.close() }
         let source = o.data.joined(separator: ", ")
-        try vae.checkGrid(reader.grid, dataPath: source)
+        try vae.checkData(reader, dataPath: source)
         guard (0..<reader.memberCount).contains(o.conditioningMember) else {
             throw CFError(file: source, "conditioning member \(o.conditioningMember) does not exist (0…\(reader.memberCount - 1))")
         }
-        let validation = try o.validationMembers.map { try MemberSelection.parse($0, count: reader.memberCount, file: source) } ?? []
-        let training = (try o.members.map { try MemberSelection.parse($0, count: reader.memberCount, file: source) }
-            ?? (0..<reader.memberCount).filter { !validation.contains($0) }).filter { $0 != o.conditioningMember }
+        let split = try MemberSelection.split(training: o.members, validation: o.validationMembers, count: reader.memberCount, file: source)
+        let validation = split.validation
+        let training = split.training.filter { $0 != o.conditioningMember }
         guard !training.isEmpty else { throw CFError(file: source, "no training members besides the conditioning member") }
         guard o.whiteningFloor > 0, o.whiteningFloor.isFinite else {
             throw CFError(file: o.output, "--whitening-floor \(o.whiteningFloor) must be a positive fraction of the mean eigenvalue, e.g. 0.001 or 1")
@@ -136,7 +136,15 @@ public enum DiffusionTrainingPipeline {
 
         let modelPath = (o.output as NSString).appendingPathComponent(LatentDiffusion.fileName(o.configuration.0))
         let statePath = TrainingState.path(for: modelPath)
-        let fingerprint = "\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)\(o.seasonalScaling ? "|seasonal" : "")\(o.innovationOrder > 0 ? "|innovations\(o.innovationOrder)" : "")\(o.whitened ? "|whitened\(o.whiteningFloor)" : "")\(o.conditioningForm != .level ? "|conditioning-\(o.conditioningForm)" : "")\(o.batchParts > 1 ? "|parts\(o.batchParts)" : "")"
+        let (kind, width, layers, context, block, neighbours) = o.configuration
+        let configuration = DiffusionConfiguration(generator: kind, latentDimension: d, width: width, layers: layers,
+                                                   contextMonths: context, blockMonths: block,
+                                                   neighbourMonths: neighbours, conditioningForms: o.conditioningForm.count)
+        guard T > configuration.contextMonths + configuration.blockMonths else {
+            throw CFError(file: source, "\(T) time steps are too few for the \(kind.rawValue) generator's windows of \(configuration.contextMonths) context and \(configuration.blockMonths) new steps; use a longer series or smaller --context-months/--block-months")
+        }
+        let architecture = "width \(configuration.width)|layers \(configuration.layers)|context \(configuration.contextMonths)|block \(configuration.blockMonths)|neighbours \(configuration.neighbourMonths)"
+        let fingerprint = architecture + "|\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)\(o.seasonalScaling ? "|seasonal" : "")\(o.innovationOrder > 0 ? "|innovations\(o.innovationOrder)" : "")\(o.whitened ? "|whitened\(o.whiteningFloor)" : "")\(o.conditioningForm != .level ? "|conditioning-\(o.conditioningForm)" : "")\(o.batchParts > 1 ? "|parts\(o.batchParts)" : "")"
         let diffusion: LatentDiffusion, optimizer: AdamW, ema: ExponentialMovingAverage
         var startEpoch = 0, startStep = 0
         if o.resume {
@@ -149,10 +157,6 @@ public enum DiffusionTrainingPipeline {
             startEpoch = state.epoch
             startStep = state.step
         } else {
-            let (kind, width, layers, context, block, neighbours) = o.configuration
-            let configuration = DiffusionConfiguration(generator: kind, latentDimension: d, width: width, layers: layers,
-                                                       contextMonths: context, blockMonths: block,
-                                                       neighbourMonths: neighbours, conditioningForms: o.conditioningForm.count)
             var random = RandomStream(seed: o.seed).substream("diffusion-initialisation")
             diffusion = LatentDiffusion(generator: makeSequenceGenerator(configuration, random: &random),
                                         statistics: try LatentStatistics.fit(conditioning: conditioning, residuals: trainingResiduals,
@@ -203,6 +207,7 @@ public enum DiffusionTrainingPipeline {
                     let size = DataParallel.range(part, of: parts, count: o.batchSize).count
                     return (diffusion.loss(data, batchSize: size, random: &random), Float(size) / Float(o.batchSize))
                 }
+                try TrainingState.requireFiniteLoss(Double(loss), epoch: epoch, step: step)
                 clipGradientNorm(parameters, maxNorm: 1)
                 optimizer.update()
                 ema.update()
@@ -242,12 +247,13 @@ public enum DiffusionTrainingPipeline {
     }
 }
 
-/// VAE latents of whole members, cached in a safetensors file keyed by the VAE's digest and
-/// the data source so diffusion training and evaluation do not re-encode.
+/// VAE latents of whole members, cached in a safetensors file keyed by the digests of the VAE
+/// and of the data files (their content, not their names: a file regenerated at the same
+/// path is encoded again) so diffusion training and evaluation do not re-encode.
 enum LatentCache {
     static func latents(vae: TrainedVAE, vaePath: String, reader: EnsembleReader, source: String, members: [Int],
                         cachePath: String) throws -> [Int: [Float]] {
-        let key = "\(try FileDigest.hex(path: vaePath))|\(source)"
+        let key = try ([vaePath] + reader.paths).map { try FileDigest.hex(path: $0) }.joined(separator: "|")
         var cached: [String: Tensor] = [:]
         if FileManager.default.fileExists(atPath: cachePath),
            let (tensors, metadata) = try? SafeTensors.read(URL(fileURLWithPath: cachePath)), metadata["key"] == key {
@@ -274,12 +280,16 @@ enum LatentCache {
 
 /// A short content digest of a file (FNV-1a, 64 bit, hex) for provenance and cache keys.
 public enum FileDigest {
+    /// Reads the file in blocks, so memory does not grow with its size.
     public static func hex(path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CFError(file: path, "cannot read the file to compute its digest")
         }
+        defer { try? handle.close() }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in data { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty {
+            for byte in block { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        }
         return String(format: "%016llx", hash)
     }
 }

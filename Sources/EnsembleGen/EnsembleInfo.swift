@@ -30,10 +30,11 @@ public struct EnsembleInfo: Sendable {
     /// Reads `paths` (one file, or several one-member files that must agree) member by member
     /// and summarises them. Memory use is one member's data.
     public static func inspect(paths: [String], variable: String? = nil) throws -> EnsembleInfo {
-        let reader = try EnsembleReader(paths: paths, variable: variable)
+        let reader = try EnsembleReader(paths: paths, variable: variable, requirements: .inspection)
         defer { try? reader.close() }
         let weights = reader.grid.areaWeights
         let cells = reader.grid.cellCount
+        try reader.requireMemory(members: 1)
         var buffer = [Float](repeating: 0, count: reader.valuesPerMember)
         var missing = 0, lo = Double.infinity, hi = -Double.infinity
         var weightedSum = 0.0, weightTotal = 0.0

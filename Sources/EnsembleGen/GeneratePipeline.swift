@@ -101,6 +101,9 @@ public enum GeneratePipeline {
         }
         let diffusionPath = try file(LatentDiffusion.fileName(o.generator))
         let diffusion = try LatentDiffusion.load(diffusionPath).model
+        guard (1...diffusion.configuration.diffusionSteps).contains(o.sampler.steps) else {
+            throw EnsembleGenError("\(o.sampler.steps) sampling steps: the model has \(diffusion.configuration.diffusionSteps) noise levels, so 1–\(diffusion.configuration.diffusionSteps) steps")
+        }
         if let calibration = diffusion.spreadCalibration, calibration.samplerSteps != o.sampler.steps || calibration.samplerEta != o.sampler.eta {
             note = [note, "the model's spread calibration was fitted with \(calibration.sampler.text), not \(o.sampler.text): the spread may differ from the training members'; refit it with `ensemblegen calibrate-spread` and the same sampler options"]
                 .compactMap { $0 }.joined(separator: "\nnote: ")
@@ -111,9 +114,9 @@ public enum GeneratePipeline {
         }
         let conditioning: ConditioningSeries
         if let path = o.conditioning {
-            let reader = try EnsembleReader(path: path, variable: o.variable)
+            let reader = try EnsembleReader(path: path, variable: o.variable, requirements: .models)
             defer { try? reader.close() }
-            try vae.checkGrid(reader.grid, dataPath: path)
+            try vae.checkData(reader, dataPath: path)
             guard (0..<reader.memberCount).contains(o.conditioningMember) else {
                 throw CFError(file: path, "conditioning member \(o.conditioningMember) does not exist (0…\(reader.memberCount - 1))")
             }
@@ -124,7 +127,11 @@ public enum GeneratePipeline {
             conditioning = try ConditioningSeries.load(try file(ConditioningSeries.fileName))
         }
         let years = conditioning.time.years
-        let range = conditioning.time.indices(fromYear: o.startYear ?? years.first ?? 0, toYear: o.endYear ?? years.last ?? 0)
+        let (first, last) = (years.first ?? 0, years.last ?? 0)
+        for year in [o.startYear, o.endYear].compactMap({ $0 }) where !(first...last).contains(year) {
+            throw CFError(file: conditioning.source, "the conditioning series covers \(first)–\(last), so members can only be generated for those years, not \(year); choose years inside it or condition on a longer simulation")
+        }
+        let range = conditioning.time.indices(fromYear: o.startYear ?? first, toYear: o.endYear ?? last)
         guard range.count >= 12 else {
             throw CFError(file: conditioning.source, "the conditioning series covers \(years.first ?? 0)–\(years.last ?? 0); --start/--end leave \(range.count) months (need at least 12)")
         }
@@ -153,6 +160,7 @@ public enum GeneratePipeline {
                     ("unresolved_variability", .text(unresolvedText)),
                     ("spread_calibration", .text(diffusion.spreadCalibration?.summary ?? "none")),
                     ("first_member", .int32([Int32(o.firstMember)]))])
+        try requireSpace(members: o.memberCount, values: T * vae.grid.cellCount, output: o.output)
         let writer = try EnsembleWriter(path: o.output, variable: .nearSurfaceAirTemperature, grid: vae.grid, time: time,
                                         members: members.map(String.init), attributes: attributes,
                                         deflateLevel: o.deflateLevel, layout: o.layout)
@@ -183,5 +191,18 @@ public enum GeneratePipeline {
             throw error
         }
         return Result(output: o.output, members: members, months: T, seconds: Date().timeIntervalSince(started), note: note)
+    }
+
+    /// Refuses an ensemble that cannot fit on the output's file system before sampling
+    /// anything. Generated fields deflate to about 60 % of float32, so half the raw size
+    /// must be free.
+    static func requireSpace(members: Int, values: Int, output: String) throws {
+        let directory = (output as NSString).deletingLastPathComponent
+        guard let free = (try? FileManager.default.attributesOfFileSystem(forPath: directory.isEmpty ? "." : directory))?[.systemFreeSize] as? NSNumber
+        else { return }
+        let needed = Double(members) * Double(values) * 4 * 0.5
+        guard needed > free.doubleValue else { return }
+        throw EnsembleGenError(String(format: "%@: %d members need about %.1f GB on disk but only %.1f GB are free; generate fewer members at a time (--first-member) or write elsewhere",
+                                      output, members, needed / 1e9, free.doubleValue / 1e9))
     }
 }

@@ -58,7 +58,7 @@ public enum MergePipeline {
         for input in options.inputs where URL(fileURLWithPath: input).standardizedFileURL == outputURL {
             throw CFError(file: options.output, "output file is also an input")
         }
-        let reader = try EnsembleReader(paths: options.inputs, variable: options.variable)
+        let reader = try EnsembleReader(paths: options.inputs, variable: options.variable, requirements: .inspection)
         defer { try? reader.close() }
         let (institution, source, references) = try inputProvenance(options.inputs[0])
         let attributes = OutputAttributes(

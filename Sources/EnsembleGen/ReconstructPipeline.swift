@@ -117,10 +117,10 @@ enum VAEData {
     static func open(vae path: String, data: [String], variable: String?, members: String?) throws
         -> (vae: TrainedVAE, reader: EnsembleReader, source: String, members: [Int]) {
         let vae = try TrainedVAE.load(path)
-        let reader = try EnsembleReader(paths: data, variable: variable)
+        let reader = try EnsembleReader(paths: data, variable: variable, requirements: .models)
         let source = data.joined(separator: ", ")
         do {
-            try vae.checkGrid(reader.grid, dataPath: source)
+            try vae.checkData(reader, dataPath: source)
             let selected = try members.map { try MemberSelection.parse($0, count: reader.memberCount, file: source) }
                 ?? Array(0..<reader.memberCount)
             return (vae, reader, source, selected)

@@ -54,8 +54,8 @@ public enum SimulatePipeline {
     /// Parses a grid such as `32x64` (latitudes × longitudes).
     public static func parseGrid(_ text: String) throws -> (latitudes: Int, longitudes: Int) {
         let parts = text.lowercased().split(whereSeparator: { $0 == "x" || $0 == "×" }).map { Int($0) }
-        guard parts.count == 2, let nlat = parts[0], let nlon = parts[1], nlat >= 2, nlon >= 4 else {
-            throw CFError(file: "--grid", "'\(text)' is not a grid size like 32x64 (latitudes x longitudes, at least 2x4)")
+        guard parts.count == 2, let nlat = parts[0], let nlon = parts[1], (2...4096).contains(nlat), (4...8192).contains(nlon) else {
+            throw EnsembleGenError("--grid '\(text)' is not a grid size like 32x64 (latitudes x longitudes, from 2x4 to 4096x8192)")
         }
         return (nlat, nlon)
     }
@@ -67,6 +67,12 @@ public enum SimulatePipeline {
         let grid = Grid.regular(latitudeCount: o.latitudeCount, longitudeCount: o.longitudeCount)
         let simulator = try EnsembleSimulator(configuration: SimulatorConfiguration(
             grid: grid, startYear: o.startYear, endYear: o.endYear, seed: o.seed, calendar: o.calendar))
+        // A member is simulated whole, in about three buffers of its size.
+        let bytes = Double(simulator.valuesPerMember) * 4 * 3
+        guard bytes <= MemoryBudget.bytes else {
+            throw EnsembleGenError(String(format: "one member of %d–%d on a %dx%d grid needs %.1f GB of memory; this machine has %.1f GB: simulate fewer years or a coarser grid",
+                                          o.startYear, o.endYear, o.latitudeCount, o.longitudeCount, bytes / 1e9, MemoryBudget.physical / 1e9))
+        }
         let members = o.firstMember...(o.firstMember + o.memberCount - 1)
         let attributes = OutputAttributes(
             title: "Synthetic large ensemble of near-surface air temperature (EnsembleGen simulator)",

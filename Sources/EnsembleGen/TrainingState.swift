@@ -31,6 +31,14 @@ struct TrainingState {
                              step: Int(metadata["training.step"] ?? "") ?? 0)
     }
 
+    /// Stops a run whose loss is no longer a number before the optimiser spreads it into the
+    /// weights, so no NaN model is ever saved; what was saved before is kept.
+    static func requireFiniteLoss(_ loss: Double, epoch: Int, step: Int) throws {
+        guard loss.isFinite else {
+            throw EnsembleGenError("training diverged: the loss is \(loss) at epoch \(epoch + 1), step \(step + 1); lower the learning rate (the files saved at earlier epochs are kept)")
+        }
+    }
+
     /// Writes model contents plus `extra` tensor sets (optimiser, EMA) at (epoch, step).
     static func write(_ contents: (tensors: [String: Tensor], metadata: [String: String]), extra: [[String: Tensor]],
                       fingerprint: String, epoch: Int, step: Int, to path: String) throws {

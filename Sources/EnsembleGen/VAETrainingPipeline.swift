@@ -84,17 +84,19 @@ public enum VAETrainingPipeline {
     public static func run(_ o: Options, progress: Progress? = nil, epochEnded: ((EpochReport) -> Void)? = nil) throws -> Result {
         let started = Date()
         guard o.epochs >= 1, o.batchSize >= 1 else { throw CFError(file: o.output, "--epochs and --batch-size must be at least 1") }
-        let reader = try EnsembleReader(paths: o.data, variable: o.variable)
+        let reader = try EnsembleReader(paths: o.data, variable: o.variable, requirements: .models)
         defer { try? reader.close() }
         let source = o.data.joined(separator: ", ")
-        let validation = try o.validationMembers.map { try MemberSelection.parse($0, count: reader.memberCount, file: source) } ?? []
-        let training = try o.trainingMembers.map { try MemberSelection.parse($0, count: reader.memberCount, file: source) }
-            ?? (0..<reader.memberCount).filter { !validation.contains($0) }
-        guard !training.isEmpty else { throw CFError(file: source, "no training members left (all are validation members)") }
+        let (training, validation) = try MemberSelection.split(training: o.trainingMembers, validation: o.validationMembers,
+                                                               count: reader.memberCount, file: source)
         try o.configuration.validate(latitudes: reader.grid.latitudeCount, longitudes: reader.grid.longitudeCount)
         let months = reader.time.monthsOfYear
+        // The fields and their normalised copy.
+        try reader.requireMemory(members: training.count, copies: 2)
         let trainingFields = try training.map { try reader.readMember($0) }
+        let c = o.configuration
         let fingerprint = "\(source)|\(training)|\(o.seed)|\(o.batchSize)|\(o.samplesPerEpoch ?? -1)|\(o.epochs)|\(o.learningRate)\(o.batchParts > 1 ? "|parts\(o.batchParts)" : "")"
+            + "|channels \(c.channels.map(String.init).joined(separator: ","))|latent channels \(c.latentChannels)|kl weight \(c.klWeight)|scaling \(o.scaling.rawValue)"
 
         // Model, normalisation and optimiser: fresh, or from the training state.
         var startEpoch = 0, startStep = 0
@@ -113,10 +115,10 @@ public enum VAETrainingPipeline {
                                                              scaling: o.scaling, source: source)
             var random = RandomStream(seed: o.seed).substream("vae-initialisation")
             vae = TrainedVAE(model: VariationalAutoencoder(configuration: o.configuration, random: &random),
-                             normalization: normalization)
+                             normalization: normalization, provenance: ["time_frequency": reader.time.frequency.rawValue])
             optimizer = AdamW(parameters: vae.model.parameters, learningRate: o.learningRate)
         }
-        try vae.checkGrid(reader.grid, dataPath: source)
+        try vae.checkData(reader, dataPath: source)
         let cells = reader.grid.cellCount, times = months.count
         var normalized = [Float]()
         normalized.reserveCapacity(trainingFields.count * times * cells)
@@ -134,7 +136,8 @@ public enum VAETrainingPipeline {
         var reports: [EpochReport] = []
         var stepsThisRun = 0
         vae.provenance = ["data": source, "training_members": "\(training)", "seed": "\(o.seed)", "epochs": "\(o.epochs)",
-                          "batch_size": "\(o.batchSize)", "batch_parts": "\(o.batchParts)", "scaling": o.scaling.rawValue]
+                          "batch_size": "\(o.batchSize)", "batch_parts": "\(o.batchParts)", "scaling": o.scaling.rawValue,
+                          "time_frequency": reader.time.frequency.rawValue]
 
         func saveState(epoch: Int, step: Int) throws {
             try TrainingState.write(try vae.checkpointContents(), extra: [optimizer.state], fingerprint: fingerprint,
@@ -163,6 +166,7 @@ public enum VAETrainingPipeline {
                     let rows = DataParallel.part(part, of: parts, batch)
                     return (vae.model.loss(rows.rows, areaWeights: areaWeights, random: &random).total, rows.share)
                 }
+                try TrainingState.requireFiniteLoss(Double(loss), epoch: epoch, step: step)
                 clipGradientNorm(parameters, maxNorm: 1)
                 optimizer.update()
                 lossTotal += loss; lossCount += 1; seen += indices.count

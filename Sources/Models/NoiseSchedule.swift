@@ -11,7 +11,10 @@ public struct NoiseSchedule: Sendable, Equatable {
     /// ᾱ_t for t = 0…T (ᾱ_0 = 1: clean data).
     public let alphaBar: [Double]
 
-    public init(steps: Int = 1000, offset: Double = 0.008) {
+    /// Noise levels of every model this tool trains.
+    public static let defaultSteps = 1000
+
+    public init(steps: Int = NoiseSchedule.defaultSteps, offset: Double = 0.008) {
         precondition(steps >= 1, "diffusion needs at least one step")
         self.steps = steps
         func f(_ t: Double) -> Double {

@@ -45,6 +45,22 @@ public final class TrainedVAE {
         }
     }
 
+    /// The sampling frequency of the training data (monthly for models that predate its record).
+    public var trainingFrequency: TimeFrequency {
+        provenance["time_frequency"].flatMap(TimeFrequency.init(rawValue:)) ?? .monthly
+    }
+
+    /// Fails with a message naming `dataPath` when the data's grid or sampling frequency
+    /// differs from the training data's: the climatology and the latents mean nothing there.
+    public func checkData(_ data: EnsembleReader, dataPath: String) throws {
+        try checkGrid(data.grid, dataPath: dataPath)
+        let found = data.time.frequency
+        guard found == trainingFrequency else {
+            throw ModelError.gridMismatch(
+                "\(dataPath): \(found.rawValue) data, but the model was trained on \(trainingFrequency.rawValue) data; use \(trainingFrequency.rawValue) data or train a model on \(found.rawValue) data")
+        }
+    }
+
     /// Tensors and metadata of the checkpoint (parameters plus normalisation).
     public func checkpointContents() throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         func json<T: Encodable>(_ value: T) throws -> String { try CheckpointMetadata.json(value) }

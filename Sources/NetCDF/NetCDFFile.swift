@@ -1,4 +1,5 @@
 import CNetCDF
+import Foundation
 
 /// A dimension of a netCDF file.
 public struct Dimension: Equatable, Hashable, Sendable {
@@ -89,7 +90,34 @@ public final class NetCDFFile {
     public static func open(_ path: String, mode: Mode = .read) throws -> NetCDFFile {
         var id: Int32 = -1
         try check(nc_open(path, mode == .write ? NC_WRITE : NC_NOWRITE, &id), path: path, "cannot open")
-        return try NetCDFFile(path: path, ncid: id, writable: mode == .write, defineMode: false)
+        let file = try NetCDFFile(path: path, ncid: id, writable: mode == .write, defineMode: false)
+        try file.checkClassicFileSize()
+        return file
+    }
+
+    /// Refuses a classic-format file shorter than the data its header declares: netcdf-c
+    /// would read the missing tail as zeros (a truncated copy or download), and a header
+    /// declaring huge dimensions would make readers allocate for data that is not there.
+    /// NetCDF-4 (HDF5) files detect truncation themselves.
+    func checkClassicFileSize() throws {
+        guard format != .netCDF4, format != .netCDF4Classic,
+              let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: 0)
+        // Headers are small; a larger one (many attributes) is read whole.
+        var header = (try? handle.read(upToCount: 1 << 16)) ?? Data()
+        var layout = ClassicLayout(header: header)
+        if layout == nil, header.count == 1 << 16 {
+            try? handle.seek(toOffset: 0)
+            header = (try? handle.readToEnd()) ?? header
+            layout = ClassicLayout(header: header)
+        }
+        guard let required = layout?.requiredSize, Double(size) < required else { return }
+        try? close()
+        throw NetCDFError(path: path, message: String(
+            format: "the file is truncated: its header declares %.0f bytes but the file holds %llu; copy or download it again",
+            required, size))
     }
 
     /// Creates a new file in define mode.

@@ -21,6 +21,8 @@ struct DiagnoseCommand: ParsableCommand {
     @Option(name: .long, help: "Data variable (default: the single gridded field).")
     var variable: String?
 
+    func validate() throws { try OptionCheck.requirePath(output, "--output") }
+
     func run() throws {
         try reportingErrors {
             let result = try DiagnosePipeline.run(input: file, variable: variable, members: members, outputDirectory: output)
@@ -74,6 +76,11 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Output directory for report.md, report.json and figures.")
     var output: String
 
+    func validate() throws {
+        try OptionCheck.require(conditioningMember, in: 0...Int.max, "--conditioning-member")
+        try OptionCheck.requirePath(output, "--output")
+    }
+
     func run() throws {
         try reportingErrors {
             let result = try EvaluatePipeline.run(.init(
@@ -122,6 +129,14 @@ struct BaselineCommand: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
+
+    func validate() throws {
+        try OptionCheck.require(conditioningMember, in: 0...Int.max, "--conditioning-member")
+        try OptionCheck.requireMembers(members, first: 0)
+        try OptionCheck.require(modes, in: 1...100_000, "--modes")
+        try OptionCheck.require(smoothingMonths, in: 1...100_000, "--smoothing-months")
+        try OptionCheck.requirePath(output, "--output")
+    }
 
     func run() throws {
         try reportingErrors {

@@ -113,9 +113,26 @@ struct TrainDiffusionCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
+    func validate() throws {
+        try OptionCheck.require(conditioningMember, in: 0...Int.max, "--conditioning-member")
+        try OptionCheck.require(width, in: 1...8192, "--width")
+        try OptionCheck.require(layers, in: 1...256, "--layers")
+        try OptionCheck.require(contextMonths, in: 1...1200, "--context-months")
+        try OptionCheck.require(blockMonths, in: 1...1200, "--block-months")
+        try OptionCheck.require(neighbourMonths, in: 0...120, "--neighbour-months")
+        try OptionCheck.require(innovationOrder, in: 0...120, "--innovation-order")
+        try OptionCheck.requirePositive(whiteningFloor, "--whitening-floor")
+        try OptionCheck.require(epochs, in: 1...100_000, "--epochs")
+        try OptionCheck.require(stepsPerEpoch, in: 1...10_000_000, "--steps-per-epoch")
+        try OptionCheck.require(batchSize, in: 1...65_536, "--batch-size")
+        try OptionCheck.requirePositive(learningRate, "--learning-rate")
+        try OptionCheck.requirePath(output, "--output")
+        try OptionCheck.requirePath(vae, "--vae")
+    }
+
     func run() throws {
         try reportingErrors {
-            compute.configure()
+            try compute.configure()
             let options = DiffusionTrainingPipeline.Options(
                 vae: vae, data: data, variable: variable, members: members, validationMembers: validationMembers,
                 conditioningMember: conditioningMember, generator: generator, width: width, layers: layers,
@@ -165,8 +182,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "Condition on this CF file instead of the model's conditioning member (same grid).")
     var conditioning: String?
 
-    @Option(name: .long, help: "Member of --conditioning to use.")
-    var conditioningMember: Int = 0
+    @Option(name: .long, help: "Member of --conditioning to use (default: the first).")
+    var conditioningMember: Int?
 
     @OptionGroup var sampling: SamplerOptions
 
@@ -192,14 +209,27 @@ struct GenerateCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
+    func validate() throws {
+        try OptionCheck.requireMembers(members, first: firstMember)
+        if let start, let end, start > end { throw ValidationError("--start \(start) is after --end \(end)") }
+        if conditioningMember != nil && conditioning == nil {
+            throw ValidationError("--conditioning-member chooses a member of --conditioning; give the file too (the model's own conditioning series has one member)")
+        }
+        try OptionCheck.require(conditioningMember, in: 0...Int.max, "--conditioning-member")
+        try OptionCheck.require(batchSize, in: 1...65_536, "--batch-size")
+        try OptionCheck.require(deflateLevel, in: 1...4, "--deflate-level")
+        try OptionCheck.requirePath(output, "--output")
+        try OptionCheck.requirePath(conditioning, "--conditioning")
+    }
+
     func run() throws {
         try reportingErrors {
             let chosen = try sampling.resolved()
-            compute.configure()
+            try compute.configure()
             let bar = ProgressBar("generate", total: members, unit: "members", quiet: quiet)
             let result = try GeneratePipeline.run(GeneratePipeline.Options(
                 model: try trained.directory(), generator: trained.generator, memberCount: members, firstMember: firstMember, startYear: start,
-                endYear: end, conditioning: conditioning, conditioningMember: conditioningMember, sampler: chosen, seed: seed,
+                endYear: end, conditioning: conditioning, conditioningMember: conditioningMember ?? 0, sampler: chosen, seed: seed,
                 batchSize: batchSize, output: output, deflateLevel: deflateLevel,
                 unresolvedVariability: unresolvedVariability)) { status in
                 bar.update(status.membersWritten, detail: status.text)
@@ -244,7 +274,7 @@ struct FitUnresolvedCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            compute.configure()
+            try compute.configure()
             let progress = CountProgress("fit-unresolved", quiet: quiet)
             let result = try UnresolvedVariabilityPipeline.run(
                 UnresolvedVariabilityPipeline.Options(model: try model ?? DefaultModel.locate(), data: data, variable: variable, members: members),
@@ -306,10 +336,16 @@ struct CalibrateSpreadCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
+    func validate() throws {
+        try OptionCheck.require(generatedMembers, in: 2...OptionCheck.maximumMembers, "--generated-members", "the spread needs at least two members")
+        try OptionCheck.require(iterations, in: 1...100, "--iterations")
+        try OptionCheck.require(monthStride, in: 1...1200, "--month-stride")
+    }
+
     func run() throws {
         try reportingErrors {
             let sampler = try sampling.resolved()
-            compute.configure()
+            try compute.configure()
             let progress = CountProgress("calibrate-spread", unit: "member-months", quiet: quiet)
             let result = try SpreadCalibrationPipeline.run(
                 .init(model: try trained.directory(), generator: trained.generator, data: data, variable: variable, members: members,

@@ -18,6 +18,13 @@ struct SamplerOptions: ParsableArguments {
         discussion: "Fewer than the block makes each window's context come from inside the previous window."))
     var keptMonths: Int?
 
+    func validate() throws {
+        guard ["ddim", "ddpm"].contains(sampler.lowercased()) else { throw ValidationError("--sampler must be ddim or ddpm, not '\(sampler)'") }
+        try OptionCheck.require(steps, in: 1...NoiseSchedule.defaultSteps, "--steps", "the diffusion models have \(NoiseSchedule.defaultSteps) noise levels")
+        try OptionCheck.require(eta, in: 0...1, "--eta")
+        try OptionCheck.require(keptMonths, in: 1...Int.max, "--kept-months")
+    }
+
     /// The sampler these options describe.
     func resolved() throws -> LatentDiffusion.Sampler {
         let chosen: LatentDiffusion.Sampler

@@ -26,6 +26,8 @@ struct MergeCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
+    func validate() throws { try OptionCheck.requirePath(output, "--output") }
+
     func run() throws {
         do {
             guard let layout = OutputLayout(rawValue: layout) else {

@@ -9,7 +9,7 @@ struct BatchPartsOption: ParsableArguments {
     var batchParts: Int = BatchGradients.defaultParts
 
     func validate() throws {
-        guard batchParts >= 1 else { throw ValidationError("--batch-parts must be at least 1") }
+        try OptionCheck.require(batchParts, in: 1...1024, "--batch-parts")
     }
 }
 
@@ -18,6 +18,11 @@ struct ThreadsOption: ParsableArguments {
     @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
     var threads: Int?
 
+    func validate() throws {
+        try OptionCheck.require(threads, in: 1...ComputeSettings.maximumThreads, "--threads")
+        do { _ = try ComputeSettings.environmentThreads() } catch { throw ValidationError("\(error)") }
+    }
+
     /// Sets the engine's thread count from the option, the environment or the core count.
-    func configure() { ComputeSettings.configure(threads: threads) }
+    func configure() throws { try ComputeSettings.configure(threads: threads) }
 }

@@ -53,6 +53,17 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
+    func validate() throws {
+        try OptionCheck.requireMembers(members, first: firstMember)
+        guard start <= end else { throw ValidationError("--start \(start) is after --end \(end)") }
+        try OptionCheck.require(start, in: 1...9999, "--start")
+        try OptionCheck.require(end, in: 1...9999, "--end")
+        do { _ = try SimulatePipeline.parseGrid(grid) } catch { throw ValidationError("\(error)") }
+        try OptionCheck.require(deflateLevel, in: 1...4, "--deflate-level")
+        try OptionCheck.requirePath(output, "--output")
+        try OptionCheck.requirePath(forcingOutput, "--forcing-output")
+    }
+
     func run() throws {
         try reportingErrors {
             guard let layout = OutputLayout(rawValue: layout) else {

@@ -78,6 +78,25 @@ struct TrainVAECommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
+    func validate() throws {
+        try OptionCheck.require(epochs, in: 1...100_000, "--epochs")
+        try OptionCheck.require(batchSize, in: 1...65_536, "--batch-size")
+        try OptionCheck.require(samplesPerEpoch, in: 1...1_000_000_000, "--samples-per-epoch")
+        try OptionCheck.requirePositive(learningRate, "--learning-rate")
+        try OptionCheck.require(latentChannels, in: 1...256, "--latent-channels")
+        try OptionCheck.require(klWeight, in: 0...1000, "--kl-weight")
+        try OptionCheck.require(validationSamples, in: 0...1_000_000, "--validation-samples")
+        try OptionCheck.require(checkpointInterval, in: 1...Int.max, "--checkpoint-interval")
+        try OptionCheck.requirePath(output, "--output")
+        let widths = channels.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !widths.isEmpty, widths.allSatisfy({ $0 != nil && (1...4096).contains($0!) && $0! % 8 == 0 }) else {
+            throw ValidationError("--channels must be multiples of 8 (the group normalisation's groups) up to 4096, separated by commas, e.g. 16,32,64, not '\(channels)'")
+        }
+        guard AnomalyNormalization.Scaling(rawValue: scaling) != nil else {
+            throw ValidationError("--scaling must be global or per-grid-point, not '\(scaling)'")
+        }
+    }
+
     func run() throws {
         try reportingErrors {
             guard let scalingKind = AnomalyNormalization.Scaling(rawValue: scaling) else {
@@ -87,7 +106,7 @@ struct TrainVAECommand: ParsableCommand {
             guard !widths.isEmpty, widths.count == channels.split(separator: ",").count, widths.allSatisfy({ $0 > 0 }) else {
                 throw ValidationError("--channels must be positive integers separated by commas, e.g. 16,32,64")
             }
-            compute.configure()
+            try compute.configure()
             let options = VAETrainingPipeline.Options(
                 data: data, variable: variable, trainingMembers: members, validationMembers: validationMembers,
                 configuration: VAEConfiguration(channels: widths, latentChannels: latentChannels, klWeight: klWeight),
@@ -141,9 +160,14 @@ struct ReconstructCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
+    func validate() throws {
+        try OptionCheck.requirePath(output, "--output")
+        try OptionCheck.requirePath(model, "--model")
+    }
+
     func run() throws {
         try reportingErrors {
-            compute.configure()
+            try compute.configure()
             let progress = CountProgress("reconstruct", quiet: quiet)
             let result = try ReconstructPipeline.run(
                 ReconstructPipeline.Options(model: try DefaultModel.vaePath(model), data: data, variable: variable, members: members, output: output),

@@ -186,15 +186,15 @@ final class CFReaderTests: CFTestCase {
             double y(y) ; y:axis = "Y" ;
             double x(x) ; x:units = "degree_E" ;
             float temp(t, x, y) ; temp:units = "K" ;
-        data: t = 0 ; y = 10, -10 ; x = 350, 10 ; temp = 1, 2, 3, 4 ;
+        data: t = 0 ; y = 10, -10 ; x = 350, 10 ; temp = 281, 282, 283, 284 ;
         }
         """
         let p = try ncgen(cdl, name: "odd.nc")
         let e = try EnsembleReader.read(paths: [p])
         XCTAssertEqual(e.grid.latitudes, [-10, 10])
         XCTAssertEqual(e.grid.longitudes, [10, 350])
-        // File temp(x, y): [x350: y10=1, y-10=2; x10: y10=3, y-10=4]; program (lat, lon).
-        XCTAssertEqual(e.data, [4, 2, 3, 1])
+        // File temp(x, y): [x350: y10=281, y-10=282; x10: y10=283, y-10=284]; program (lat, lon).
+        XCTAssertEqual(e.data, [284, 282, 283, 281])
         let g = try NetCDFFile.withFile(p) { try Grid(netCDF: $0) }
         XCTAssertEqual(g, e.grid)
     }

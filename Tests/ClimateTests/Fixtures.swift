@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import NetCDF
+import TestEnvironment
 @testable import Climate
 
 /// Test base class: a temporary directory per test and helpers that build NetCDF fixtures
@@ -24,18 +25,19 @@ class CFTestCase: XCTestCase {
         try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
     }
 
-    /// Runs `ncgen` on `cdl` and returns the path of the netCDF-4 file `name`.
+    /// Runs `ncgen` on `cdl` and returns the path of the netCDF-4 file `name` (skips when
+    /// ncgen is absent, fails in CI).
     func ncgen(_ cdl: String, name: String) throws -> String {
+        let ncgen = try validatorTool("ncgen", debianPackage: "netcdf-bin")
         let cdlPath = path(name + ".cdl"), out = path(name)
         try cdl.write(toFile: cdlPath, atomically: true, encoding: .utf8)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["ncgen", "-k", "nc4", "-o", out, cdlPath]
+        process.executableURL = ncgen
+        process.arguments = ["-k", "nc4", "-o", out, cdlPath]
         let stderr = Pipe()
         process.standardError = stderr
         try process.run()
         process.waitUntilExit()
-        if process.terminationStatus == 127 { throw XCTSkip("ncgen not installed (Debian package netcdf-bin)") }
         let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         guard process.terminationStatus == 0 else {
             XCTFail("ncgen failed: \(message)")

@@ -83,9 +83,9 @@ final class TimeAxisTests: XCTestCase {
     }
 
     func testHoursSinceAndFractionalDays() throws {
-        let axis = try TimeAxis(unitsString: "hours since 2000-02-28 00:00:00", calendarName: "noleap", values: [0, 36, 18])
-        XCTAssertEqual(axis.date(at: 1), CFDateTime(year: 2000, month: 3, day: 1, hour: 12))
-        XCTAssertEqual(axis.date(at: 2), CFDateTime(year: 2000, month: 2, day: 28, hour: 18))
+        let axis = try TimeAxis(unitsString: "hours since 2000-02-28 00:00:00", calendarName: "noleap", values: [0, 18, 36])
+        XCTAssertEqual(axis.date(at: 2), CFDateTime(year: 2000, month: 3, day: 1, hour: 12))
+        XCTAssertEqual(axis.date(at: 1), CFDateTime(year: 2000, month: 2, day: 28, hour: 18))
         XCTAssertEqual(try axis.offset(of: CFDateTime(year: 2000, month: 3, day: 1, hour: 12)), 36)
         let leap = try TimeAxis(unitsString: "hours since 2000-02-28", calendarName: "standard", values: [36])
         XCTAssertEqual(leap.date(at: 0), CFDateTime(year: 2000, month: 2, day: 29, hour: 12))
@@ -118,5 +118,43 @@ final class TimeAxisTests: XCTestCase {
         XCTAssertEqual(CalendarKind(cfName: "365_day"), .noLeap)
         XCTAssertEqual(CalendarKind(cfName: "366_day"), .allLeap)
         XCTAssertNil(CalendarKind(cfName: "none"))
+    }
+
+    /// Repeated, backward and undated values are refused with the step and its date.
+    func testValuesMustBeStrictlyIncreasingAndFinite() {
+        func message(_ values: [Double]) -> String? {
+            do { _ = try TimeAxis(unitsString: "days since 2000-01-01", calendarName: "360_day", values: values); return nil }
+            catch { return "\(error)" }
+        }
+        XCTAssertNil(message([15, 45, 75]))
+        XCTAssertEqual(message([15, 45, 45]),
+                       "time values are not strictly increasing: step 2 (2000-02-16 00:00:00) repeats step 1 (2000-02-16 00:00:00); sort by time and drop duplicates (e.g. cdo sorttimestamp)")
+        XCTAssertTrue(message([75, 45, 15])?.hasPrefix("time values are not strictly increasing: step 1 (2000-02-16 00:00:00) comes before step 0") ?? false)
+        XCTAssertTrue(message([15, .nan, 75])?.hasPrefix("time value nan at step 1 is not a valid time") ?? false)
+        XCTAssertTrue(message([15, 9.96921e36])?.hasPrefix("time value 9.96921e+36 at step 1 is not a valid time") ?? false)
+        XCTAssertThrowsError(try TimeAxis(unitsString: "days since 2000-01-01", calendarName: nil, values: [15, 45],
+                                          bounds: [[0, 30], [60, 30]]))
+    }
+
+    /// Frequencies from the dates, in every calendar, whatever the day within the month.
+    func testFrequencyRecognisedFromDates() throws {
+        for cal in CalendarKind.allCases {
+            XCTAssertEqual(TimeAxis.monthly(startYear: 1850, endYear: 1852, calendar: cal).frequency, .monthly, "\(cal)")
+        }
+        func axis(_ values: [Double], units: String = "days since 1850-01-01", bounds: [[Double]]? = nil) throws -> TimeAxis {
+            try TimeAxis(unitsString: units, calendarName: "standard", values: values, bounds: bounds)
+        }
+        // Month starts (some files stamp the first day) are monthly too.
+        XCTAssertEqual(try axis([0, 31, 59, 90]).frequency, .monthly)
+        XCTAssertEqual(try axis((0..<5).map { 182.5 + 365.25 * Double($0) }).frequency, .annual)
+        XCTAssertEqual(try axis((0..<40).map { Double($0) + 0.5 }).frequency, .daily)
+        XCTAssertEqual(try axis((0..<40).map { Double($0) * 6 }, units: "hours since 1850-01-01").frequency, .subdaily)
+        // A missing month (March) breaks the series at step 2.
+        let gap = try axis([15.5, 45, 105.5, 135])
+        XCTAssertEqual(gap.frequency, .irregular)
+        XCTAssertEqual(gap.firstStepBreaking(.monthly), 2)
+        // One step: its bounds tell.
+        XCTAssertEqual(try axis([15.5], bounds: [[0, 31]]).frequency, .monthly)
+        XCTAssertEqual(try axis([15.5]).frequency, .irregular)
     }
 }

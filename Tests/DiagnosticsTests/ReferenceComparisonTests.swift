@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import Climate
+import TestEnvironment
 @testable import Diagnostics
 
 /// Compares the Swift diagnostics with the independent numpy/scipy implementation in
@@ -10,23 +11,14 @@ import Climate
 /// reference.json. Agreement is required to 1e-4 relative (for quantities that can be
 /// near zero, such as the index series and maps, relative to the largest magnitude).
 final class ReferenceComparisonTests: XCTestCase {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    func pythonOrSkip() throws -> URL {
-        let python = Self.repoRoot.appendingPathComponent(".venv/bin/python")
-        guard FileManager.default.isExecutableFile(atPath: python.path) else {
-            throw XCTSkip("no Python validator environment at \(python.path): run Scripts/setup.sh to enable the numpy reference comparison")
-        }
-        return python
-    }
-
     func writeFloats(_ v: [Float], to url: URL) throws {
         let data = v.withUnsafeBufferPointer { Data(buffer: $0) }   // little-endian on x86-64 / arm64
         try data.write(to: url)
     }
 
     func testDiagnosticsAgreeWithNumpyReference() throws {
-        let python = try pythonOrSkip()
+        // properscoring (a second reference for the standard CRPS) is optional locally, required in CI.
+        let python = try validatorPython(importing: ["numpy", "scipy"] + (runningInCI ? ["properscoring"] : []))
         let grid = Grid.regular(latitudeCount: 16, longitudeCount: 32)
         let ens = try Synthetic.climate(grid: grid, members: 6, startYear: 1950, years: 20, seed: 3, name: "ens")
         let obs = try Synthetic.climate(grid: grid, members: 3, startYear: 1950, years: 20, seed: 3, name: "obs", memberOffset: 100)
@@ -49,7 +41,7 @@ final class ReferenceComparisonTests: XCTestCase {
 
         let process = Process()
         process.executableURL = python
-        process.arguments = [Self.repoRoot.appendingPathComponent("Scripts/reference_diagnostics.py").path, dir.path]
+        process.arguments = [repositoryRoot.appendingPathComponent("Scripts/reference_diagnostics.py").path, dir.path]
         let err = Pipe()
         process.standardError = err
         try process.run()

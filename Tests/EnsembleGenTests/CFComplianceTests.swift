@@ -1,4 +1,5 @@
 import Foundation
+import TestEnvironment
 import XCTest
 import NetCDF
 import Climate

@@ -1,4 +1,5 @@
 import Foundation
+import TestEnvironment
 import XCTest
 import NetCDF
 import Climate
@@ -12,11 +13,7 @@ final class CMIP6IntegrationTests: XCTestCase {
     var directory: URL!
 
     override func setUpWithError() throws {
-        let data = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data/cmip6-ng")
-        inputs = ["r1i1p1f1", "r2i1p1f1"].map { data.appendingPathComponent("tas_ann_IPSL-CM6A-LR_historical_\($0)_g025.nc").path }
-        guard inputs.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else {
-            throw XCTSkip("CMIP6 test data not found in \(data.path) (expected <repo>/../shared/data/cmip6-ng)")
-        }
+        inputs = try sharedData(["r1i1p1f1", "r2i1p1f1"].map { "cmip6-ng/tas_ann_IPSL-CM6A-LR_historical_\($0)_g025.nc" }).map(\.path)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("cmip6-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
@@ -129,12 +126,4 @@ final class CMIP6IntegrationTests: XCTestCase {
         let check = try runCheckCF(output)
         XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
     }
-}
-
-/// Runs Scripts/check-cf.sh; skips the test (exit 77) when validators or tables are absent.
-func runCheckCF(_ file: String) throws -> ProcessOutput {
-    let script = repositoryRoot.appendingPathComponent("Scripts/check-cf.sh")
-    let r = try runProcess(URL(fileURLWithPath: "/bin/bash"), [script.path, file])
-    if r.status == 77 { throw XCTSkip("check-cf.sh skipped: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))") }
-    return r
 }

@@ -2,6 +2,7 @@ import Climate
 import Foundation
 import Models
 import Tensor
+import TestEnvironment
 import XCTest
 @testable import EnsembleGen
 

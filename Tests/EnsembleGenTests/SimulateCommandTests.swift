@@ -1,5 +1,6 @@
 import Climate
 import Foundation
+import TestEnvironment
 import XCTest
 @testable import EnsembleGen
 

@@ -2,35 +2,7 @@ import Foundation
 import XCTest
 import NetCDF
 import Climate
-
-/// The repository root, from this file's path (Tests/EnsembleGenTests/TestSupport.swift).
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// Result of running a process.
-struct ProcessOutput {
-    var status: Int32
-    var reason: Process.TerminationReason
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs `executable` with `arguments`, capturing both streams.
-func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessOutput {
-    let p = Process()
-    p.executableURL = executable
-    p.arguments = arguments
-    if let e = environment { p.environment = ProcessInfo.processInfo.environment.merging(e) { $1 } }
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    // Read before waiting so a full pipe cannot block the child.
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return ProcessOutput(status: p.terminationStatus, reason: p.terminationReason,
-                         stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-}
+import TestEnvironment
 
 /// The built `ensemblegen` executable next to the test bundle.
 func ensemblegenExecutable() throws -> URL {
@@ -73,21 +45,4 @@ func writeFieldFile(_ path: String, variable: String = "tas", units: String? = "
     for k in 0..<nt { for j in 0..<ny { for i in 0..<nx { data.append(values(k, j, i)) } } }
     try v.write(data)
     try f.close()
-}
-
-/// True when the tests run in CI (`.ci/run` sets ENSEMBLEGEN_CI=1): there, a missing tool,
-/// validator or data set fails the test instead of skipping it.
-let runningInCI = ProcessInfo.processInfo.environment["ENSEMBLEGEN_CI"] == "1"
-
-/// The release build of `ensemblegen` (`swift build -c release --product ensemblegen`, run by
-/// Scripts/test.sh): what users run, with `-Ounchecked`, so input checks that rely on
-/// `precondition` would be missing here. Skips when absent, except in CI.
-func releaseEnsemblegenExecutable() throws -> URL {
-    let url = repositoryRoot.appendingPathComponent(".build/release/ensemblegen")
-    guard FileManager.default.isExecutableFile(atPath: url.path) else {
-        let reason = "no release build at \(url.path): run `swift build -c release --product ensemblegen` (Scripts/test.sh does)"
-        if runningInCI { XCTFail(reason); throw CocoaError(.fileNoSuchFile) }
-        throw XCTSkip(reason)
-    }
-    return url
 }

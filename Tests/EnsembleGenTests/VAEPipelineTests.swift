@@ -2,6 +2,7 @@ import Climate
 import Foundation
 import Models
 import Tensor
+import TestEnvironment
 import XCTest
 @testable import EnsembleGen
 
@@ -73,6 +74,36 @@ final class VAEPipelineTests: XCTestCase {
                                            longitudeCount: 16, output: path("coarse.nc"), commandLine: ["test"]))
         XCTAssertThrowsError(try ReconstructPipeline.run(.init(model: path("vae.safetensors"), data: [path("coarse.nc")]))) {
             XCTAssertTrue("\($0)".contains("coarse.nc: grid 8x16 does not match the model's training grid 16x32"), "\($0)")
+        }
+    }
+
+    /// A resumed run with another architecture, overlapping member lists and data of another
+    /// frequency than the model's are refused, each naming what differs.
+    func testRefusesWhatWouldSilentlyGiveAnotherModel() throws {
+        _ = try VAETrainingPipeline.run(options(output: path("vae.safetensors"), stopAfter: 1))
+        var other = options(output: path("vae.safetensors"), resume: true)
+        other.configuration.channels = [8, 8]
+        XCTAssertThrowsError(try VAETrainingPipeline.run(other)) {
+            XCTAssertTrue("\($0)".contains("saved run: channels 8,16; this command: channels 8,8"), "\($0)")
+        }
+        var overlapping = options(output: path("overlap.safetensors"))
+        overlapping.validationMembers = "1-2"
+        XCTAssertThrowsError(try VAETrainingPipeline.run(overlapping)) {
+            XCTAssertTrue("\($0)".hasSuffix("member 1 is both a training and a validation member; the validation members must be held out"), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("overlap.safetensors")))
+
+        // The first months of member 0 relabelled as annual means of 1990-1992.
+        _ = try VAETrainingPipeline.run(options(output: path("monthly.safetensors")))
+        let monthly = try EnsembleReader.read(paths: [path("ens.nc")])
+        var annual = TimeAxis(units: monthly.time.units, calendar: monthly.time.calendar, values: [182, 547, 912])
+        annual.bounds = [[0, 365], [365, 730], [730, 1096]]
+        let cells = monthly.grid.cellCount
+        try EnsembleWriter.write(try Ensemble(variable: monthly.variable, grid: monthly.grid, time: annual, members: ["0"],
+                                              data: Array(monthly.data.prefix(3 * cells))),
+                                 to: path("annual.nc"), attributes: OutputAttributes(title: "t", source: "test", history: "test"))
+        XCTAssertThrowsError(try ReconstructPipeline.run(.init(model: path("monthly.safetensors"), data: [path("annual.nc")]))) {
+            XCTAssertEqual("\($0)", "\(self.path("annual.nc")): annual data, but the model was trained on monthly data; use monthly data or train a model on annual data")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestEnvironment
 @testable import NetCDF
 
 /// A fresh temporary directory removed at the end of each test.
@@ -200,16 +201,16 @@ final class NetCDFFileTests: TemporaryDirectoryTestCase {
         }
     }
 
-    /// Runs `ncgen` on CDL text, returning the path of the netCDF file (skips if absent).
+    /// Runs `ncgen` on CDL text, returning the path of the netCDF file (skips if absent, fails in CI).
     func ncgen(_ cdl: String, name: String) throws -> String {
+        let ncgen = try validatorTool("ncgen", debianPackage: "netcdf-bin")
         let cdlPath = path(name + ".cdl"), out = path(name)
         try cdl.write(toFile: cdlPath, atomically: true, encoding: .utf8)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["ncgen", "-o", out, cdlPath]
-        do { try process.run() } catch { throw XCTSkip("ncgen not available: \(error)") }
+        process.executableURL = ncgen
+        process.arguments = ["-o", out, cdlPath]
+        try process.run()
         process.waitUntilExit()
-        if process.terminationStatus == 127 { throw XCTSkip("ncgen not installed (Debian: netcdf-bin)") }
         XCTAssertEqual(process.terminationStatus, 0, "ncgen failed")
         return out
     }

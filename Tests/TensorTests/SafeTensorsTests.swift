@@ -1,12 +1,10 @@
 import XCTest
 import Foundation
 import RandomStreams
+import TestEnvironment
 @testable import Tensor
 
 final class SafeTensorsTests: XCTestCase {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     func temporaryFile(_ name: String) -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString)-\(name)")
     }
@@ -61,10 +59,7 @@ final class SafeTensorsTests: XCTestCase {
 
     /// Python's `safetensors` (in the validator environment) reads our file with the same values.
     func testPythonSafetensorsReadsOurFile() throws {
-        let python = Self.repoRoot.appendingPathComponent(".venv/bin/python")
-        guard FileManager.default.isExecutableFile(atPath: python.path) else {
-            throw XCTSkip("no Python environment at \(python.path): run Scripts/setup.sh to check files with Python's safetensors")
-        }
+        let python = try validatorPython(importing: ["safetensors", "numpy"])
         let url = temporaryFile("py.safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         let a = randomTensor([2, 3], seed: 4), b = randomTensor([5], seed: 5)
@@ -89,9 +84,6 @@ final class SafeTensorsTests: XCTestCase {
         process.waitUntilExit()
         if process.terminationStatus != 0 {
             let message = String(data: errors.fileHandleForReading.readDataToEndOfFile(), encoding: .utf8) ?? ""
-            if message.contains("No module named 'safetensors'") {
-                throw XCTSkip("Python safetensors not installed in .venv: rerun Scripts/setup.sh")
-            }
             XCTFail("python failed: \(message)")
             return
         }
