@@ -272,10 +272,18 @@ func partialFiles(_ root: String) -> [String] {
 
 // MARK: running with a time limit
 
+/// Result of `runProcessBounded`.
+struct BoundedRun {
+    var status: Int32
+    var reason: Process.TerminationReason
+    var stdout: String
+    var stderr: String
+}
+
 /// Runs `executable` like `runProcess`, in `directory` (so that a relative or empty output
 /// path can only touch that directory), and kills it (SIGKILL) after `timeout` seconds.
 func runProcessBounded(_ executable: URL, _ arguments: [String], in directory: String, environment: [String: String]? = nil,
-                       timeout: TimeInterval) throws -> (output: ProcessOutput, timedOut: Bool) {
+                       timeout: TimeInterval) throws -> (output: BoundedRun, timedOut: Bool) {
     let p = Process()
     p.executableURL = executable
     p.arguments = arguments
@@ -300,7 +308,7 @@ func runProcessBounded(_ executable: URL, _ arguments: [String], in directory: S
     }
     readers.wait()
     p.waitUntilExit()
-    return (ProcessOutput(status: p.terminationStatus, reason: p.terminationReason,
+    return (BoundedRun(status: p.terminationStatus, reason: p.terminationReason,
                           stdout: String(decoding: o.data, as: UTF8.self), stderr: String(decoding: e.data, as: UTF8.self)), timedOut)
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import NetCDF
+import TestEnvironment
 
 /// Hostile input for every command of the release `ensemblegen` binary, table-driven
 /// (MalformedCases*.swift; corpus in MalformedCorpus.swift). For every case: the process
