@@ -36,6 +36,9 @@ enum OutputCases {
     static let notAFile: [MalformedCase] = [
         MalformedCase(name: "train-vae-output-directory", arguments: Cmd.trainVAE(["{d}/ens.nc"], output: "{d}/out"),
                       files: [ens, .directory("out")], expectation: .refused(file: "{d}/out", mentions: ["is a directory"])),
+        // `-o .` is the working directory (the case's own): a run once deleted it recursively.
+        MalformedCase(name: "train-vae-output-is-working-directory", arguments: Cmd.trainVAE(["{d}/ens.nc"], output: "."),
+                      files: [ens, .directory("keep")], expectation: .refused(file: ".", mentions: ["is a directory"])),
         MalformedCase(name: "generate-output-directory", arguments: Cmd.generate(output: "{d}/out"),
                       files: [.directory("out")], expectation: .refused(file: "{d}/out", mentions: ["is a directory"])),
         MalformedCase(name: "merge-output-directory", arguments: Cmd.merge(["{d}/ens.nc"], output: "{d}/out"),
