@@ -1,4 +1,5 @@
 import Foundation
+import TestEnvironment
 import XCTest
 #if canImport(Glibc)
 import Glibc
