@@ -129,7 +129,10 @@ final class OutputSafetyTests: XCTestCase {
         let out = path("missing/out.nc")
         try assertRefused(["merge", "-q", path("ens.nc"), "-o", out],
                           message: "\(out): directory \(path("missing")) does not exist; create it first")
-        try assertRefused(["merge", "-q", path("ens.nc"), "-o", ""], message: "the output path is empty; give a file name")
+        // An empty name is an option error, refused before any file is opened.
+        let empty = try runProcess(try releaseEnsemblegenExecutable(), ["merge", "-q", path("ens.nc"), "-o", ""])
+        XCTAssertEqual(empty.status, 64)
+        XCTAssertTrue(empty.stderr.hasPrefix("Error: --output needs a file name, not an empty text"), empty.stderr)
         let file = path("report")
         try Data("not a directory".utf8).write(to: URL(fileURLWithPath: file))
         try assertRefused(["diagnose", path("ens.nc"), "-o", file], message: "\(file): exists and is not a directory; give a directory name")
