@@ -3,9 +3,6 @@ import EnsembleGen
 import Foundation
 import Models
 
-extension GeneratorKind: ExpressibleByArgument {}
-extension ConditioningForm: ExpressibleByArgument {}
-
 /// `ensemblegen train-diffusion`: the latent diffusion model on member residuals.
 struct TrainDiffusionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,94 +21,77 @@ struct TrainDiffusionCommand: ParsableCommand {
             --conditioning-member 0 --generator autoregressive --output model/
             """)
 
-    @Option(name: .long, help: "Trained VAE (from train-vae).")
+    @Option(name: .long, help: ArgumentHelp("Trained VAE (safetensors from train-vae).", valueName: "file"))
     var vae: String
 
-    @Option(name: .long, help: "Training data (CF NetCDF; repeat for one file per member).")
-    var data: [String]
+    @OptionGroup var input: DataOptions
 
-    @Option(name: .long, help: "Data variable (default: the single field-like variable).")
-    var variable: String?
-
-    @Option(name: .long, help: "Training members, e.g. 0-29 (default: all except validation members).")
-    var members: String?
-
-    @Option(name: .long, help: "Held-out members for the validation loss, e.g. 30-39.")
+    @Option(name: .long, help: ArgumentHelp("Held-out members for the validation loss, e.g. 30-39; --members then defaults to the others.", valueName: "list"))
     var validationMembers: String?
 
-    @Option(name: .long, help: "Member whose latents condition the generator.")
+    @Option(name: .long, help: ArgumentHelp("Member whose latents condition the generator.", valueName: "n"))
     var conditioningMember: Int = 0
 
-    @Option(name: .long, help: "Sequence generator: autoregressive or transformer.")
-    var generator: GeneratorKind = .autoregressive
+    @OptionGroup var kind: GeneratorOption
 
-    @Option(name: .long, help: "Hidden width (default 256).")
+    @Option(name: .long, help: ArgumentHelp("Hidden width (default: 256).", valueName: "n"))
     var width: Int?
 
-    @Option(name: .long, help: "Residual MLP blocks or transformer blocks (default: 4 autoregressive, 2 transformer).")
+    @Option(name: .long, help: ArgumentHelp("Residual MLP or transformer blocks (default: 4 autoregressive, 2 transformer).", valueName: "n"))
     var layers: Int?
 
-    @Option(name: .long, help: "Known months before each block (default: 3 autoregressive, 8 transformer).")
+    @Option(name: .long, help: ArgumentHelp("Known months before each block (default: 3 autoregressive, 8 transformer).", valueName: "n"))
     var contextMonths: Int?
 
-    @Option(name: .long, help: "New months per transformer window (default 40).")
+    @Option(name: .long, help: ArgumentHelp("Transformer: new months per window (default: 40).", valueName: "n"))
     var blockMonths: Int?
 
-    @Option(name: .long, help: "Transformer: months on either side whose values each token carries (default 1).")
+    @Option(name: .long, help: ArgumentHelp("Transformer: months on either side whose values each token carries (default: 1).", valueName: "n"))
     var neighbourMonths: Int?
 
-    @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(
-        "Divide the residuals per calendar month and latent dimension by their seasonal scale.",
-        discussion: "The scale (RMS in each calendar month over the RMS in all months) is fitted on the training residuals and restored after sampling, so the seasonal cycle of variability, such as ENSO's peak in northern winter, is carried by the statistics instead of left to the network (Docs/models.md). Data with one time step a year get scale 1."))
+    @Flag(name: .long, inversion: .prefixedNo, help: "Scale the residuals per calendar month and latent dimension to unit seasonal RMS (restored after sampling).")
     var seasonalScaling = true
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Model the residuals' innovations under an AR filter of this order fitted per latent dimension (0: the residuals).",
-        discussion: "Generation filters them back, so month-to-month persistence, and the continuity across transformer windows, is carried by the filter."))
+    @Option(name: .long, help: ArgumentHelp("Order of the AR filter, fitted per latent dimension, whose innovations are modelled; 0: the residuals themselves.", valueName: "order"))
     var innovationOrder: Int = 0
 
-    @Flag(name: .long, help: ArgumentHelp(
-        "Whiten what the model learns across latent dimensions (by the eigenvectors of its covariance).",
-        discussion: "Every direction of the latent space then has unit variance, so patterns spread over many latent dimensions, such as ENSO, are not left to the network to correlate."))
+    @Flag(name: .long, help: "Whiten what the model learns across latent dimensions (eigenvectors of its covariance).")
     var whitenResiduals = false
 
-    @Option(name: .long, help: ArgumentHelp(
-        "With --whiten-residuals: eigenvalues below this fraction of their mean are raised to it.",
-        discussion: "0.001 whitens every direction; 1 scales only the directions with more than the mean variance down to it."))
+    @Option(name: .long, help: ArgumentHelp("With --whiten-residuals: eigenvalues below this fraction of their mean are raised to it.", valueName: "fraction"))
     var whiteningFloor: Float = Whitening.defaultFloor
 
-    @Option(name: .long, help: ArgumentHelp(
-        "What the network is given of the conditioning member: level, filtered or both.",
-        discussion: "level: its normalised latents. filtered: its latents through the same innovation filter, scaling and whitening as what the network learns, where a member's residual owes minus this input to the conditioning member's own variability (experimental: it removed the transformer's over-dispersion but halved the ensemble-mean volcanic cooling, Docs/models.md). both: level and filtered."))
+    @Option(name: .long, help: ArgumentHelp("The network's input of the conditioning member: its normalised latents (level), the same latents filtered, scaled and whitened like the residuals (filtered), or both.", valueName: "form"))
     var conditioningForm: ConditioningForm = .level
 
-    @Option(name: .long, help: "Epochs (each --steps-per-epoch optimiser steps).")
+    @Option(name: .long, help: ArgumentHelp("Epochs of --steps-per-epoch optimiser steps.", valueName: "n"))
     var epochs: Int = 10
 
-    @Option(name: .long, help: "Optimiser steps per epoch.")
+    @Option(name: .long, help: ArgumentHelp("Optimiser steps per epoch.", valueName: "n"))
     var stepsPerEpoch: Int = 500
 
-    @Option(name: .long, help: "Sequences per mini-batch.")
+    @Option(name: .long, help: ArgumentHelp("Sequences per mini-batch.", valueName: "n"))
     var batchSize: Int = 64
 
     @OptionGroup var parallelism: BatchPartsOption
 
-    @Option(name: .long, help: "Peak learning rate (AdamW; warm-up then cosine decay).")
+    @Option(name: .long, help: ArgumentHelp("Peak learning rate of AdamW (warm-up, then cosine decay).", valueName: "rate"))
     var learningRate: Float = 1e-3
 
-    @Option(name: .long, help: "Random seed.")
+    @Option(name: .long, help: ArgumentHelp("Random seed.", valueName: "n"))
     var seed: UInt64 = 1
 
     @OptionGroup var compute: ThreadsOption
 
-    @Option(name: [.short, .long], help: "Model directory.")
+    @Option(name: [.short, .long], help: ArgumentHelp("Output model directory.", valueName: "dir"))
     var output: String
 
-    @Flag(name: .long, help: "Continue an interrupted run.")
+    @Flag(name: .long, help: "Continue an interrupted run in the model directory.")
     var resume = false
 
-    @Flag(name: .shortAndLong, help: "No progress output.")
-    var quiet = false
+    @OptionGroup var progress: QuietOption
+
+    var generator: GeneratorKind { kind.generator }
 
     func validate() throws {
         try OptionCheck.require(conditioningMember, in: 0...Int.max, "--conditioning-member")
@@ -134,7 +114,7 @@ struct TrainDiffusionCommand: ParsableCommand {
         try reportingErrors {
             try compute.configure()
             let options = DiffusionTrainingPipeline.Options(
-                vae: vae, data: data, variable: variable, members: members, validationMembers: validationMembers,
+                vae: vae, data: input.data, variable: input.variable, members: input.members, validationMembers: validationMembers,
                 conditioningMember: conditioningMember, generator: generator, width: width, layers: layers,
                 contextMonths: contextMonths, blockMonths: generator == .autoregressive ? 1 : blockMonths,
                 neighbourMonths: generator == .autoregressive ? nil : neighbourMonths,
@@ -142,10 +122,10 @@ struct TrainDiffusionCommand: ParsableCommand {
                 learningRate: learningRate,
                 seasonalScaling: seasonalScaling, innovationOrder: innovationOrder, whitened: whitenResiduals, whiteningFloor: whiteningFloor,
                 conditioningForm: conditioningForm, seed: seed, output: output, resume: resume)
-            let progress = EpochProgress(epochs: epochs, unit: "steps", quiet: quiet)
+            let shown = EpochProgress(epochs: epochs, unit: "steps", quiet: progress.quiet)
             let result = try DiffusionTrainingPipeline.run(options, progress: { step, steps, epoch, loss in
-                progress.step(step, of: steps, epoch: epoch, detail: String(format: "loss %.4f", loss))
-            }, epochEnded: { progress.epochEnded($0.text) })
+                shown.step(step, of: steps, epoch: epoch, detail: String(format: "loss %.4f", loss))
+            }, epochEnded: { shown.epochEnded($0.text) })
             print(result.text)
         }
     }
@@ -166,71 +146,60 @@ struct GenerateCommand: ParsableCommand {
             """)
 
     @OptionGroup var trained: TrainedGenerator
+    @OptionGroup var count: MemberCountOptions
 
-    @Option(name: .long, help: "Number of members.")
-    var members: Int = 10
-
-    @Option(name: .long, help: "Index of the first member (for producing an ensemble in batches).")
-    var firstMember: Int = 0
-
-    @Option(name: .long, help: "First year (default: start of the conditioning series).")
+    @Option(name: .long, help: ArgumentHelp("First year (default: the start of the conditioning series).", valueName: "year"))
     var start: Int?
 
-    @Option(name: .long, help: "Last year (default: end of the conditioning series).")
+    @Option(name: .long, help: ArgumentHelp("Last year (default: the end of the conditioning series).", valueName: "year"))
     var end: Int?
 
-    @Option(name: .long, help: "Condition on this CF file instead of the model's conditioning member (same grid).")
+    @Option(name: .long, help: ArgumentHelp("Condition on this CF file (same grid) instead of the model's conditioning member.", valueName: "file"))
     var conditioning: String?
 
-    @Option(name: .long, help: "Member of --conditioning to use (default: the first).")
+    @Option(name: .long, help: ArgumentHelp("Member of --conditioning to use (default: 0).", valueName: "n"))
     var conditioningMember: Int?
 
     @OptionGroup var sampling: SamplerOptions
 
-    @Option(name: .long, help: "Random seed.")
+    @Option(name: .long, help: ArgumentHelp("Random seed.", valueName: "n"))
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "Most members held between sampling and writing (default: 16 per thread and 16 more). Does not change the members.")
+    @Option(name: .long, help: ArgumentHelp("Most members held between sampling and writing; does not change the members (default: 16 per thread, plus 16).", valueName: "n"))
     var batchSize: Int?
 
     @OptionGroup var compute: ThreadsOption
 
-    @Option(name: [.short, .long], help: "Output NetCDF file.")
+    @Option(name: [.short, .long], help: ArgumentHelp("Output NetCDF file.", valueName: "file"))
     var output: String
 
-    @Option(name: .long, help: "zlib deflate level of the output, 1-4.")
-    var deflateLevel: Int = 1
+    @OptionGroup var compression: DeflateLevelOption
 
-    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
-        "Add the grid-scale variability the VAE does not reproduce (the model's unresolved-variability.safetensors).",
-        discussion: "Without it every member is a smooth VAE decoding and is over-confident at grid points."))
+    @Flag(inversion: .prefixedNo, help: "Add the grid-scale variability the VAE does not reproduce (the model's unresolved-variability.safetensors).")
     var unresolvedVariability = true
 
-    @Flag(name: .shortAndLong, help: "No progress output.")
-    var quiet = false
+    @OptionGroup var progress: QuietOption
 
     func validate() throws {
-        try OptionCheck.requireMembers(members, first: firstMember)
         if let start, let end, start > end { throw ValidationError("--start \(start) is after --end \(end)") }
         if conditioningMember != nil && conditioning == nil {
             throw ValidationError("--conditioning-member chooses a member of --conditioning; give the file too (the model's own conditioning series has one member)")
         }
         try OptionCheck.require(conditioningMember, in: 0...Int.max, "--conditioning-member")
         try OptionCheck.require(batchSize, in: 1...65_536, "--batch-size")
-        try OptionCheck.require(deflateLevel, in: 1...4, "--deflate-level")
         try OptionCheck.requirePath(output, "--output")
         try OptionCheck.requirePath(conditioning, "--conditioning")
     }
 
     func run() throws {
         try reportingErrors {
-            let chosen = try sampling.resolved()
+            let chosen = sampling.resolved()
             try compute.configure()
-            let bar = ProgressBar("generate", total: members, unit: "members", quiet: quiet)
+            let bar = ProgressBar("generate", total: count.members, unit: "members", quiet: progress.quiet)
             let result = try GeneratePipeline.run(GeneratePipeline.Options(
-                model: try trained.directory(), generator: trained.generator, memberCount: members, firstMember: firstMember, startYear: start,
+                model: try trained.directory(), generator: trained.generator, memberCount: count.members, firstMember: count.firstMember, startYear: start,
                 endYear: end, conditioning: conditioning, conditioningMember: conditioningMember ?? 0, sampler: chosen, seed: seed,
-                batchSize: batchSize, output: output, deflateLevel: deflateLevel,
+                batchSize: batchSize, output: output, deflateLevel: compression.deflateLevel,
                 unresolvedVariability: unresolvedVariability)) { status in
                 bar.update(status.membersWritten, detail: status.text)
             }
@@ -255,31 +224,19 @@ struct FitUnresolvedCommand: ParsableCommand {
             Example: ensemblegen fit-unresolved --model model/ --data ens.nc --members 1-29
             """)
 
-    @Option(name: .long, help: "Model directory (from train-diffusion; default: the shipped Data/default).")
-    var model: String?
-
-    @Option(name: .long, help: "Data the model was trained on (CF NetCDF; repeat for one file per member).")
-    var data: [String]
-
-    @Option(name: .long, help: "Data variable (default: the single field-like variable).")
-    var variable: String?
-
-    @Option(name: .long, help: "Members to measure on, e.g. 1-29 (default: all).")
-    var members: String?
-
+    @OptionGroup var location: ModelDirectoryOption
+    @OptionGroup var input: DataOptions
     @OptionGroup var compute: ThreadsOption
-
-    @Flag(name: .shortAndLong, help: "No progress output.")
-    var quiet = false
+    @OptionGroup var progress: QuietOption
 
     func run() throws {
         try reportingErrors {
             try compute.configure()
-            let progress = CountProgress("fit-unresolved", quiet: quiet)
+            let bar = CountProgress("fit-unresolved", quiet: progress.quiet)
             let result = try UnresolvedVariabilityPipeline.run(
-                UnresolvedVariabilityPipeline.Options(model: try model ?? DefaultModel.locate(), data: data, variable: variable, members: members),
-                progress: progress.update)
-            progress.finish()
+                UnresolvedVariabilityPipeline.Options(model: try location.directory(), data: input.data, variable: input.variable, members: input.members),
+                progress: bar.update)
+            bar.finish()
             print(result.text)
         }
     }
@@ -307,36 +264,29 @@ struct CalibrateSpreadCommand: ParsableCommand {
             """)
 
     @OptionGroup var trained: TrainedGenerator
+    @OptionGroup var input: DataOptions
 
-    @Option(name: .long, help: "Data the model was trained on (CF NetCDF; repeat for one file per member).")
-    var data: [String]
-
-    @Option(name: .long, help: "Data variable (default: the single field-like variable).")
-    var variable: String?
-
-    @Option(name: .long, help: "Training members whose spread the generated members should have, e.g. 0-29.")
-    var members: String
-
-    @Option(name: .long, help: "Members generated for the comparison (more: smaller sampling error, longer run).")
+    @Option(name: .long, help: ArgumentHelp("Members generated for the comparison (more: smaller sampling error, longer run).", valueName: "n"))
     var generatedMembers: Int = 32
 
     @OptionGroup var sampling: SamplerOptions
 
-    @Option(name: .long, help: "Updates of the factors; each decodes the generated members once more.")
+    @Option(name: .long, help: ArgumentHelp("Updates of the factors; each decodes the generated members once more.", valueName: "n"))
     var iterations: Int = 2
 
-    @Option(name: .long, help: "Compare every n-th month (coprime with 12 sees every calendar month).")
+    @Option(name: .long, help: ArgumentHelp("Compare every n-th month (n coprime with 12 sees every calendar month).", valueName: "n"))
     var monthStride: Int = 5
 
-    @Option(name: .long, help: "Random seed of the generated members (a stream of its own, not generate's members).")
+    @Option(name: .long, help: ArgumentHelp("Random seed of the generated members (their own stream, not generate's members).", valueName: "n"))
     var seed: UInt64 = 1
 
     @OptionGroup var compute: ThreadsOption
-
-    @Flag(name: .shortAndLong, help: "No progress output.")
-    var quiet = false
+    @OptionGroup var progress: QuietOption
 
     func validate() throws {
+        guard input.members != nil else {
+            throw ValidationError("--members is required: the training members whose spread the generated members should have, e.g. 0-29")
+        }
         try OptionCheck.require(generatedMembers, in: 2...OptionCheck.maximumMembers, "--generated-members", "the spread needs at least two members")
         try OptionCheck.require(iterations, in: 1...100, "--iterations")
         try OptionCheck.require(monthStride, in: 1...1200, "--month-stride")
@@ -344,14 +294,14 @@ struct CalibrateSpreadCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let sampler = try sampling.resolved()
+            let sampler = sampling.resolved()
             try compute.configure()
-            let progress = CountProgress("calibrate-spread", unit: "member-months", quiet: quiet)
+            let bar = CountProgress("calibrate-spread", unit: "member-months", quiet: progress.quiet)
             let result = try SpreadCalibrationPipeline.run(
-                .init(model: try trained.directory(), generator: trained.generator, data: data, variable: variable, members: members,
+                .init(model: try trained.directory(), generator: trained.generator, data: input.data, variable: input.variable, members: input.members!,
                       generatedMembers: generatedMembers, sampler: sampler, seed: seed, iterations: iterations,
-                      monthStride: monthStride), progress: progress.update)
-            progress.finish()
+                      monthStride: monthStride), progress: bar.update)
+            bar.finish()
             print(result.text)
         }
     }
