@@ -12,7 +12,7 @@ struct DiagnoseCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("CF NetCDF ensemble file.", valueName: "file"))
     var file: String
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Output directory for report.md, report.json and the figures.", valueName: "dir"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Directory for report.md, report.json, figures.", valueName: "dir"))
     var output: String
 
     @OptionGroup var selection: MemberListOption
@@ -44,33 +44,33 @@ struct EvaluateCommand: ParsableCommand {
             --conditioning-member 0 --output eval/
             """)
 
-    @Option(name: .long, help: ArgumentHelp("Generated ensemble file (omit to score only --baseline and --training).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Generated ensemble (omit: score the others only).", valueName: "file"))
     var generated: String?
 
-    @Option(name: .long, help: ArgumentHelp("Members of --generated to use, e.g. 0-49 (default: all).", valueName: "list"))
+    @Option(name: .long, help: ArgumentHelp("Members of --generated (default: all).", valueName: "list"))
     var generatedMembers: String?
 
-    @Option(name: .long, help: ArgumentHelp("Reference (true) ensemble file, e.g. with held-out members.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Reference (true) ensemble, e.g. held-out members.", valueName: "file"))
     var reference: String
 
-    @Option(name: .long, help: ArgumentHelp("Members of --reference to use, e.g. 30-39 (default: all).", valueName: "list"))
+    @Option(name: .long, help: ArgumentHelp("Members of --reference, e.g. 30-39 (default: all).", valueName: "list"))
     var referenceMembers: String?
 
-    @Option(name: .long, help: ArgumentHelp("Statistical-baseline ensemble file (from `ensemblegen baseline`).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Baseline ensemble from `ensemblegen baseline`.", valueName: "file"))
     var baseline: String?
 
-    @Option(name: .long, help: ArgumentHelp("Training ensemble file (may be the --reference file).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Training ensemble (may be the --reference file).", valueName: "file"))
     var training: String?
 
     @Option(name: .long, help: ArgumentHelp("Members of --training, e.g. 0-29 (default: all).", valueName: "list"))
     var trainingMembers: String?
 
-    @Option(name: .long, help: ArgumentHelp("Conditioning member: its index in --training, else in --reference (default: none).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Conditioning member, in --training else --reference.", valueName: "n"))
     var conditioningMember: Int?
 
     @OptionGroup var field: VariableOption
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Output directory for report.md, report.json and the figures.", valueName: "dir"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Directory for report.md, report.json, figures.", valueName: "dir"))
     var output: String
 
     @OptionGroup var progress: QuietOption
@@ -102,10 +102,10 @@ struct BaselineCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Training ensemble file.", valueName: "file"))
     var training: String
 
-    @Option(name: .long, help: ArgumentHelp("Members of --training to fit on, e.g. 0-29 (default: all).", valueName: "list"))
+    @Option(name: .long, help: ArgumentHelp("Members of --training, e.g. 0-29 (default: all).", valueName: "list"))
     var trainingMembers: String?
 
-    @Option(name: .long, help: ArgumentHelp("Member (index in --training) whose smoothed forced component the noise is added to.", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Member of --training whose smoothed forced component the noise is added to.", valueName: "n"))
     var conditioningMember: Int = 0
 
     @Option(name: .long, help: ArgumentHelp("Number of members to generate.", valueName: "n"))
@@ -117,7 +117,7 @@ struct BaselineCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("EOF modes of the spatial covariance.", valueName: "n"))
     var modes: Int = 50
 
-    @Option(name: .long, help: ArgumentHelp("Running-mean window of the forced component, in months.", valueName: "months"))
+    @Option(name: .long, help: ArgumentHelp("Forced-component running mean (months).", valueName: "n"))
     var smoothingMonths: Int = 121
 
     @OptionGroup var field: VariableOption

@@ -9,27 +9,25 @@ struct TrainDiffusionCommand: ParsableCommand {
         commandName: "train-diffusion",
         abstract: "Train the latent diffusion model of member residuals relative to a conditioning member.",
         discussion: """
-            Encodes the members with the VAE (cached in the model directory), forms residuals \
-            r[m, t] = z[m, t] - z[c, t] against the conditioning member c and trains the chosen \
-            sequence generator (v-prediction, cosine schedule, T = 1000, AdamW, EMA weights). \
-            The model directory receives vae.safetensors, conditioning.safetensors, \
-            unresolved-variability.safetensors (what the VAE does not reproduce, measured on the \
-            training members; generate adds it back) and diffusion-<generator>.safetensors; a \
-            killed run continues with --resume.
+            Encodes the members with the VAE, forms the residuals z[m, t] - z[c, t] against the \
+            conditioning member c and trains the sequence generator on them (v-prediction, cosine \
+            schedule of 1000 noise levels, AdamW, EMA weights). The model directory receives the \
+            VAE, the conditioning latents, the unresolved variability and \
+            diffusion-<generator>.safetensors. Docs/models.md describes the options.
 
             Example: ensemblegen train-diffusion --vae vae.safetensors --data ens.nc --members 0-29 \
             --conditioning-member 0 --generator autoregressive --output model/
             """)
 
-    @Option(name: .long, help: ArgumentHelp("Trained VAE (safetensors from train-vae).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("VAE model file from train-vae.", valueName: "file"))
     var vae: String
 
-    @OptionGroup var input: DataOptions
+    @OptionGroup var input: DataSelectionOptions
 
-    @Option(name: .long, help: ArgumentHelp("Held-out members for the validation loss, e.g. 30-39; --members then defaults to the others.", valueName: "list"))
+    @Option(name: .long, help: ArgumentHelp("Validation members, held out of the default --members.", valueName: "list"))
     var validationMembers: String?
 
-    @Option(name: .long, help: ArgumentHelp("Member whose latents condition the generator.", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Member the generator is conditioned on.", valueName: "n"))
     var conditioningMember: Int = 0
 
     @OptionGroup var kind: GeneratorOption
@@ -37,34 +35,34 @@ struct TrainDiffusionCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Hidden width (default: 256).", valueName: "n"))
     var width: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Residual MLP or transformer blocks (default: 4 autoregressive, 2 transformer).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Blocks (default: 4; transformer: 2).", valueName: "n"))
     var layers: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Known months before each block (default: 3 autoregressive, 8 transformer).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Context months (default: 3; transformer: 8).", valueName: "n"))
     var contextMonths: Int?
 
     @Option(name: .long, help: ArgumentHelp("Transformer: new months per window (default: 40).", valueName: "n"))
     var blockMonths: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Transformer: months on either side whose values each token carries (default: 1).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Transformer: ± months in each token (default: 1).", valueName: "n"))
     var neighbourMonths: Int?
 
-    @Flag(name: .long, inversion: .prefixedNo, help: "Scale the residuals per calendar month and latent dimension to unit seasonal RMS (restored after sampling).")
+    @Flag(name: .long, inversion: .prefixedNo, help: "Scale residuals to unit RMS per calendar month.")
     var seasonalScaling = true
 
-    @Option(name: .long, help: ArgumentHelp("Order of the AR filter, fitted per latent dimension, whose innovations are modelled; 0: the residuals themselves.", valueName: "order"))
+    @Option(name: .long, help: ArgumentHelp("Model the innovations of an AR(p) filter; 0: residuals.", valueName: "p"))
     var innovationOrder: Int = 0
 
-    @Flag(name: .long, help: "Whiten what the model learns across latent dimensions (eigenvectors of its covariance).")
+    @Flag(name: .long, help: "Whiten across latent dimensions.")
     var whitenResiduals = false
 
-    @Option(name: .long, help: ArgumentHelp("With --whiten-residuals: eigenvalues below this fraction of their mean are raised to it.", valueName: "fraction"))
+    @Option(name: .long, help: ArgumentHelp("Whitening: eigenvalue floor, a fraction of the mean.", valueName: "x"))
     var whiteningFloor: Float = Whitening.defaultFloor
 
-    @Option(name: .long, help: ArgumentHelp("The network's input of the conditioning member: its normalised latents (level), the same latents filtered, scaled and whitened like the residuals (filtered), or both.", valueName: "form"))
+    @Option(name: .long, help: ArgumentHelp("Input of the conditioning member: its latents (level), filtered like the residuals (filtered), or both.", valueName: "form"))
     var conditioningForm: ConditioningForm = .level
 
-    @Option(name: .long, help: ArgumentHelp("Epochs of --steps-per-epoch optimiser steps.", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Epochs of --steps-per-epoch steps.", valueName: "n"))
     var epochs: Int = 10
 
     @Option(name: .long, help: ArgumentHelp("Optimiser steps per epoch.", valueName: "n"))
@@ -75,7 +73,7 @@ struct TrainDiffusionCommand: ParsableCommand {
 
     @OptionGroup var parallelism: BatchPartsOption
 
-    @Option(name: .long, help: ArgumentHelp("Peak learning rate of AdamW (warm-up, then cosine decay).", valueName: "rate"))
+    @Option(name: .long, help: ArgumentHelp("Peak AdamW learning rate.", valueName: "rate"))
     var learningRate: Float = 1e-3
 
     @Option(name: .long, help: ArgumentHelp("Random seed.", valueName: "n"))
@@ -83,10 +81,10 @@ struct TrainDiffusionCommand: ParsableCommand {
 
     @OptionGroup var compute: ThreadsOption
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Output model directory.", valueName: "dir"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Model directory to write.", valueName: "dir"))
     var output: String
 
-    @Flag(name: .long, help: "Continue an interrupted run in the model directory.")
+    @Flag(name: .long, help: "Continue an interrupted run.")
     var resume = false
 
     @OptionGroup var progress: QuietOption
@@ -148,16 +146,16 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var trained: TrainedGenerator
     @OptionGroup var count: MemberCountOptions
 
-    @Option(name: .long, help: ArgumentHelp("First year (default: the start of the conditioning series).", valueName: "year"))
+    @Option(name: .long, help: ArgumentHelp("First year (default: the conditioning's first).", valueName: "year"))
     var start: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Last year (default: the end of the conditioning series).", valueName: "year"))
+    @Option(name: .long, help: ArgumentHelp("Last year (default: the conditioning's last).", valueName: "year"))
     var end: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Condition on this CF file (same grid) instead of the model's conditioning member.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Conditioning CF file (default: the model's member).", valueName: "file"))
     var conditioning: String?
 
-    @Option(name: .long, help: ArgumentHelp("Member of --conditioning to use (default: 0).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Member of --conditioning (default: 0).", valueName: "n"))
     var conditioningMember: Int?
 
     @OptionGroup var sampling: SamplerOptions
@@ -165,7 +163,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Random seed.", valueName: "n"))
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: ArgumentHelp("Most members held between sampling and writing; does not change the members (default: 16 per thread, plus 16).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Members in memory (default: 16 × (threads + 1)); the members do not depend on it.", valueName: "n"))
     var batchSize: Int?
 
     @OptionGroup var compute: ThreadsOption
@@ -175,7 +173,7 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var compression: DeflateLevelOption
 
-    @Flag(inversion: .prefixedNo, help: "Add the grid-scale variability the VAE does not reproduce (the model's unresolved-variability.safetensors).")
+    @Flag(inversion: .prefixedNo, help: "Add the grid-scale variability the VAE does not reproduce.")
     var unresolvedVariability = true
 
     @OptionGroup var progress: QuietOption
@@ -218,14 +216,14 @@ struct FitUnresolvedCommand: ParsableCommand {
             Decodes the members' latents and measures original − reconstruction: its standard \
             deviation by calendar month and grid cell and its correlation between neighbouring \
             longitudes. `generate` adds Gaussian noise with these statistics to every decoded \
-            field. train-diffusion already does this on its training members; use this command \
-            for a model directory made before it did, or to measure on other members.
+            field. train-diffusion measures this on its training members; this command measures \
+            it again, on other members or for a model directory without it.
 
             Example: ensemblegen fit-unresolved --model model/ --data ens.nc --members 1-29
             """)
 
     @OptionGroup var location: ModelDirectoryOption
-    @OptionGroup var input: DataOptions
+    @OptionGroup var input: DataSelectionOptions
     @OptionGroup var compute: ThreadsOption
     @OptionGroup var progress: QuietOption
 
@@ -249,16 +247,11 @@ struct CalibrateSpreadCommand: ParsableCommand {
         commandName: "calibrate-spread",
         abstract: "Fit the factors that give a trained generator's members the training members' spread.",
         discussion: """
-            Generates --generated-members members on the model's conditioning series and \
-            compares their grid-point ensemble variance (decoded, plus the unresolved variability \
-            generate adds) with the training members', every --month-stride-th month. At each \
-            latent location the residuals are scaled by the square root of the ratio over the \
-            grid cells it covers, --iterations times (the decoder is not linear). The factors \
-            are stored in the generator's checkpoint; `generate` multiplies the residuals it \
-            samples by them. Fit \
-            with the sampler you generate with (the factors hold for it; generate says so when \
-            they differ). Calibrating again replaces the factors. Use training members only: \
-            members held out for evaluation would then no longer be independent of the model.
+            Compares the grid-point ensemble variance of --generated-members generated members \
+            with that of the training members --members and scales the residuals at each latent \
+            location by the square root of the ratio, --iterations times. The factors are stored \
+            in the generator's checkpoint (replacing earlier ones) and hold for the sampler fitted \
+            with; `generate` applies them. Use training members only, not evaluation members.
 
             Example: ensemblegen calibrate-spread --model model/ --generator transformer --data ens.nc --members 0-29
             """)
@@ -266,27 +259,27 @@ struct CalibrateSpreadCommand: ParsableCommand {
     @OptionGroup var trained: TrainedGenerator
     @OptionGroup var input: DataOptions
 
-    @Option(name: .long, help: ArgumentHelp("Members generated for the comparison (more: smaller sampling error, longer run).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Training members whose spread the generated members should have, e.g. 0-29.", valueName: "list"))
+    var members: String
+
+    @Option(name: .long, help: ArgumentHelp("Members generated for the comparison.", valueName: "n"))
     var generatedMembers: Int = 32
 
     @OptionGroup var sampling: SamplerOptions
 
-    @Option(name: .long, help: ArgumentHelp("Updates of the factors; each decodes the generated members once more.", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Updates of the factors (each decodes once more).", valueName: "n"))
     var iterations: Int = 2
 
-    @Option(name: .long, help: ArgumentHelp("Compare every n-th month (n coprime with 12 sees every calendar month).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Compare every n-th month; n coprime with 12 sees every calendar month.", valueName: "n"))
     var monthStride: Int = 5
 
-    @Option(name: .long, help: ArgumentHelp("Random seed of the generated members (their own stream, not generate's members).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Random seed of the generated members.", valueName: "n"))
     var seed: UInt64 = 1
 
     @OptionGroup var compute: ThreadsOption
     @OptionGroup var progress: QuietOption
 
     func validate() throws {
-        guard input.members != nil else {
-            throw ValidationError("--members is required: the training members whose spread the generated members should have, e.g. 0-29")
-        }
         try OptionCheck.require(generatedMembers, in: 2...OptionCheck.maximumMembers, "--generated-members", "the spread needs at least two members")
         try OptionCheck.require(iterations, in: 1...100, "--iterations")
         try OptionCheck.require(monthStride, in: 1...1200, "--month-stride")
@@ -298,7 +291,7 @@ struct CalibrateSpreadCommand: ParsableCommand {
             try compute.configure()
             let bar = CountProgress("calibrate-spread", unit: "member-months", quiet: progress.quiet)
             let result = try SpreadCalibrationPipeline.run(
-                .init(model: try trained.directory(), generator: trained.generator, data: input.data, variable: input.variable, members: input.members!,
+                .init(model: try trained.directory(), generator: trained.generator, data: input.data, variable: input.variable, members: members,
                       generatedMembers: generatedMembers, sampler: sampler, seed: seed, iterations: iterations,
                       monthStride: monthStride), progress: bar.update)
             bar.finish()

@@ -4,16 +4,16 @@ import Models
 
 /// `--sampler`, `--steps`, `--eta`, `--kept-months`, shared by generate and calibrate-spread.
 struct SamplerOptions: ParsableArguments {
-    @Option(name: .long, help: "Reverse-diffusion sampler (ddpm: ancestral).")
+    @Option(name: .long, help: "Reverse-diffusion sampler; ddpm is ancestral.")
     var sampler: SamplerKind = .ddim
 
-    @Option(name: .long, help: ArgumentHelp("Reverse-diffusion steps, 1-\(NoiseSchedule.defaultSteps) (default: 50 for ddim, \(NoiseSchedule.defaultSteps) for ddpm).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Sampling steps, 1-\(NoiseSchedule.defaultSteps) (default: 50 ddim, \(NoiseSchedule.defaultSteps) ddpm).", valueName: "n"))
     var steps: Int?
 
-    @Option(name: .long, help: ArgumentHelp("DDIM stochasticity, 0 (deterministic) to 1.", valueName: "eta"))
+    @Option(name: .long, help: ArgumentHelp("DDIM noise, 0 (deterministic) to 1.", valueName: "eta"))
     var eta: Double = 0
 
-    @Option(name: .long, help: ArgumentHelp("Transformer: months of each window kept before the next window starts (default: the whole block).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Transformer: months of each window kept before the next starts (default: the whole block).", valueName: "n"))
     var keptMonths: Int?
 
     func validate() throws {
@@ -33,13 +33,13 @@ struct SamplerOptions: ParsableArguments {
 
 /// `--generator`: which of a model directory's sequence generators.
 struct GeneratorOption: ParsableArguments {
-    @Option(name: .long, help: "Sequence generator: one month at a time, or windows of months with self-attention.")
+    @Option(name: .long, help: "Sequence generator: monthly MLP or windowed transformer.")
     var generator: GeneratorKind = .autoregressive
 }
 
 /// `--model`: a model directory.
 struct ModelDirectoryOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Model directory from train-diffusion (default: the shipped Data/default).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("Model directory (default: the shipped Data/default).", valueName: "dir"))
     var model: String?
 
     /// The model directory given, or the shipped one.

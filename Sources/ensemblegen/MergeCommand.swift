@@ -11,14 +11,14 @@ struct MergeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Input NetCDF files of one or more members each, in member order.", valueName: "file"))
     var files: [String]
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Output NetCDF file (written as <file>.partial, renamed when complete).", valueName: "file"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Output NetCDF file (via <file>.partial).", valueName: "file"))
     var output: String
 
     @OptionGroup var field: VariableOption
 
     // Not DeflateLevelOption: merge leaves the range check to the writer, which refuses a
     // level outside 1-4 naming the output file (exit 1).
-    @Option(name: .long, help: ArgumentHelp("zlib deflate level of the output, 1 (fastest) to 4.", valueName: "level"))
+    @Option(name: .long, help: ArgumentHelp("zlib deflate level, 1 (fastest) to 4.", valueName: "level"))
     var deflateLevel: Int = 1
 
     @OptionGroup var dimensions: LayoutOption

@@ -6,31 +6,39 @@ import EnsembleGen
 
 /// `-q`/`--quiet`, accepted by every command.
 struct QuietOption: ParsableArguments {
-    @Flag(name: .shortAndLong, help: "No progress bars on standard error (a no-op for commands without progress).")
+    @Flag(name: .shortAndLong, help: "No progress bars on standard error.")
     var quiet = false
 }
 
 /// `--variable`: the data variable of the input files.
 struct VariableOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Data variable to read (default: the file's single gridded field).", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("Data variable (default: the single gridded field).", valueName: "name"))
     var variable: String?
 }
 
 /// `--members` as a list of member indices of an input file.
 struct MemberListOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Members to use: indices from 0, e.g. 0-29 or 0,3,5-7 (default: all).", valueName: "list"))
+    @Option(name: .long, help: ArgumentHelp("Member indices from 0, e.g. 0-29,35 (default: all).", valueName: "list"))
     var members: String?
 }
 
-/// `--data`, `--variable`, `--members`: the input ensemble of the training and model commands.
+/// `--data` and `--variable`: the input ensemble of the training and model commands.
 struct DataOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("CF NetCDF ensemble file; repeat for one file per member.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("CF NetCDF ensemble; repeat for one file per member.", valueName: "file"))
     var data: [String]
 
     @OptionGroup var field: VariableOption
-    @OptionGroup var selection: MemberListOption
 
     var variable: String? { field.variable }
+}
+
+/// `--data`, `--variable` and `--members`: the members of an input ensemble to use.
+struct DataSelectionOptions: ParsableArguments {
+    @OptionGroup var files: DataOptions
+    @OptionGroup var selection: MemberListOption
+
+    var data: [String] { files.data }
+    var variable: String? { files.variable }
     var members: String? { selection.members }
 }
 
@@ -40,7 +48,7 @@ struct MemberCountOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Number of members to write.", valueName: "n"))
     var members: Int = 10
 
-    @Option(name: .long, help: ArgumentHelp("Realization number of the first member (batches of one ensemble).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Number of the first member (batches).", valueName: "n"))
     var firstMember: Int = 0
 
     func validate() throws { try OptionCheck.requireMembers(members, first: firstMember) }
@@ -48,7 +56,7 @@ struct MemberCountOptions: ParsableArguments {
 
 /// `--deflate-level`: zlib compression of a NetCDF output.
 struct DeflateLevelOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("zlib deflate level of the output, 1 (fastest) to 4.", valueName: "level"))
+    @Option(name: .long, help: ArgumentHelp("zlib deflate level, 1 (fastest) to 4.", valueName: "level"))
     var deflateLevel: Int = 1
 
     func validate() throws { try OptionCheck.require(deflateLevel, in: 1...4, "--deflate-level") }
@@ -56,14 +64,14 @@ struct DeflateLevelOption: ParsableArguments {
 
 /// `--layout`: the dimension order of an ensemble output.
 struct LayoutOption: ParsableArguments {
-    @Option(name: .long, help: "Dimension order: time-first is (time, realization, lat, lon), readable by CDO; realization-first is (realization, time, lat, lon), which CDO cannot read.")
+    @Option(name: .long, help: "Dimension order of the output; CDO reads only time-first.")
     var layout: OutputLayout = .timeFirst
 }
 
 /// `--batch-parts`, shared by the training commands.
 struct BatchPartsOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Parts of each mini-batch back-propagated in parallel (1: one part, multi-threaded BLAS). The weights depend on it, not on --threads.",
+        "Mini-batch parts run in parallel; the weights depend on it, not on --threads.",
         valueName: "n"))
     var batchParts: Int = BatchGradients.defaultParts
 
@@ -74,7 +82,7 @@ struct BatchPartsOption: ParsableArguments {
 
 /// `--threads`, shared by the commands that compute.
 struct ThreadsOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Threads (default: ENSEMBLEGEN_THREADS, else all cores).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Threads (default: ENSEMBLEGEN_THREADS or all cores).", valueName: "n"))
     var threads: Int?
 
     func validate() throws {

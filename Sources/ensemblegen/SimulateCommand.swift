@@ -19,25 +19,25 @@ struct SimulateCommand: ParsableCommand {
 
     @OptionGroup var count: MemberCountOptions
 
-    @Option(name: .long, help: ArgumentHelp("First year; the series starts in its January.", valueName: "year"))
+    @Option(name: .long, help: ArgumentHelp("First year (from January).", valueName: "year"))
     var start: Int = 1850
 
-    @Option(name: .long, help: ArgumentHelp("Last year; the series ends in its December.", valueName: "year"))
+    @Option(name: .long, help: ArgumentHelp("Last year (to December).", valueName: "year"))
     var end: Int = 2005
 
-    @Option(name: .long, help: ArgumentHelp("Regular global grid, latitudes x longitudes, from 2x4 to 4096x8192.", valueName: "grid"))
+    @Option(name: .long, help: ArgumentHelp("Global grid, latitudes x longitudes, up to 4096x8192.", valueName: "grid"))
     var grid: String = "32x64"
 
     @Option(name: .long, help: ArgumentHelp("Random seed of the ensemble.", valueName: "n"))
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "CF calendar of the time axis (also accepted: gregorian, 365_day, 366_day).")
+    @Option(name: .long, help: "CF calendar of the time axis; gregorian, 365_day and 366_day are aliases.")
     var calendar: CalendarKind = .standard
 
     @Option(name: [.short, .long], help: ArgumentHelp("Output NetCDF file.", valueName: "file"))
     var output: String
 
-    @Option(name: .long, help: ArgumentHelp("Also write the forcing series and global forced response to this NetCDF file.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Also write the forcings and forced response here.", valueName: "file"))
     var forcingOutput: String?
 
     @OptionGroup var compression: DeflateLevelOption

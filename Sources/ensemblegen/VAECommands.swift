@@ -20,9 +20,9 @@ struct TrainVAECommand: ParsableCommand {
             --epochs 8 --output vae.safetensors
             """)
 
-    @OptionGroup var input: DataOptions
+    @OptionGroup var input: DataSelectionOptions
 
-    @Option(name: .long, help: ArgumentHelp("Held-out members for the validation RMSE, e.g. 30-39; --members then defaults to the others.", valueName: "list"))
+    @Option(name: .long, help: ArgumentHelp("Validation members, held out of the default --members.", valueName: "list"))
     var validationMembers: String?
 
     @Option(name: .long, help: ArgumentHelp("Passes over the training fields.", valueName: "n"))
@@ -33,39 +33,39 @@ struct TrainVAECommand: ParsableCommand {
 
     @OptionGroup var parallelism: BatchPartsOption
 
-    @Option(name: .long, help: ArgumentHelp("Fields drawn per epoch (default: all training fields).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Fields drawn per epoch (default: all).", valueName: "n"))
     var samplesPerEpoch: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Peak learning rate of AdamW (warm-up, then cosine decay).", valueName: "rate"))
+    @Option(name: .long, help: ArgumentHelp("Peak AdamW learning rate.", valueName: "rate"))
     var learningRate: Float = 2e-3
 
     @Option(name: .long, help: ArgumentHelp("Channels of the latent grid.", valueName: "n"))
     var latentChannels: Int = 2
 
-    @Option(name: .long, help: ArgumentHelp("Channel widths per resolution level, multiples of 8; n levels downsample by 2^(n-1).", valueName: "list"))
+    @Option(name: .long, help: ArgumentHelp("Widths per level, multiples of 8; n levels shrink 2^(n-1)×.", valueName: "list"))
     var channels: String = "16,32,64"
 
-    @Option(name: .long, help: ArgumentHelp("Weight of the KL term, 0-1000.", valueName: "weight"))
+    @Option(name: .long, help: ArgumentHelp("Weight of the KL term.", valueName: "weight"))
     var klWeight: Float = 1e-4
 
-    @Option(name: .long, help: "Anomaly scale: one area-weighted scale (loss in kelvin) or one per grid point.")
+    @Option(name: .long, help: "Anomaly scale: one for the globe (loss in K) or per grid point.")
     var scaling: AnomalyNormalization.Scaling = .global
 
-    @Option(name: .long, help: ArgumentHelp("Held-out fields for the validation RMSE after each epoch.", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Fields for the validation RMSE after each epoch.", valueName: "n"))
     var validationSamples: Int = 1024
 
-    @Option(name: .long, help: ArgumentHelp("Steps between saves of the resumable state within an epoch.", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Steps between saves of the resumable state.", valueName: "n"))
     var checkpointInterval: Int = 200
 
-    @Option(name: .long, help: ArgumentHelp("Random seed (initialisation, shuffling, latent noise).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Random seed.", valueName: "n"))
     var seed: UInt64 = 1
 
     @OptionGroup var compute: ThreadsOption
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Output model file (safetensors).", valueName: "file"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Model file to write (safetensors).", valueName: "file"))
     var output: String
 
-    @Flag(name: .long, help: "Continue an interrupted run from <file>.training-state.")
+    @Flag(name: .long, help: "Continue an interrupted run (<file>.training-state).")
     var resume = false
 
     @OptionGroup var progress: QuietOption
@@ -129,12 +129,12 @@ struct ReconstructCommand: ParsableCommand {
             Example: ensemblegen reconstruct --model vae.safetensors --data ens.nc --members 30-39 --output rec.nc
             """)
 
-    @Option(name: .long, help: ArgumentHelp("Trained VAE (safetensors from train-vae) or a model directory (default: the shipped Data/default).", valueName: "file-or-dir"))
+    @Option(name: .long, help: ArgumentHelp("VAE file or model directory (default: Data/default).", valueName: "file-or-dir"))
     var model: String?
 
-    @OptionGroup var input: DataOptions
+    @OptionGroup var input: DataSelectionOptions
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Also write the reconstructed members to this NetCDF file.", valueName: "file"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Also write the reconstruction to this NetCDF file.", valueName: "file"))
     var output: String?
 
     @OptionGroup var compute: ThreadsOption
