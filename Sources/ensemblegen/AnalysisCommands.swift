@@ -9,23 +9,21 @@ struct DiagnoseCommand: ParsableCommand {
         abstract: "Diagnostics of one ensemble: GMST, Niño3.4 statistics and spectrum, ENSO regression, volcanic composites, autocorrelation, EOFs.",
         discussion: "Writes report.md, report.json (keys documented in Docs/evaluation.md) and PNG figures.\n\nExample: ensemblegen diagnose ens.nc --output diagnostics/")
 
-    @Argument(help: "CF NetCDF ensemble file.")
+    @Argument(help: ArgumentHelp("CF NetCDF ensemble file.", valueName: "file"))
     var file: String
 
-    @Option(name: [.short, .long], help: "Output directory for report.md, report.json and figures.")
+    @Option(name: [.short, .long], help: ArgumentHelp("Directory for report.md, report.json, figures.", valueName: "dir"))
     var output: String
 
-    @Option(name: .long, help: "Members to use, e.g. 0-29 (default: all).")
-    var members: String?
-
-    @Option(name: .long, help: "Data variable (default: the single gridded field).")
-    var variable: String?
+    @OptionGroup var selection: MemberListOption
+    @OptionGroup var field: VariableOption
+    @OptionGroup var progress: QuietOption
 
     func validate() throws { try OptionCheck.requirePath(output, "--output") }
 
     func run() throws {
         try reportingErrors {
-            let result = try DiagnosePipeline.run(input: file, variable: variable, members: members, outputDirectory: output)
+            let result = try DiagnosePipeline.run(input: file, variable: field.variable, members: selection.members, outputDirectory: output)
             print(result.text)
         }
     }
@@ -41,40 +39,41 @@ struct EvaluateCommand: ParsableCommand {
             rank histogram, spread–skill, Niño3.4 statistics and spectrum, correlation with the conditioning member, \
             volcanic composites, autocorrelation, EOFs.
 
-            Example (protocol of DESIGN.md): ensemblegen evaluate --generated gen.nc --reference ens40.nc \
+            Example (the evaluation protocol of Docs/evaluation.md): ensemblegen evaluate --generated gen.nc --reference ens40.nc \
             --reference-members 30-39 --training ens40.nc --training-members 0-29 --baseline base.nc \
             --conditioning-member 0 --output eval/
             """)
 
-    @Option(name: .long, help: "Generated ensemble file (omit to score only --baseline and --training).")
+    @Option(name: .long, help: ArgumentHelp("Generated ensemble (omit: score the others only).", valueName: "file"))
     var generated: String?
 
-    @Option(name: .long, help: "Members of the generated file to use (default: all).")
+    @Option(name: .long, help: ArgumentHelp("Members of --generated (default: all).", valueName: "list"))
     var generatedMembers: String?
 
-    @Option(name: .long, help: "Reference (true) ensemble file, e.g. held-out members.")
+    @Option(name: .long, help: ArgumentHelp("Reference (true) ensemble, e.g. held-out members.", valueName: "file"))
     var reference: String
 
-    @Option(name: .long, help: "Members of the reference file to use, e.g. 30-39 (default: all).")
+    @Option(name: .long, help: ArgumentHelp("Members of --reference, e.g. 30-39 (default: all).", valueName: "list"))
     var referenceMembers: String?
 
-    @Option(name: .long, help: "Statistical-baseline ensemble file (from `ensemblegen baseline`).")
+    @Option(name: .long, help: ArgumentHelp("Baseline ensemble from `ensemblegen baseline`.", valueName: "file"))
     var baseline: String?
 
-    @Option(name: .long, help: "Training ensemble file (may be the reference file).")
+    @Option(name: .long, help: ArgumentHelp("Training ensemble (may be the --reference file).", valueName: "file"))
     var training: String?
 
-    @Option(name: .long, help: "Members of the training file, e.g. 0-29.")
+    @Option(name: .long, help: ArgumentHelp("Members of --training, e.g. 0-29 (default: all).", valueName: "list"))
     var trainingMembers: String?
 
-    @Option(name: .long, help: "Index of the conditioning member in the training (else reference) file.")
+    @Option(name: .long, help: ArgumentHelp("Conditioning member, in --training else --reference.", valueName: "n"))
     var conditioningMember: Int?
 
-    @Option(name: .long, help: "Data variable (default: the single gridded field).")
-    var variable: String?
+    @OptionGroup var field: VariableOption
 
-    @Option(name: [.short, .long], help: "Output directory for report.md, report.json and figures.")
+    @Option(name: [.short, .long], help: ArgumentHelp("Directory for report.md, report.json, figures.", valueName: "dir"))
     var output: String
+
+    @OptionGroup var progress: QuietOption
 
     func validate() throws {
         try OptionCheck.require(conditioningMember, in: 0...Int.max, "--conditioning-member")
@@ -86,7 +85,7 @@ struct EvaluateCommand: ParsableCommand {
             let result = try EvaluatePipeline.run(.init(
                 generated: generated, generatedMembers: generatedMembers, reference: reference,
                 referenceMembers: referenceMembers, baseline: baseline, training: training,
-                trainingMembers: trainingMembers, conditioningMember: conditioningMember, variable: variable,
+                trainingMembers: trainingMembers, conditioningMember: conditioningMember, variable: field.variable,
                 outputDirectory: output))
             print(result.text)
         }
@@ -100,35 +99,33 @@ struct BaselineCommand: ParsableCommand {
         abstract: "Generate a statistical-baseline ensemble (MESMER style: smoothed forced component + AR(1) noise with EOF spatial covariance).",
         discussion: "Example: ensemblegen baseline --training ens40.nc --training-members 0-29 --conditioning-member 0 --members 30 --seed 1 --output base.nc")
 
-    @Option(name: .long, help: "Training ensemble file.")
+    @Option(name: .long, help: ArgumentHelp("Training ensemble file.", valueName: "file"))
     var training: String
 
-    @Option(name: .long, help: "Members of the training file, e.g. 0-29 (default: all).")
+    @Option(name: .long, help: ArgumentHelp("Members of --training, e.g. 0-29 (default: all).", valueName: "list"))
     var trainingMembers: String?
 
-    @Option(name: .long, help: "Member (index in the training file) whose smoothed forced component the noise is added to.")
+    @Option(name: .long, help: ArgumentHelp("Member of --training whose smoothed forced component the noise is added to.", valueName: "n"))
     var conditioningMember: Int = 0
 
-    @Option(name: .long, help: "Number of members to generate.")
+    @Option(name: .long, help: ArgumentHelp("Number of members to generate.", valueName: "n"))
     var members: Int = 30
 
-    @Option(name: .long, help: "Random seed (member k uses substream k).")
+    @Option(name: .long, help: ArgumentHelp("Random seed; member k uses substream k.", valueName: "n"))
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "Number of EOF modes of the spatial covariance.")
+    @Option(name: .long, help: ArgumentHelp("EOF modes of the spatial covariance.", valueName: "n"))
     var modes: Int = 50
 
-    @Option(name: .long, help: "Running-mean window in months for the forced component.")
+    @Option(name: .long, help: ArgumentHelp("Forced-component running mean (months).", valueName: "n"))
     var smoothingMonths: Int = 121
 
-    @Option(name: .long, help: "Data variable (default: the single gridded field).")
-    var variable: String?
+    @OptionGroup var field: VariableOption
 
-    @Option(name: [.short, .long], help: "Output NetCDF file.")
+    @Option(name: [.short, .long], help: ArgumentHelp("Output NetCDF file.", valueName: "file"))
     var output: String
 
-    @Flag(name: .shortAndLong, help: "No progress output.")
-    var quiet = false
+    @OptionGroup var progress: QuietOption
 
     func validate() throws {
         try OptionCheck.require(conditioningMember, in: 0...Int.max, "--conditioning-member")
@@ -140,11 +137,11 @@ struct BaselineCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let bar = ProgressBar("baseline", total: members, unit: "members", quiet: quiet)
+            let bar = ProgressBar("baseline", total: members, unit: "members", quiet: progress.quiet)
             let text = try BaselinePipeline.run(.init(
                 training: training, trainingMembers: trainingMembers, conditioningMember: conditioningMember,
                 memberCount: members, seed: seed, modeCount: modes, smoothingMonths: smoothingMonths,
-                variable: variable, output: output, commandLine: CommandLine.arguments)) { done, _ in bar.update(done) }
+                variable: field.variable, output: output, commandLine: CommandLine.arguments)) { done, _ in bar.update(done) }
             bar.finish()
             print(text)
         }

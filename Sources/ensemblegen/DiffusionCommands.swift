@@ -3,115 +3,93 @@ import EnsembleGen
 import Foundation
 import Models
 
-extension GeneratorKind: ExpressibleByArgument {}
-extension ConditioningForm: ExpressibleByArgument {}
-
 /// `ensemblegen train-diffusion`: the latent diffusion model on member residuals.
 struct TrainDiffusionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-diffusion",
         abstract: "Train the latent diffusion model of member residuals relative to a conditioning member.",
         discussion: """
-            Encodes the members with the VAE (cached in the model directory), forms residuals \
-            r[m, t] = z[m, t] - z[c, t] against the conditioning member c and trains the chosen \
-            sequence generator (v-prediction, cosine schedule, T = 1000, AdamW, EMA weights). \
-            The model directory receives vae.safetensors, conditioning.safetensors, \
-            unresolved-variability.safetensors (what the VAE does not reproduce, measured on the \
-            training members; generate adds it back) and diffusion-<generator>.safetensors; a \
-            killed run continues with --resume.
+            Encodes the members with the VAE, forms the residuals z[m, t] - z[c, t] against the \
+            conditioning member c and trains the sequence generator on them (v-prediction, cosine \
+            schedule of 1000 noise levels, AdamW, EMA weights). The model directory receives the \
+            VAE, the conditioning latents, the unresolved variability and \
+            diffusion-<generator>.safetensors. Docs/models.md describes the options.
 
             Example: ensemblegen train-diffusion --vae vae.safetensors --data ens.nc --members 0-29 \
             --conditioning-member 0 --generator autoregressive --output model/
             """)
 
-    @Option(name: .long, help: "Trained VAE (from train-vae).")
+    @Option(name: .long, help: ArgumentHelp("VAE model file from train-vae.", valueName: "file"))
     var vae: String
 
-    @Option(name: .long, help: "Training data (CF NetCDF; repeat for one file per member).")
-    var data: [String]
+    @OptionGroup var input: DataSelectionOptions
 
-    @Option(name: .long, help: "Data variable (default: the single field-like variable).")
-    var variable: String?
-
-    @Option(name: .long, help: "Training members, e.g. 0-29 (default: all except validation members).")
-    var members: String?
-
-    @Option(name: .long, help: "Held-out members for the validation loss, e.g. 30-39.")
+    @Option(name: .long, help: ArgumentHelp("Validation members, held out of the default --members.", valueName: "list"))
     var validationMembers: String?
 
-    @Option(name: .long, help: "Member whose latents condition the generator.")
+    @Option(name: .long, help: ArgumentHelp("Member the generator is conditioned on.", valueName: "n"))
     var conditioningMember: Int = 0
 
-    @Option(name: .long, help: "Sequence generator: autoregressive or transformer.")
-    var generator: GeneratorKind = .autoregressive
+    @OptionGroup var kind: GeneratorOption
 
-    @Option(name: .long, help: "Hidden width (default 256).")
+    @Option(name: .long, help: ArgumentHelp("Hidden width (default: 256).", valueName: "n"))
     var width: Int?
 
-    @Option(name: .long, help: "Residual MLP blocks or transformer blocks (default: 4 autoregressive, 2 transformer).")
+    @Option(name: .long, help: ArgumentHelp("Blocks (default: 4; transformer: 2).", valueName: "n"))
     var layers: Int?
 
-    @Option(name: .long, help: "Known months before each block (default: 3 autoregressive, 8 transformer).")
+    @Option(name: .long, help: ArgumentHelp("Context months (default: 3; transformer: 8).", valueName: "n"))
     var contextMonths: Int?
 
-    @Option(name: .long, help: "New months per transformer window (default 40).")
+    @Option(name: .long, help: ArgumentHelp("Transformer: new months per window (default: 40).", valueName: "n"))
     var blockMonths: Int?
 
-    @Option(name: .long, help: "Transformer: months on either side whose values each token carries (default 1).")
+    @Option(name: .long, help: ArgumentHelp("Transformer: ± months in each token (default: 1).", valueName: "n"))
     var neighbourMonths: Int?
 
-    @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(
-        "Divide the residuals per calendar month and latent dimension by their seasonal scale.",
-        discussion: "The scale (RMS in each calendar month over the RMS in all months) is fitted on the training residuals and restored after sampling, so the seasonal cycle of variability, such as ENSO's peak in northern winter, is carried by the statistics instead of left to the network (Docs/models.md). Data with one time step a year get scale 1."))
+    @Flag(name: .long, inversion: .prefixedNo, help: "Scale residuals to unit RMS per calendar month.")
     var seasonalScaling = true
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Model the residuals' innovations under an AR filter of this order fitted per latent dimension (0: the residuals).",
-        discussion: "Generation filters them back, so month-to-month persistence, and the continuity across transformer windows, is carried by the filter."))
+    @Option(name: .long, help: ArgumentHelp("Model the innovations of an AR(p) filter; 0: residuals.", valueName: "p"))
     var innovationOrder: Int = 0
 
-    @Flag(name: .long, help: ArgumentHelp(
-        "Whiten what the model learns across latent dimensions (by the eigenvectors of its covariance).",
-        discussion: "Every direction of the latent space then has unit variance, so patterns spread over many latent dimensions, such as ENSO, are not left to the network to correlate."))
+    @Flag(name: .long, help: "Whiten across latent dimensions.")
     var whitenResiduals = false
 
-    @Option(name: .long, help: ArgumentHelp(
-        "With --whiten-residuals: eigenvalues below this fraction of their mean are raised to it.",
-        discussion: "0.001 whitens every direction; 1 scales only the directions with more than the mean variance down to it."))
+    @Option(name: .long, help: ArgumentHelp("Whitening: eigenvalue floor, a fraction of the mean.", valueName: "x"))
     var whiteningFloor: Float = Whitening.defaultFloor
 
-    @Option(name: .long, help: ArgumentHelp(
-        "What the network is given of the conditioning member: level, filtered or both.",
-        discussion: "level: its normalised latents. filtered: its latents through the same innovation filter, scaling and whitening as what the network learns, where a member's residual owes minus this input to the conditioning member's own variability (experimental: it removed the transformer's over-dispersion but halved the ensemble-mean volcanic cooling, Docs/models.md). both: level and filtered."))
+    @Option(name: .long, help: ArgumentHelp("Input of the conditioning member: its latents (level), filtered like the residuals (filtered), or both.", valueName: "form"))
     var conditioningForm: ConditioningForm = .level
 
-    @Option(name: .long, help: "Epochs (each --steps-per-epoch optimiser steps).")
+    @Option(name: .long, help: ArgumentHelp("Epochs of --steps-per-epoch steps.", valueName: "n"))
     var epochs: Int = 10
 
-    @Option(name: .long, help: "Optimiser steps per epoch.")
+    @Option(name: .long, help: ArgumentHelp("Optimiser steps per epoch.", valueName: "n"))
     var stepsPerEpoch: Int = 500
 
-    @Option(name: .long, help: "Sequences per mini-batch.")
+    @Option(name: .long, help: ArgumentHelp("Sequences per mini-batch.", valueName: "n"))
     var batchSize: Int = 64
 
     @OptionGroup var parallelism: BatchPartsOption
 
-    @Option(name: .long, help: "Peak learning rate (AdamW; warm-up then cosine decay).")
+    @Option(name: .long, help: ArgumentHelp("Peak AdamW learning rate.", valueName: "rate"))
     var learningRate: Float = 1e-3
 
-    @Option(name: .long, help: "Random seed.")
+    @Option(name: .long, help: ArgumentHelp("Random seed.", valueName: "n"))
     var seed: UInt64 = 1
 
     @OptionGroup var compute: ThreadsOption
 
-    @Option(name: [.short, .long], help: "Model directory.")
+    @Option(name: [.short, .long], help: ArgumentHelp("Model directory to write.", valueName: "dir"))
     var output: String
 
     @Flag(name: .long, help: "Continue an interrupted run.")
     var resume = false
 
-    @Flag(name: .shortAndLong, help: "No progress output.")
-    var quiet = false
+    @OptionGroup var progress: QuietOption
+
+    var generator: GeneratorKind { kind.generator }
 
     func validate() throws {
         try OptionCheck.require(conditioningMember, in: 0...Int.max, "--conditioning-member")
@@ -134,7 +112,7 @@ struct TrainDiffusionCommand: ParsableCommand {
         try reportingErrors {
             try compute.configure()
             let options = DiffusionTrainingPipeline.Options(
-                vae: vae, data: data, variable: variable, members: members, validationMembers: validationMembers,
+                vae: vae, data: input.data, variable: input.variable, members: input.members, validationMembers: validationMembers,
                 conditioningMember: conditioningMember, generator: generator, width: width, layers: layers,
                 contextMonths: contextMonths, blockMonths: generator == .autoregressive ? 1 : blockMonths,
                 neighbourMonths: generator == .autoregressive ? nil : neighbourMonths,
@@ -142,10 +120,10 @@ struct TrainDiffusionCommand: ParsableCommand {
                 learningRate: learningRate,
                 seasonalScaling: seasonalScaling, innovationOrder: innovationOrder, whitened: whitenResiduals, whiteningFloor: whiteningFloor,
                 conditioningForm: conditioningForm, seed: seed, output: output, resume: resume)
-            let progress = EpochProgress(epochs: epochs, unit: "steps", quiet: quiet)
+            let shown = EpochProgress(epochs: epochs, unit: "steps", quiet: progress.quiet)
             let result = try DiffusionTrainingPipeline.run(options, progress: { step, steps, epoch, loss in
-                progress.step(step, of: steps, epoch: epoch, detail: String(format: "loss %.4f", loss))
-            }, epochEnded: { progress.epochEnded($0.text) })
+                shown.step(step, of: steps, epoch: epoch, detail: String(format: "loss %.4f", loss))
+            }, epochEnded: { shown.epochEnded($0.text) })
             print(result.text)
         }
     }
@@ -166,71 +144,60 @@ struct GenerateCommand: ParsableCommand {
             """)
 
     @OptionGroup var trained: TrainedGenerator
+    @OptionGroup var count: MemberCountOptions
 
-    @Option(name: .long, help: "Number of members.")
-    var members: Int = 10
-
-    @Option(name: .long, help: "Index of the first member (for producing an ensemble in batches).")
-    var firstMember: Int = 0
-
-    @Option(name: .long, help: "First year (default: start of the conditioning series).")
+    @Option(name: .long, help: ArgumentHelp("First year (default: the conditioning's first).", valueName: "year"))
     var start: Int?
 
-    @Option(name: .long, help: "Last year (default: end of the conditioning series).")
+    @Option(name: .long, help: ArgumentHelp("Last year (default: the conditioning's last).", valueName: "year"))
     var end: Int?
 
-    @Option(name: .long, help: "Condition on this CF file instead of the model's conditioning member (same grid).")
+    @Option(name: .long, help: ArgumentHelp("Conditioning CF file (default: the model's member).", valueName: "file"))
     var conditioning: String?
 
-    @Option(name: .long, help: "Member of --conditioning to use (default: the first).")
+    @Option(name: .long, help: ArgumentHelp("Member of --conditioning (default: 0).", valueName: "n"))
     var conditioningMember: Int?
 
     @OptionGroup var sampling: SamplerOptions
 
-    @Option(name: .long, help: "Random seed.")
+    @Option(name: .long, help: ArgumentHelp("Random seed.", valueName: "n"))
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "Most members held between sampling and writing (default: 16 per thread and 16 more). Does not change the members.")
+    @Option(name: .long, help: ArgumentHelp("Members in memory (default: 16 × (threads + 1)); the members do not depend on it.", valueName: "n"))
     var batchSize: Int?
 
     @OptionGroup var compute: ThreadsOption
 
-    @Option(name: [.short, .long], help: "Output NetCDF file.")
+    @Option(name: [.short, .long], help: ArgumentHelp("Output NetCDF file.", valueName: "file"))
     var output: String
 
-    @Option(name: .long, help: "zlib deflate level of the output, 1-4.")
-    var deflateLevel: Int = 1
+    @OptionGroup var compression: DeflateLevelOption
 
-    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
-        "Add the grid-scale variability the VAE does not reproduce (the model's unresolved-variability.safetensors).",
-        discussion: "Without it every member is a smooth VAE decoding and is over-confident at grid points."))
+    @Flag(inversion: .prefixedNo, help: "Add the grid-scale variability the VAE does not reproduce.")
     var unresolvedVariability = true
 
-    @Flag(name: .shortAndLong, help: "No progress output.")
-    var quiet = false
+    @OptionGroup var progress: QuietOption
 
     func validate() throws {
-        try OptionCheck.requireMembers(members, first: firstMember)
         if let start, let end, start > end { throw ValidationError("--start \(start) is after --end \(end)") }
         if conditioningMember != nil && conditioning == nil {
             throw ValidationError("--conditioning-member chooses a member of --conditioning; give the file too (the model's own conditioning series has one member)")
         }
         try OptionCheck.require(conditioningMember, in: 0...Int.max, "--conditioning-member")
         try OptionCheck.require(batchSize, in: 1...65_536, "--batch-size")
-        try OptionCheck.require(deflateLevel, in: 1...4, "--deflate-level")
         try OptionCheck.requirePath(output, "--output")
         try OptionCheck.requirePath(conditioning, "--conditioning")
     }
 
     func run() throws {
         try reportingErrors {
-            let chosen = try sampling.resolved()
+            let chosen = sampling.resolved()
             try compute.configure()
-            let bar = ProgressBar("generate", total: members, unit: "members", quiet: quiet)
+            let bar = ProgressBar("generate", total: count.members, unit: "members", quiet: progress.quiet)
             let result = try GeneratePipeline.run(GeneratePipeline.Options(
-                model: try trained.directory(), generator: trained.generator, memberCount: members, firstMember: firstMember, startYear: start,
+                model: try trained.directory(), generator: trained.generator, memberCount: count.members, firstMember: count.firstMember, startYear: start,
                 endYear: end, conditioning: conditioning, conditioningMember: conditioningMember ?? 0, sampler: chosen, seed: seed,
-                batchSize: batchSize, output: output, deflateLevel: deflateLevel,
+                batchSize: batchSize, output: output, deflateLevel: compression.deflateLevel,
                 unresolvedVariability: unresolvedVariability)) { status in
                 bar.update(status.membersWritten, detail: status.text)
             }
@@ -249,37 +216,25 @@ struct FitUnresolvedCommand: ParsableCommand {
             Decodes the members' latents and measures original − reconstruction: its standard \
             deviation by calendar month and grid cell and its correlation between neighbouring \
             longitudes. `generate` adds Gaussian noise with these statistics to every decoded \
-            field. train-diffusion already does this on its training members; use this command \
-            for a model directory made before it did, or to measure on other members.
+            field. train-diffusion measures this on its training members; this command measures \
+            it again, on other members or for a model directory without it.
 
             Example: ensemblegen fit-unresolved --model model/ --data ens.nc --members 1-29
             """)
 
-    @Option(name: .long, help: "Model directory (from train-diffusion; default: the shipped Data/default).")
-    var model: String?
-
-    @Option(name: .long, help: "Data the model was trained on (CF NetCDF; repeat for one file per member).")
-    var data: [String]
-
-    @Option(name: .long, help: "Data variable (default: the single field-like variable).")
-    var variable: String?
-
-    @Option(name: .long, help: "Members to measure on, e.g. 1-29 (default: all).")
-    var members: String?
-
+    @OptionGroup var location: ModelDirectoryOption
+    @OptionGroup var input: DataSelectionOptions
     @OptionGroup var compute: ThreadsOption
-
-    @Flag(name: .shortAndLong, help: "No progress output.")
-    var quiet = false
+    @OptionGroup var progress: QuietOption
 
     func run() throws {
         try reportingErrors {
             try compute.configure()
-            let progress = CountProgress("fit-unresolved", quiet: quiet)
+            let bar = CountProgress("fit-unresolved", quiet: progress.quiet)
             let result = try UnresolvedVariabilityPipeline.run(
-                UnresolvedVariabilityPipeline.Options(model: try model ?? DefaultModel.locate(), data: data, variable: variable, members: members),
-                progress: progress.update)
-            progress.finish()
+                UnresolvedVariabilityPipeline.Options(model: try location.directory(), data: input.data, variable: input.variable, members: input.members),
+                progress: bar.update)
+            bar.finish()
             print(result.text)
         }
     }
@@ -292,49 +247,37 @@ struct CalibrateSpreadCommand: ParsableCommand {
         commandName: "calibrate-spread",
         abstract: "Fit the factors that give a trained generator's members the training members' spread.",
         discussion: """
-            Generates --generated-members members on the model's conditioning series and \
-            compares their grid-point ensemble variance (decoded, plus the unresolved variability \
-            generate adds) with the training members', every --month-stride-th month. At each \
-            latent location the residuals are scaled by the square root of the ratio over the \
-            grid cells it covers, --iterations times (the decoder is not linear). The factors \
-            are stored in the generator's checkpoint; `generate` multiplies the residuals it \
-            samples by them. Fit \
-            with the sampler you generate with (the factors hold for it; generate says so when \
-            they differ). Calibrating again replaces the factors. Use training members only: \
-            members held out for evaluation would then no longer be independent of the model.
+            Compares the grid-point ensemble variance of --generated-members generated members \
+            with that of the training members --members and scales the residuals at each latent \
+            location by the square root of the ratio, --iterations times. The factors are stored \
+            in the generator's checkpoint (replacing earlier ones) and hold for the sampler fitted \
+            with; `generate` applies them. Use training members only, not evaluation members.
 
             Example: ensemblegen calibrate-spread --model model/ --generator transformer --data ens.nc --members 0-29
             """)
 
     @OptionGroup var trained: TrainedGenerator
+    @OptionGroup var input: DataOptions
 
-    @Option(name: .long, help: "Data the model was trained on (CF NetCDF; repeat for one file per member).")
-    var data: [String]
-
-    @Option(name: .long, help: "Data variable (default: the single field-like variable).")
-    var variable: String?
-
-    @Option(name: .long, help: "Training members whose spread the generated members should have, e.g. 0-29.")
+    @Option(name: .long, help: ArgumentHelp("Training members whose spread the generated members should have, e.g. 0-29.", valueName: "list"))
     var members: String
 
-    @Option(name: .long, help: "Members generated for the comparison (more: smaller sampling error, longer run).")
+    @Option(name: .long, help: ArgumentHelp("Members generated for the comparison.", valueName: "n"))
     var generatedMembers: Int = 32
 
     @OptionGroup var sampling: SamplerOptions
 
-    @Option(name: .long, help: "Updates of the factors; each decodes the generated members once more.")
+    @Option(name: .long, help: ArgumentHelp("Updates of the factors (each decodes once more).", valueName: "n"))
     var iterations: Int = 2
 
-    @Option(name: .long, help: "Compare every n-th month (coprime with 12 sees every calendar month).")
+    @Option(name: .long, help: ArgumentHelp("Compare every n-th month; n coprime with 12 sees every calendar month.", valueName: "n"))
     var monthStride: Int = 5
 
-    @Option(name: .long, help: "Random seed of the generated members (a stream of its own, not generate's members).")
+    @Option(name: .long, help: ArgumentHelp("Random seed of the generated members.", valueName: "n"))
     var seed: UInt64 = 1
 
     @OptionGroup var compute: ThreadsOption
-
-    @Flag(name: .shortAndLong, help: "No progress output.")
-    var quiet = false
+    @OptionGroup var progress: QuietOption
 
     func validate() throws {
         try OptionCheck.require(generatedMembers, in: 2...OptionCheck.maximumMembers, "--generated-members", "the spread needs at least two members")
@@ -344,14 +287,14 @@ struct CalibrateSpreadCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let sampler = try sampling.resolved()
+            let sampler = sampling.resolved()
             try compute.configure()
-            let progress = CountProgress("calibrate-spread", unit: "member-months", quiet: quiet)
+            let bar = CountProgress("calibrate-spread", unit: "member-months", quiet: progress.quiet)
             let result = try SpreadCalibrationPipeline.run(
-                .init(model: try trained.directory(), generator: trained.generator, data: data, variable: variable, members: members,
+                .init(model: try trained.directory(), generator: trained.generator, data: input.data, variable: input.variable, members: members,
                       generatedMembers: generatedMembers, sampler: sampler, seed: seed, iterations: iterations,
-                      monthStride: monthStride), progress: progress.update)
-            progress.finish()
+                      monthStride: monthStride), progress: bar.update)
+            bar.finish()
             print(result.text)
         }
     }

@@ -8,11 +8,11 @@ struct InfoCommand: ParsableCommand {
         commandName: "info",
         abstract: "Summarise CF temperature files (variable, units, grid, calendar, time range and step, members, missing values) or model directories (networks, what they learn, training).")
 
-    @Argument(help: "NetCDF files or model directories to describe (each summarised on its own).")
+    @Argument(help: ArgumentHelp("NetCDF files or model directories, each summarised on its own.", valueName: "file-or-dir"))
     var files: [String]
 
-    @Option(name: .long, help: "Data variable to describe (default: the single gridded field).")
-    var variable: String?
+    @OptionGroup var field: VariableOption
+    @OptionGroup var output: QuietOption
 
     func run() throws {
         for (k, file) in files.enumerated() {
@@ -23,7 +23,7 @@ struct InfoCommand: ParsableCommand {
                 }
                 let text = FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) && isDirectory.boolValue
                     ? try ModelInfo.describe(directory: file)
-                    : try EnsembleInfo.inspect(paths: [file], variable: variable).text
+                    : try EnsembleInfo.inspect(paths: [file], variable: field.variable).text
                 print((k > 0 ? "\n" : "") + text)
             } catch {
                 printError(error)

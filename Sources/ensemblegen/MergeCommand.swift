@@ -8,37 +8,32 @@ struct MergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Combine one-member CF files (same variable, grid and time) into one ensemble file with a realization dimension.")
 
-    @Argument(help: "Input NetCDF files, one or more members each, in member order.")
+    @Argument(help: ArgumentHelp("Input NetCDF files of one or more members each, in member order.", valueName: "file"))
     var files: [String]
 
-    @Option(name: [.short, .long], help: "Output NetCDF file (written as <output>.partial, renamed when complete).")
+    @Option(name: [.short, .long], help: ArgumentHelp("Output NetCDF file (via <file>.partial).", valueName: "file"))
     var output: String
 
-    @Option(name: .long, help: "Data variable to merge (default: the single gridded field).")
-    var variable: String?
+    @OptionGroup var field: VariableOption
 
-    @Option(name: .long, help: "zlib deflate level of the output, 1-4.")
+    // Not DeflateLevelOption: merge leaves the range check to the writer, which refuses a
+    // level outside 1-4 naming the output file (exit 1).
+    @Option(name: .long, help: ArgumentHelp("zlib deflate level, 1 (fastest) to 4.", valueName: "level"))
     var deflateLevel: Int = 1
 
-    @Option(name: .long, help: "Dimension order: time-first (time, realization, lat, lon; the default, readable by every CF tool including CDO) or realization-first (realization, time, lat, lon; CDO cannot read it).")
-    var layout: String = OutputLayout.timeFirst.rawValue
-
-    @Flag(name: .shortAndLong, help: "No progress output.")
-    var quiet = false
+    @OptionGroup var dimensions: LayoutOption
+    @OptionGroup var progress: QuietOption
 
     func validate() throws { try OptionCheck.requirePath(output, "--output") }
 
     func run() throws {
         do {
-            guard let layout = OutputLayout(rawValue: layout) else {
-                throw ValidationError("--layout must be realization-first or time-first, not '\(layout)'")
-            }
-            let options = MergePipeline.Options(inputs: files, output: output, variable: variable,
+            let options = MergePipeline.Options(inputs: files, output: output, variable: field.variable,
                                                 deflateLevel: deflateLevel, commandLine: CommandLine.arguments,
-                                                layout: layout)
-            let progress = CountProgress("merge", quiet: quiet)
-            let result = try MergePipeline.run(options, progress: progress.update)
-            progress.finish()
+                                                layout: dimensions.layout)
+            let bar = CountProgress("merge", quiet: progress.quiet)
+            let result = try MergePipeline.run(options, progress: bar.update)
+            bar.finish()
             print(result.text)
         } catch {
             printError(error)

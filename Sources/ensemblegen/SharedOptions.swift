@@ -1,11 +1,78 @@
 import ArgumentParser
 import EnsembleGen
 
+// Options shared by several commands, declared once each: the help text, default and
+// checks of an option are the same wherever it appears.
+
+/// `-q`/`--quiet`, accepted by every command.
+struct QuietOption: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "No progress bars on standard error.")
+    var quiet = false
+}
+
+/// `--variable`: the data variable of the input files.
+struct VariableOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Data variable (default: the single gridded field).", valueName: "name"))
+    var variable: String?
+}
+
+/// `--members` as a list of member indices of an input file.
+struct MemberListOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Member indices from 0, e.g. 0-29,35 (default: all).", valueName: "list"))
+    var members: String?
+}
+
+/// `--data` and `--variable`: the input ensemble of the training and model commands.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("CF NetCDF ensemble; repeat for one file per member.", valueName: "file"))
+    var data: [String]
+
+    @OptionGroup var field: VariableOption
+
+    var variable: String? { field.variable }
+}
+
+/// `--data`, `--variable` and `--members`: the members of an input ensemble to use.
+struct DataSelectionOptions: ParsableArguments {
+    @OptionGroup var files: DataOptions
+    @OptionGroup var selection: MemberListOption
+
+    var data: [String] { files.data }
+    var variable: String? { files.variable }
+    var members: String? { selection.members }
+}
+
+/// `--members` and `--first-member`: how many members to write and the number of the first,
+/// for commands whose member k depends only on the seed and k (an ensemble made in batches).
+struct MemberCountOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Number of members to write.", valueName: "n"))
+    var members: Int = 10
+
+    @Option(name: .long, help: ArgumentHelp("Number of the first member (batches).", valueName: "n"))
+    var firstMember: Int = 0
+
+    func validate() throws { try OptionCheck.requireMembers(members, first: firstMember) }
+}
+
+/// `--deflate-level`: zlib compression of a NetCDF output.
+struct DeflateLevelOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("zlib deflate level, 1 (fastest) to 4.", valueName: "level"))
+    var deflateLevel: Int = 1
+
+    func validate() throws { try OptionCheck.require(deflateLevel, in: 1...4, "--deflate-level") }
+}
+
+/// `--layout`: the dimension order of an ensemble output.
+struct LayoutOption: ParsableArguments {
+    @Option(name: .long, help: "Dimension order of the output; CDO reads only time-first.")
+    var layout: OutputLayout = .timeFirst
+}
+
 /// `--batch-parts`, shared by the training commands.
 struct BatchPartsOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Split each mini-batch into this many parts, back-propagated at the same time on separate cores.",
-        discussion: "The weights depend on this number but not on --threads, so a run is reproducible on any machine. 1: the whole batch with multi-threaded BLAS (slower: only the matrix products use every core)."))
+        "Mini-batch parts run in parallel; the weights depend on it, not on --threads.",
+        valueName: "n"))
     var batchParts: Int = BatchGradients.defaultParts
 
     func validate() throws {
@@ -15,7 +82,7 @@ struct BatchPartsOption: ParsableArguments {
 
 /// `--threads`, shared by the commands that compute.
 struct ThreadsOption: ParsableArguments {
-    @Option(name: .long, help: "Threads (default: ENSEMBLEGEN_THREADS or all cores).")
+    @Option(name: .long, help: ArgumentHelp("Threads (default: ENSEMBLEGEN_THREADS or all cores).", valueName: "n"))
     var threads: Int?
 
     func validate() throws {

@@ -20,63 +20,55 @@ struct TrainVAECommand: ParsableCommand {
             --epochs 8 --output vae.safetensors
             """)
 
-    @Option(name: .long, help: "Training data: a CF NetCDF file with a member dimension (repeat for one file per member).")
-    var data: [String]
+    @OptionGroup var input: DataSelectionOptions
 
-    @Option(name: .long, help: "Data variable (default: the single field-like variable).")
-    var variable: String?
-
-    @Option(name: .long, help: "Training members, e.g. 0-29 (default: all except the validation members).")
-    var members: String?
-
-    @Option(name: .long, help: "Held-out members for the validation RMSE, e.g. 30-39.")
+    @Option(name: .long, help: ArgumentHelp("Validation members, held out of the default --members.", valueName: "list"))
     var validationMembers: String?
 
-    @Option(name: .long, help: "Passes over the training fields.")
+    @Option(name: .long, help: ArgumentHelp("Passes over the training fields.", valueName: "n"))
     var epochs: Int = 8
 
-    @Option(name: .long, help: "Fields per mini-batch.")
+    @Option(name: .long, help: ArgumentHelp("Fields per mini-batch.", valueName: "n"))
     var batchSize: Int = 32
 
     @OptionGroup var parallelism: BatchPartsOption
 
-    @Option(name: .long, help: "Fields drawn per epoch (default: all training fields).")
+    @Option(name: .long, help: ArgumentHelp("Fields drawn per epoch (default: all).", valueName: "n"))
     var samplesPerEpoch: Int?
 
-    @Option(name: .long, help: "Peak learning rate (AdamW; warm-up then cosine decay).")
+    @Option(name: .long, help: ArgumentHelp("Peak AdamW learning rate.", valueName: "rate"))
     var learningRate: Float = 2e-3
 
-    @Option(name: .long, help: "Latent channels.")
+    @Option(name: .long, help: ArgumentHelp("Channels of the latent grid.", valueName: "n"))
     var latentChannels: Int = 2
 
-    @Option(name: .long, help: "Channel widths per resolution level, comma-separated; n levels downsample by 2^(n-1).")
+    @Option(name: .long, help: ArgumentHelp("Widths per level, multiples of 8; n levels shrink 2^(n-1)×.", valueName: "list"))
     var channels: String = "16,32,64"
 
-    @Option(name: .long, help: "Weight of the KL term.")
+    @Option(name: .long, help: ArgumentHelp("Weight of the KL term.", valueName: "weight"))
     var klWeight: Float = 1e-4
 
-    @Option(name: .long, help: "Anomaly scaling: global (loss in kelvin) or per-grid-point.")
-    var scaling: String = AnomalyNormalization.Scaling.global.rawValue
+    @Option(name: .long, help: "Anomaly scale: one for the globe (loss in K) or per grid point.")
+    var scaling: AnomalyNormalization.Scaling = .global
 
-    @Option(name: .long, help: "Held-out fields used for the validation RMSE each epoch.")
+    @Option(name: .long, help: ArgumentHelp("Fields for the validation RMSE after each epoch.", valueName: "n"))
     var validationSamples: Int = 1024
 
-    @Option(name: .long, help: "Also save the resumable state every this many steps within an epoch.")
+    @Option(name: .long, help: ArgumentHelp("Steps between saves of the resumable state.", valueName: "n"))
     var checkpointInterval: Int = 200
 
-    @Option(name: .long, help: "Random seed (initialisation, shuffling, latent noise).")
+    @Option(name: .long, help: ArgumentHelp("Random seed.", valueName: "n"))
     var seed: UInt64 = 1
 
     @OptionGroup var compute: ThreadsOption
 
-    @Option(name: [.short, .long], help: "Output model file (safetensors).")
+    @Option(name: [.short, .long], help: ArgumentHelp("Model file to write (safetensors).", valueName: "file"))
     var output: String
 
-    @Flag(name: .long, help: "Continue an interrupted run from <output>.training-state.")
+    @Flag(name: .long, help: "Continue an interrupted run (<file>.training-state).")
     var resume = false
 
-    @Flag(name: .shortAndLong, help: "No progress output.")
-    var quiet = false
+    @OptionGroup var progress: QuietOption
 
     func validate() throws {
         try OptionCheck.require(epochs, in: 1...100_000, "--epochs")
@@ -88,40 +80,37 @@ struct TrainVAECommand: ParsableCommand {
         try OptionCheck.require(validationSamples, in: 0...1_000_000, "--validation-samples")
         try OptionCheck.require(checkpointInterval, in: 1...Int.max, "--checkpoint-interval")
         try OptionCheck.requirePath(output, "--output")
+        _ = try channelWidths()
+    }
+
+    /// `--channels` as integers: multiples of 8 (the group normalisation's groups) up to 4096.
+    func channelWidths() throws -> [Int] {
         let widths = channels.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !widths.isEmpty, widths.allSatisfy({ $0 != nil && (1...4096).contains($0!) && $0! % 8 == 0 }) else {
             throw ValidationError("--channels must be multiples of 8 (the group normalisation's groups) up to 4096, separated by commas, e.g. 16,32,64, not '\(channels)'")
         }
-        guard AnomalyNormalization.Scaling(rawValue: scaling) != nil else {
-            throw ValidationError("--scaling must be global or per-grid-point, not '\(scaling)'")
-        }
+        return widths.map { $0! }
     }
 
     func run() throws {
         try reportingErrors {
-            guard let scalingKind = AnomalyNormalization.Scaling(rawValue: scaling) else {
-                throw ValidationError("--scaling must be global or per-grid-point, not '\(scaling)'")
-            }
-            let widths = channels.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !widths.isEmpty, widths.count == channels.split(separator: ",").count, widths.allSatisfy({ $0 > 0 }) else {
-                throw ValidationError("--channels must be positive integers separated by commas, e.g. 16,32,64")
-            }
+            let widths = try channelWidths()
             try compute.configure()
             let options = VAETrainingPipeline.Options(
-                data: data, variable: variable, trainingMembers: members, validationMembers: validationMembers,
+                data: input.data, variable: input.variable, trainingMembers: input.members, validationMembers: validationMembers,
                 configuration: VAEConfiguration(channels: widths, latentChannels: latentChannels, klWeight: klWeight),
-                scaling: scalingKind, epochs: epochs, batchSize: batchSize,
+                scaling: scaling, epochs: epochs, batchSize: batchSize,
                 batchParts: parallelism.batchParts, samplesPerEpoch: samplesPerEpoch,
                 learningRate: learningRate, validationSamples: validationSamples, checkpointInterval: checkpointInterval,
                 seed: seed, output: output, resume: resume)
-            let progress = EpochProgress(epochs: epochs, unit: "batches", quiet: quiet)
+            let shown = EpochProgress(epochs: epochs, unit: "batches", quiet: progress.quiet)
             let started = Date()
             var samplesDone = 0
             let result = try VAETrainingPipeline.run(options, progress: { step, steps, epoch, loss in
                 samplesDone += batchSize
                 let rate = Double(samplesDone) / Date().timeIntervalSince(started)
-                progress.step(step, of: steps, epoch: epoch, detail: String(format: "loss %.4f  %.0f samples/s", loss, rate))
-            }, epochEnded: { progress.epochEnded($0.text) })
+                shown.step(step, of: steps, epoch: epoch, detail: String(format: "loss %.4f  %.0f samples/s", loss, rate))
+            }, epochEnded: { shown.epochEnded($0.text) })
             print(result.text)
         }
     }
@@ -140,25 +129,16 @@ struct ReconstructCommand: ParsableCommand {
             Example: ensemblegen reconstruct --model vae.safetensors --data ens.nc --members 30-39 --output rec.nc
             """)
 
-    @Option(name: .long, help: "Trained VAE (safetensors from train-vae) or a model directory (default: Data/default).")
+    @Option(name: .long, help: ArgumentHelp("VAE file or model directory (default: Data/default).", valueName: "file-or-dir"))
     var model: String?
 
-    @Option(name: .long, help: "Data to reconstruct (same grid as the model's training data).")
-    var data: [String]
+    @OptionGroup var input: DataSelectionOptions
 
-    @Option(name: .long, help: "Data variable (default: the single field-like variable).")
-    var variable: String?
-
-    @Option(name: .long, help: "Members to reconstruct, e.g. 30-39 (default: all).")
-    var members: String?
-
-    @Option(name: [.short, .long], help: "Write the reconstruction to this NetCDF file.")
+    @Option(name: [.short, .long], help: ArgumentHelp("Also write the reconstruction to this NetCDF file.", valueName: "file"))
     var output: String?
 
     @OptionGroup var compute: ThreadsOption
-
-    @Flag(name: .shortAndLong, help: "No progress output.")
-    var quiet = false
+    @OptionGroup var progress: QuietOption
 
     func validate() throws {
         try OptionCheck.requirePath(output, "--output")
@@ -168,11 +148,11 @@ struct ReconstructCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try compute.configure()
-            let progress = CountProgress("reconstruct", quiet: quiet)
+            let bar = CountProgress("reconstruct", quiet: progress.quiet)
             let result = try ReconstructPipeline.run(
-                ReconstructPipeline.Options(model: try DefaultModel.vaePath(model), data: data, variable: variable, members: members, output: output),
-                progress: progress.update)
-            progress.finish()
+                ReconstructPipeline.Options(model: try DefaultModel.vaePath(model), data: input.data, variable: input.variable, members: input.members, output: output),
+                progress: bar.update)
+            bar.finish()
             print(result.text)
         }
     }
