@@ -129,7 +129,7 @@ struct BaselineCommand: ParsableCommand {
 
     func validate() throws {
         try OptionCheck.require(conditioningMember, in: 0...Int.max, "--conditioning-member")
-        try OptionCheck.requireMembers(members, first: 0)
+        try OptionCheck.require(members, in: 1...OptionCheck.maximumMembers, "--members")
         try OptionCheck.require(modes, in: 1...100_000, "--modes")
         try OptionCheck.require(smoothingMonths, in: 1...100_000, "--smoothing-months")
         try OptionCheck.requirePath(output, "--output")
