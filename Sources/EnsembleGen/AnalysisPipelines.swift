@@ -236,7 +236,7 @@ public enum BaselinePipeline {
     }
 
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> String {
-        guard o.memberCount >= 1 else { throw CFError(file: o.output, "--members must be at least 1 (got \(o.memberCount))") }
+        guard o.memberCount >= 1 else { throw EnsembleGenError("a baseline ensemble needs at least one member, not \(o.memberCount)") }
         try OutputFile.checkDestination(o.output, inputs: [o.training])
         let (training, reader) = try AnalysisInput.fields(o.training, variable: o.variable, members: o.trainingMembers, name: o.training)
         let conditioning = try AnalysisInput.fields(o.training, variable: o.variable, members: "\(o.conditioningMember)",

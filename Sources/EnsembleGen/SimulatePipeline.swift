@@ -56,14 +56,15 @@ public enum SimulatePipeline {
     public static func parseGrid(_ text: String) throws -> (latitudes: Int, longitudes: Int) {
         let parts = text.lowercased().split(whereSeparator: { $0 == "x" || $0 == "×" }).map { Int($0) }
         guard parts.count == 2, let nlat = parts[0], let nlon = parts[1], (2...4096).contains(nlat), (4...8192).contains(nlon) else {
-            throw EnsembleGenError("--grid '\(text)' is not a grid size like 32x64 (latitudes x longitudes, from 2x4 to 4096x8192)")
+            throw EnsembleGenError("'\(text)' is not a grid size like 32x64 (latitudes x longitudes, from 2x4 to 4096x8192)")
         }
         return (nlat, nlon)
     }
 
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
-        guard o.memberCount >= 1 else { throw CFError(file: o.output, "--members must be at least 1 (got \(o.memberCount))") }
-        guard o.firstMember >= 0 else { throw CFError(file: o.output, "--first-member must be ≥ 0 (got \(o.firstMember))") }
+        guard o.memberCount >= 1, o.firstMember >= 0 else {
+            throw EnsembleGenError("members \(o.firstMember)…\(o.firstMember + o.memberCount - 1): at least one member, numbered from 0")
+        }
         try OutputFile.checkDestination(o.output)
         if let forcing = o.forcingOutput { try OutputFile.checkDestination(forcing, inputs: [o.output]) }
         let started = Date()

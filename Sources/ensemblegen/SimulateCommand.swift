@@ -48,7 +48,7 @@ struct SimulateCommand: ParsableCommand {
         guard start <= end else { throw ValidationError("--start \(start) is after --end \(end)") }
         try OptionCheck.require(start, in: 1...9999, "--start")
         try OptionCheck.require(end, in: 1...9999, "--end")
-        do { _ = try SimulatePipeline.parseGrid(grid) } catch { throw ValidationError("\(error)") }
+        do { _ = try SimulatePipeline.parseGrid(grid) } catch { throw ValidationError("--grid: \(error)") }
         try OptionCheck.requirePath(output, "--output")
         try OptionCheck.requirePath(forcingOutput, "--forcing-output")
     }
