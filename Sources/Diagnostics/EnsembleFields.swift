@@ -93,19 +93,6 @@ public struct EnsembleFields: Sendable {
     @inline(__always)
     public func offset(member: Int, time: Int) -> Int { (member * timeCount + time) * grid.cellCount }
 
-    /// A new ensemble holding the given members (in the given order).
-    public func selecting(members indices: [Int], name: String? = nil) throws -> EnsembleFields {
-        guard indices.allSatisfy({ (0..<memberCount).contains($0) }) else {
-            throw DiagnosticsError.invalidArgument("\(self.name): member index outside 0..<\(memberCount)")
-        }
-        let n = timeCount * cellCount
-        var v = [Float]()
-        v.reserveCapacity(indices.count * n)
-        for m in indices { v.append(contentsOf: values[(m * n)..<((m + 1) * n)]) }
-        return try EnsembleFields(values: v, memberCount: indices.count, timeCount: timeCount, grid: grid,
-                                  monthsOfYear: monthsOfYear, years: years, name: name ?? self.name)
-    }
-
     /// Index of the time step at (year, month), or nil when it is outside the record.
     public func timeIndex(year: Int, month: Int) -> Int? {
         (0..<timeCount).first { years[$0] == year && monthsOfYear[$0] == month }

@@ -202,9 +202,6 @@ public final class NetCDFFile {
         inDefineMode = false
     }
 
-    /// Leaves define mode explicitly (normally automatic).
-    public func endDefinitions() throws { try enterDataMode() }
-
     // MARK: dimensions
 
     /// All dimensions, in id order.

@@ -217,35 +217,6 @@ public struct Variable {
     }
 }
 
-extension Variable {
-    /// Writes strings into a `char` variable along its last dimension (NUL-padded; a string
-    /// longer than the last dimension is an error). A `char name(n, len)` variable takes `n`
-    /// strings.
-    public func writeText(_ strings: [String]) throws {
-        guard dataType == .char else {
-            throw NetCDFError(path: file.path, variable: name, message: "variable is \(dataType), not char")
-        }
-        let shape = try shape()
-        let width = shape.last ?? 1
-        let rows = rank <= 1 ? 1 : shape.dropLast().reduce(1, *)
-        guard strings.count == rows else {
-            throw NetCDFError(path: file.path, variable: name, message: "\(strings.count) strings given, variable holds \(rows)")
-        }
-        var chars = [CChar](repeating: 0, count: rows * width)
-        for (k, s) in strings.enumerated() {
-            let bytes = Array(s.utf8)
-            guard bytes.count <= width else {
-                throw NetCDFError(path: file.path, variable: name, message: "string '\(s)' is longer than \(width) characters")
-            }
-            for (i, b) in bytes.enumerated() { chars[k * width + i] = CChar(bitPattern: b) }
-        }
-        guard !chars.isEmpty else { return }
-        try file.enterDataMode(name)
-        let s = rank == 0 ? [0] : [Int](repeating: 0, count: rank), c = rank == 0 ? [1] : shape
-        try check(nc_put_vara_text(file.ncid, id, s, c, chars), path: file.path, variable: name, "cannot write text")
-    }
-}
-
 extension String {
     func trimmingTrailingSpaces() -> String {
         var s = Substring(self)

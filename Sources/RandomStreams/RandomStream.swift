@@ -123,13 +123,6 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
     public mutating func fillGaussian(_ values: inout [Float], mean: Float = 0, standardDeviation: Float = 1) {
         for i in values.indices { values[i] = mean + standardDeviation * Float(gaussian()) }
     }
-
-    /// `count` independent N(0, 1) Float32 variates.
-    public mutating func gaussians(_ count: Int) -> [Float] {
-        var v = [Float](repeating: 0, count: count)
-        fillGaussian(&v)
-        return v
-    }
 }
 
 #if canImport(Glibc)

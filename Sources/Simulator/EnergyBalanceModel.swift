@@ -90,9 +90,6 @@ public struct EnergyBalanceModel: Sendable, Equatable {
         let l = layerResponse(to: forcing)
         return (l[0], l[l.count - 1])
     }
-
-    /// Equilibrium warming for a forcing `f2x` (default 3.71 W m⁻², doubled CO₂), K.
-    public func equilibriumWarming(forcing f2x: Double = 3.71) -> Double { f2x / feedback }
 }
 
 /// The forced response common to all members: global-mean layer temperature anomalies

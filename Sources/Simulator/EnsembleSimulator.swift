@@ -103,11 +103,6 @@ public final class EnsembleSimulator: Sendable {
         + "Myhre et al. 1998 GRL; Sato et al. 1993 JGR; IPCC AR5/AR6 WG1 ch. 7-8; Jin 1997 JAS; Burgers et al. 2005 GRL; "
         + "Stein et al. 2014 J. Climate; Levine et al. 2016 J. Climate"
 
-    /// ENSO, its lagged imprint and the Atlantic index of member `k` (cheap: no fields).
-    public func internalModes(ofMember k: Int) -> InternalModes {
-        InternalModes(member: stream(ofMember: k), months: months.count, parameters: configuration.parameters)
-    }
-
     /// Member `k`, (time, lat, lon), K.
     public func member(_ k: Int) -> [Float] {
         [Float](unsafeUninitializedCapacity: valuesPerMember) { buf, count in
