@@ -9,12 +9,11 @@ import Tensor
 public enum ConditioningForm: String, Codable, Sendable, CaseIterable {
     /// (z_c − mean) / scale per latent dimension: its level, forced response included.
     case level
-    /// z_c − mean through the innovation filter, scaling and whitening of the residuals: in
-    /// the coordinates of what the network learns, where the residual's part owed to the
-    /// conditioning member's own variability is minus this input (up to the filtered forced
-    /// response, which it cannot tell from internal variability).
-    case filtered
-    /// Both, level then filtered, for each month (2·D values).
+    /// The level, then z_c − mean through the innovation filter, scaling and whitening of the
+    /// residuals (2·D values a month): the second half is in the coordinates of what the
+    /// network learns, where the residual's part owed to the conditioning member's own
+    /// variability is minus this input (up to the filtered forced response, which it cannot
+    /// tell from internal variability).
     case both
 
     /// Values per latent dimension per month (1 or 2).
@@ -47,8 +46,7 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
     /// to its latent dimension. See `Whitening`.
     public var residualEigenvectors: [Float]?
     public var residualEigenvalues: [Float]?
-    /// What the network is given of z_c (stored only when not `.level`; statistics written
-    /// by the experimental `--filtered-conditioning` of 2026-11-29 read as `.filtered`).
+    /// What the network is given of z_c (stored only when not `.level`).
     public var conditioningForm: ConditioningForm
 
     public init(conditioningMean: [Float], conditioningScale: [Float], residualScale: [Float],
@@ -67,7 +65,7 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case conditioningMean, conditioningScale, residualScale, residualSeasonalScale, residualAutocorrelation, residualEigenvectors,
-             residualEigenvalues, conditioningForm, filteredConditioning
+             residualEigenvalues, conditioningForm
     }
 
     public init(from decoder: Decoder) throws {
@@ -79,9 +77,7 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
         residualAutocorrelation = try c.decodeIfPresent([Float].self, forKey: .residualAutocorrelation)
         residualEigenvectors = try c.decodeIfPresent([Float].self, forKey: .residualEigenvectors)
         residualEigenvalues = try c.decodeIfPresent([Float].self, forKey: .residualEigenvalues)
-        let legacyFiltered = try c.decodeIfPresent(Bool.self, forKey: .filteredConditioning) ?? false
-        conditioningForm = try c.decodeIfPresent(ConditioningForm.self, forKey: .conditioningForm)
-            ?? (legacyFiltered ? .filtered : .level)
+        conditioningForm = try c.decodeIfPresent(ConditioningForm.self, forKey: .conditioningForm) ?? .level
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -167,14 +163,13 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
 
     /// What the network is given of the conditioning series z_c [T, D] with calendar months
     /// `monthsOfYear` [T] (1–12): [T, count · D] in the `conditioningForm` (with `.both`,
-    /// each month's level then its filtered values).
+    /// each month's level then its filtered values, `ConditioningForm.both`).
     public func normalizeConditioning(_ z: [Float], monthsOfYear: [Int]) -> [Float] {
         let d = conditioningMean.count, months = z.count / d
         let centred: [Float] = z.enumerated().map { $0.element - conditioningMean[$0.offset % d] }
         let level: [Float] = centred.enumerated().map { $0.element / conditioningScale[$0.offset % d] }
         switch conditioningForm {
         case .level: return level
-        case .filtered: return normalizeResiduals(centred, monthsOfYear: monthsOfYear)
         case .both:
             let filtered = normalizeResiduals(centred, monthsOfYear: monthsOfYear)
             var pairs = [Float](repeating: 0, count: 2 * z.count)

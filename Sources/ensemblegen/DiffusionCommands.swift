@@ -59,7 +59,7 @@ struct TrainDiffusionCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Whitening: eigenvalue floor, a fraction of the mean.", valueName: "x"))
     var whiteningFloor: Float = Whitening.defaultFloor
 
-    @Option(name: .long, help: ArgumentHelp("Input of the conditioning member: its latents (level), filtered like the residuals (filtered), or both.", valueName: "form"))
+    @Option(name: .long, help: ArgumentHelp("Input of the conditioning member: its normalised latents (level), or those and the same filtered like the residuals (both).", valueName: "form"))
     var conditioningForm: ConditioningForm = .level
 
     @Option(name: .long, help: ArgumentHelp("Epochs of --steps-per-epoch steps.", valueName: "n"))
