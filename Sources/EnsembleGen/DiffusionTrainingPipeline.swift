@@ -182,9 +182,12 @@ public enum DiffusionTrainingPipeline {
         let parameters = diffusion.generator.parameters
 
         /// The model file holds the EMA weights; the state file the raw weights, optimiser and EMA.
+        /// Written while the EMA weights are in place: the contents share the parameters' storage.
         func saveModel() throws {
-            let contents = try run.withAveragedWeights { try diffusion.checkpointContents(provenance: provenance) }
-            try SafeTensors.write(contents.tensors, metadata: contents.metadata, to: URL(fileURLWithPath: modelPath))
+            try run.withAveragedWeights {
+                let contents = try diffusion.checkpointContents(provenance: provenance)
+                try SafeTensors.write(contents.tensors, metadata: contents.metadata, to: URL(fileURLWithPath: modelPath))
+            }
             directory.keep()
         }
 
