@@ -81,6 +81,21 @@ final class DiffusionPipelineTests: XCTestCase {
         XCTAssertTrue(values.allSatisfy { $0.isFinite && $0 > 150 && $0 < 350 }, "generated temperatures out of range")
     }
 
+    /// The model file holds the EMA weights, not the raw ones: with a decay of 1 they stay the
+    /// initial weights, so runs with other learning rates write the same model.
+    func testModelFileHoldsTheAveragedWeights() throws {
+        var models: [LatentDiffusion] = []
+        for (name, rate) in [("slow", Float(1e-3)), ("fast", Float(1e-2))] {
+            var o = options(.autoregressive)
+            o.epochs = 1; o.emaDecay = 1; o.learningRate = rate; o.output = path(name)
+            XCTAssertTrue(try DiffusionTrainingPipeline.run(o).completed)
+            models.append(try LatentDiffusion.load(path("\(name)/diffusion-autoregressive.safetensors")).model)
+        }
+        for (p, q) in zip(models[0].generator.parameters, models[1].generator.parameters) {
+            XCTAssertTrue(p.value.values.map(\.bitPattern) == q.value.values.map(\.bitPattern), "\(p.name) holds the raw weights")
+        }
+    }
+
     /// Member k is the same whether generated among 18 on 2 threads (two sampling groups,
     /// the second padded), with at most 3 held between sampling and writing, alone on
     /// 1 thread, or in a piece starting at member 6; the file is CF-valid and records seed,
