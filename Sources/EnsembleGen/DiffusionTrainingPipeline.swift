@@ -119,10 +119,11 @@ public enum DiffusionTrainingPipeline {
             try OutputFile.write(try Data(contentsOf: URL(fileURLWithPath: o.vae)), to: directory.file("vae.safetensors"))
         }
 
-        // Latents of every member involved, cached in the model directory.
+        // Latents of every member involved, cached in the model directory under the digests.
+        let vaeDigest = try FileDigest.hex(path: vaePath), dataDigests = try reader.paths.map { try FileDigest.hex(path: $0) }
         let latents = try LatentCache.latents(vae: vae, vaePath: vaePath, reader: reader, source: source,
                                               members: [o.conditioningMember] + training + validation,
-                                              cachePath: directory.file("latents.safetensors"))
+                                              cachePath: directory.file("latents.safetensors"), digests: [vaeDigest] + dataDigests)
         let unresolvedPath = directory.file(UnresolvedVariability.fileName)
         if !o.resume || !FileManager.default.fileExists(atPath: unresolvedPath) {
             try UnresolvedVariabilityPipeline.fit(vae: vae, vaePath: vaePath, reader: reader, source: source, members: training,
@@ -147,30 +148,26 @@ public enum DiffusionTrainingPipeline {
         guard T > configuration.contextMonths + configuration.blockMonths else {
             throw CFError(file: source, "\(T) time steps are too few for the \(kind.rawValue) generator's windows of \(configuration.contextMonths) context and \(configuration.blockMonths) new steps; use a longer series or smaller --context-months/--block-months")
         }
-        let architecture = "width \(configuration.width)|layers \(configuration.layers)|context \(configuration.contextMonths)|block \(configuration.blockMonths)|neighbours \(configuration.neighbourMonths)"
-        let fingerprint = architecture + "|\(source)|\(training)|\(o.conditioningMember)|\(o.seed)|\(o.batchSize)|\(o.stepsPerEpoch)|\(o.epochs)|\(o.learningRate)\(o.seasonalScaling ? "|seasonal" : "")\(o.innovationOrder > 0 ? "|innovations\(o.innovationOrder)" : "")\(o.whitened ? "|whitened\(o.whiteningFloor)" : "")\(o.conditioningForm != .level ? "|conditioning-\(o.conditioningForm)" : "")\(o.batchParts > 1 ? "|parts\(o.batchParts)" : "")"
-        let diffusion: LatentDiffusion, optimizer: AdamW, ema: ExponentialMovingAverage
-        var startEpoch = 0, startStep = 0
-        if o.resume {
-            let state = try TrainingState.read(statePath, fingerprint: fingerprint)
-            diffusion = try LatentDiffusion.load(tensors: state.tensors, metadata: state.metadata, path: statePath).model
-            optimizer = AdamW(parameters: diffusion.generator.parameters, learningRate: o.learningRate)
-            try optimizer.restore(state.tensors)
-            ema = ExponentialMovingAverage(parameters: diffusion.generator.parameters, decay: o.emaDecay)
-            try ema.restore(state.tensors)
-            startEpoch = state.epoch
-            startStep = state.step
-        } else {
-            var random = RandomStream(seed: o.seed).substream("diffusion-initialisation")
-            diffusion = LatentDiffusion(generator: makeSequenceGenerator(configuration, random: &random),
-                                        statistics: try LatentStatistics.fit(conditioning: conditioning, residuals: trainingResiduals,
-                                                                              monthsOfYear: months, dimension: d,
-                                                                              seasonal: o.seasonalScaling, innovationOrder: o.innovationOrder,
-                                                                              whitened: o.whitened, whiteningFloor: o.whiteningFloor,
-                                                                              conditioningForm: o.conditioningForm))
-            optimizer = AdamW(parameters: diffusion.generator.parameters, learningRate: o.learningRate)
-            ema = ExponentialMovingAverage(parameters: diffusion.generator.parameters, decay: o.emaDecay)
-        }
+        let fingerprint = RunFingerprint(
+            data: o.data, dataDigests: dataDigests, trainingMembers: training, seed: o.seed,
+            schedule: .init(epochs: o.epochs, stepsPerEpoch: o.stepsPerEpoch, batchSize: o.batchSize, batchParts: o.batchParts,
+                            learningRate: o.learningRate),
+            diffusion: .init(vaeDigest: vaeDigest, conditioningMember: o.conditioningMember, architecture: configuration,
+                             emaDecay: o.emaDecay, seasonalScaling: o.seasonalScaling, innovationOrder: o.innovationOrder,
+                             whitened: o.whitened, whiteningFloor: o.whiteningFloor, conditioningForm: o.conditioningForm))
+        let (diffusion, run) = try TrainingRun.begin(
+            resume: o.resume, statePath: statePath, fingerprint: fingerprint, learningRate: o.learningRate, emaDecay: o.emaDecay,
+            parameters: { (diffusion: LatentDiffusion) in diffusion.generator.parameters },
+            fresh: {
+                var random = RandomStream(seed: o.seed).substream("diffusion-initialisation")
+                return LatentDiffusion(generator: makeSequenceGenerator(configuration, random: &random),
+                                       statistics: try LatentStatistics.fit(conditioning: conditioning, residuals: trainingResiduals,
+                                                                            monthsOfYear: months, dimension: d,
+                                                                            seasonal: o.seasonalScaling, innovationOrder: o.innovationOrder,
+                                                                            whitened: o.whitened, whiteningFloor: o.whiteningFloor,
+                                                                            conditioningForm: o.conditioningForm))
+            },
+            restore: { try LatentDiffusion.load(tensors: $0.tensors, metadata: $0.metadata, path: statePath).model })
         let stats = diffusion.statistics
         let normalizedConditioning = stats.normalizeConditioning(conditioning, monthsOfYear: months)
         let data = LatentSequences(residuals: stats.normalizeResiduals(trainingResiduals, monthsOfYear: months), conditioning: normalizedConditioning,
@@ -180,77 +177,61 @@ public enum DiffusionTrainingPipeline {
                               monthsOfYear: months, dimension: d)
         let provenance = ["data": source, "training_members": MemberSelection.describe(training),
                           "conditioning_member": "\(o.conditioningMember)", "seed": "\(o.seed)",
-                          "vae_hash": try FileDigest.hex(path: vaePath), "epochs": "\(o.epochs)",
+                          "vae_hash": vaeDigest, "epochs": "\(o.epochs)",
                           "steps_per_epoch": "\(o.stepsPerEpoch)", "batch_size": "\(o.batchSize)", "batch_parts": "\(o.batchParts)", "time_steps": "\(T)"]
-        let schedule = LearningRateSchedule(peak: o.learningRate, floor: o.learningRate / 20,
-                                            warmupSteps: min(500, o.stepsPerEpoch), totalSteps: o.epochs * o.stepsPerEpoch)
         let parameters = diffusion.generator.parameters
 
-        /// Model file holds the EMA weights; the state file the raw weights, optimiser and EMA.
+        /// The model file holds the EMA weights; the state file the raw weights, optimiser and EMA.
+        /// Written while the EMA weights are in place: the contents share the parameters' storage.
         func saveModel() throws {
-            let raw = parameters.map { $0.value.copy() }
-            for (p, shadow) in zip(parameters, ema.shadows) { p.value.assign(shadow) }
-            defer { for (p, r) in zip(parameters, raw) { p.value.assign(r) } }
-            let contents = try diffusion.checkpointContents(provenance: provenance)
-            try SafeTensors.write(contents.tensors, metadata: contents.metadata, to: URL(fileURLWithPath: modelPath))
-            directory.keep()
-        }
-        func saveState(epoch: Int, step: Int) throws {
-            try TrainingState.write(try diffusion.checkpointContents(provenance: provenance), extra: [optimizer.state, ema.state],
-                                    fingerprint: fingerprint, epoch: epoch, step: step, to: statePath)
-            // A checkpoint to resume from: the directory is kept whatever happens next.
+            try run.withAveragedWeights {
+                let contents = try diffusion.checkpointContents(provenance: provenance)
+                try SafeTensors.write(contents.tensors, metadata: contents.metadata, to: URL(fileURLWithPath: modelPath))
+            }
             directory.keep()
         }
 
-        var reports: [EpochReport] = [], stepsThisRun = 0
-        for epoch in startEpoch..<o.epochs {
-            let epochStart = Date()
-            var lossTotal = 0.0, lossCount = 0
-            for step in (epoch == startEpoch ? startStep : 0)..<o.stepsPerEpoch {
+        var reports: [EpochReport] = []
+        let completed = try run.train(
+            .init(epochs: o.epochs, stepsPerEpoch: o.stepsPerEpoch, learningRate: o.learningRate,
+                  warmupSteps: min(500, o.stepsPerEpoch), stopAfterSteps: o.stopAfterSteps),
+            progress: progress, checkpoint: { try diffusion.checkpointContents(provenance: provenance) },
+            // A checkpoint to resume from: the directory is kept whatever happens next.
+            saved: { directory.keep() },
+            step: { epoch, step in
                 let random = RandomStream(seed: o.seed).substream("diffusion-batch-\(epoch)-\(step)")
-                optimizer.learningRate = schedule.rate(at: epoch * o.stepsPerEpoch + step)
                 let loss = BatchGradients.compute(parameters: parameters, parts: min(o.batchParts, o.batchSize),
                                                   random: random) { part, parts, random in
                     let size = DataParallel.range(part, of: parts, count: o.batchSize).count
                     return (diffusion.loss(data, batchSize: size, random: &random), Float(size) / Float(o.batchSize))
                 }
-                try TrainingState.requireFiniteLoss(Double(loss), epoch: epoch, step: step)
-                clipGradientNorm(parameters, maxNorm: 1)
-                optimizer.update()
-                ema.update()
-                lossTotal += loss; lossCount += 1; stepsThisRun += 1
-                progress?(step + 1, o.stepsPerEpoch, epoch, lossTotal / Double(lossCount))
-                if let stop = o.stopAfterSteps, stepsThisRun >= stop {
-                    try saveState(epoch: epoch, step: step + 1)
-                    return Result(modelPath: modelPath, epochs: reports, completed: false, seconds: Date().timeIntervalSince(started))
-                }
-            }
-            let seconds = Date().timeIntervalSince(epochStart)
-            var validationLoss: Double?
-            if let validationData {
+                return (loss, o.batchSize)
+            },
+            epochEnded: { epoch, tally in
                 // A fixed set of windows, the same every epoch, scored with the EMA weights.
-                let raw = parameters.map { $0.value.copy() }
-                for (p, shadow) in zip(parameters, ema.shadows) { p.value.assign(shadow) }
-                var total = 0.0
-                GradientRecording.disabled {
-                    for batch in 0..<4 {
-                        var random = RandomStream(seed: o.seed).substream("diffusion-validation-\(batch)")
-                        total += Double(diffusion.loss(validationData, batchSize: o.batchSize, random: &random).value[0])
+                let validationLoss = validationData.map { validationData in
+                    run.withAveragedWeights {
+                        var total = 0.0
+                        GradientRecording.disabled {
+                            for batch in 0..<4 {
+                                var random = RandomStream(seed: o.seed).substream("diffusion-validation-\(batch)")
+                                total += Double(diffusion.loss(validationData, batchSize: o.batchSize, random: &random).value[0])
+                            }
+                        }
+                        return total / 4
                     }
                 }
-                for (p, r) in zip(parameters, raw) { p.value.assign(r) }
-                validationLoss = total / 4
-            }
-            let report = EpochReport(epoch: epoch, trainingLoss: lossTotal / Double(max(lossCount, 1)),
-                                     validationLoss: validationLoss, stepsPerSecond: Double(lossCount) / seconds)
-            reports.append(report)
-            epochEnded?(report)
+                let report = EpochReport(epoch: epoch, trainingLoss: tally.meanLoss ?? 0, validationLoss: validationLoss,
+                                         stepsPerSecond: Double(tally.steps) / tally.seconds)
+                reports.append(report)
+                epochEnded?(report)
+                try saveModel()
+            })
+        if completed {
             try saveModel()
-            try saveState(epoch: epoch + 1, step: 0)
+            run.finish()
         }
-        try saveModel()
-        try? FileManager.default.removeItem(atPath: statePath)
-        return Result(modelPath: modelPath, epochs: reports, completed: true, seconds: Date().timeIntervalSince(started))
+        return Result(modelPath: modelPath, epochs: reports, completed: completed, seconds: Date().timeIntervalSince(started))
     }
 }
 
@@ -258,9 +239,10 @@ public enum DiffusionTrainingPipeline {
 /// and of the data files (their content, not their names: a file regenerated at the same
 /// path is encoded again) so diffusion training and evaluation do not re-encode.
 enum LatentCache {
+    /// `digests`: those of the VAE and the data files when the caller has them already.
     static func latents(vae: TrainedVAE, vaePath: String, reader: EnsembleReader, source: String, members: [Int],
-                        cachePath: String) throws -> [Int: [Float]] {
-        let key = try ([vaePath] + reader.paths).map { try FileDigest.hex(path: $0) }.joined(separator: "|")
+                        cachePath: String, digests: [String]? = nil) throws -> [Int: [Float]] {
+        let key = try (digests ?? ([vaePath] + reader.paths).map { try FileDigest.hex(path: $0) }).joined(separator: "|")
         var cached: [String: Tensor] = [:]
         if FileManager.default.fileExists(atPath: cachePath),
            let (tensors, metadata) = try? SafeTensors.read(URL(fileURLWithPath: cachePath)), metadata["key"] == key {

@@ -3,8 +3,8 @@ import Foundation
 import Tensor
 
 /// The resumable state of a training run, `<model>.training-state`: the model's checkpoint
-/// contents plus optimiser (and EMA) tensors, the run's fingerprint (data, members, seed,
-/// schedule) and the position (epoch, step) to continue from.
+/// contents plus optimiser (and EMA) tensors, the run's fingerprint (`RunFingerprint`, as
+/// JSON) and the position (epoch, step) to continue from.
 struct TrainingState {
     var tensors: [String: Tensor]
     var metadata: [String: String]
@@ -13,19 +13,19 @@ struct TrainingState {
 
     static func path(for model: String) -> String { model + ".training-state" }
 
-    /// Reads the state; fails when it is missing or belongs to a run with other options.
-    static func read(_ path: String, fingerprint: String) throws -> TrainingState {
+    /// Reads the state; fails when it is missing, was written before the fingerprint had named
+    /// fields, or belongs to a run with other options (naming each one that differs).
+    static func read(_ path: String, fingerprint: RunFingerprint) throws -> TrainingState {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CFError(file: path, "no training state to resume (a completed run removes it; start without --resume)")
         }
         let (tensors, metadata) = try SafeTensors.read(URL(fileURLWithPath: path))
-        let saved = metadata["training.fingerprint"] ?? ""
+        guard let json = metadata["training.run"],
+              let saved = try? JSONDecoder().decode(RunFingerprint.self, from: Data(json.utf8)) else {
+            throw CFError(file: path, "the training state was written by an earlier version of ensemblegen and cannot be resumed; start again without --resume")
+        }
         guard saved == fingerprint else {
-            let before = saved.split(separator: "|").map(String.init), now = fingerprint.split(separator: "|").map(String.init)
-            let onlySaved = before.filter { !now.contains($0) }, onlyNow = now.filter { !before.contains($0) }
-            let hint = (onlySaved + onlyNow).contains("seasonal")
-                ? " (runs started before seasonal scaling became the default need --no-seasonal-scaling)" : ""
-            throw CFError(file: path, "the saved run used other data, members, seed, schedule or options (saved run: \(onlySaved.isEmpty ? "—" : onlySaved.joined(separator: ", ")); this command: \(onlyNow.isEmpty ? "—" : onlyNow.joined(separator: ", "))); resume with the same options\(hint)")
+            throw CFError(file: path, "--resume: the saved run differs in \(fingerprint.differences(from: saved)); resume with the same options")
         }
         return TrainingState(tensors: tensors, metadata: metadata, epoch: Int(metadata["training.epoch"] ?? "") ?? 0,
                              step: Int(metadata["training.step"] ?? "") ?? 0)
@@ -41,10 +41,10 @@ struct TrainingState {
 
     /// Writes model contents plus `extra` tensor sets (optimiser, EMA) at (epoch, step).
     static func write(_ contents: (tensors: [String: Tensor], metadata: [String: String]), extra: [[String: Tensor]],
-                      fingerprint: String, epoch: Int, step: Int, to path: String) throws {
+                      fingerprint: RunFingerprint, epoch: Int, step: Int, to path: String) throws {
         var tensors = contents.tensors, metadata = contents.metadata
         for set in extra { tensors.merge(set) { a, _ in a } }
-        metadata["training.fingerprint"] = fingerprint
+        metadata["training.run"] = String(decoding: try JSONEncoder().encode(fingerprint), as: UTF8.self)
         metadata["training.epoch"] = "\(epoch)"
         metadata["training.step"] = "\(step)"
         try SafeTensors.write(tensors, metadata: metadata, to: URL(fileURLWithPath: path))

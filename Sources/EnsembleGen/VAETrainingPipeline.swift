@@ -97,64 +97,53 @@ public enum VAETrainingPipeline {
         // The fields and their normalised copy.
         try reader.requireMemory(members: training.count, copies: 2)
         let trainingFields = try training.map { try reader.readMember($0) }
-        let c = o.configuration
-        let fingerprint = "\(source)|\(training)|\(o.seed)|\(o.batchSize)|\(o.samplesPerEpoch ?? -1)|\(o.epochs)|\(o.learningRate)\(o.batchParts > 1 ? "|parts\(o.batchParts)" : "")"
-            + "|channels \(c.channels.map(String.init).joined(separator: ","))|latent channels \(c.latentChannels)|kl weight \(c.klWeight)|scaling \(o.scaling.rawValue)"
-
-        // Model, normalisation and optimiser: fresh, or from the training state.
-        var startEpoch = 0, startStep = 0
-        let vae: TrainedVAE
-        let optimizer: AdamW
-        let statePath = statePath(o.output)
-        if o.resume {
-            let state = try TrainingState.read(statePath, fingerprint: fingerprint)
-            vae = try TrainedVAE.load(tensors: state.tensors, metadata: state.metadata, path: statePath)
-            optimizer = AdamW(parameters: vae.model.parameters, learningRate: o.learningRate)
-            try optimizer.restore(state.tensors)
-            startEpoch = state.epoch
-            startStep = state.step
-        } else {
-            let normalization = try AnomalyNormalization.fit(members: trainingFields, monthsOfYear: months, grid: reader.grid,
-                                                             scaling: o.scaling, source: source)
-            var random = RandomStream(seed: o.seed).substream("vae-initialisation")
-            vae = TrainedVAE(model: VariationalAutoencoder(configuration: o.configuration, random: &random),
-                             normalization: normalization, provenance: ["time_frequency": reader.time.frequency.rawValue])
-            optimizer = AdamW(parameters: vae.model.parameters, learningRate: o.learningRate)
-        }
-        try vae.checkData(reader, dataPath: source)
         let cells = reader.grid.cellCount, times = months.count
+        let fieldCount = trainingFields.count * times
+        let samples = min(o.samplesPerEpoch ?? fieldCount, fieldCount)
+        let stepsPerEpoch = (samples + o.batchSize - 1) / o.batchSize
+        let fingerprint = RunFingerprint(
+            data: o.data, dataDigests: try reader.paths.map { try FileDigest.hex(path: $0) }, trainingMembers: training, seed: o.seed,
+            schedule: .init(epochs: o.epochs, stepsPerEpoch: stepsPerEpoch, samplesPerEpoch: samples, batchSize: o.batchSize,
+                            batchParts: o.batchParts, learningRate: o.learningRate),
+            vae: .init(architecture: o.configuration, scaling: o.scaling))
+
+        // Model and normalisation: fresh, or from the training state.
+        let (vae, run) = try TrainingRun.begin(
+            resume: o.resume, statePath: statePath(o.output), fingerprint: fingerprint, learningRate: o.learningRate,
+            parameters: { (vae: TrainedVAE) in vae.model.parameters },
+            fresh: {
+                let normalization = try AnomalyNormalization.fit(members: trainingFields, monthsOfYear: months, grid: reader.grid,
+                                                                 scaling: o.scaling, source: source)
+                var random = RandomStream(seed: o.seed).substream("vae-initialisation")
+                return TrainedVAE(model: VariationalAutoencoder(configuration: o.configuration, random: &random),
+                                  normalization: normalization, provenance: ["time_frequency": reader.time.frequency.rawValue])
+            },
+            restore: { try TrainedVAE.load(tensors: $0.tensors, metadata: $0.metadata, path: statePath(o.output)) })
+        try vae.checkData(reader, dataPath: source)
         var normalized = [Float]()
         normalized.reserveCapacity(trainingFields.count * times * cells)
         for member in trainingFields { normalized += vae.normalization.normalize(member, monthsOfYear: months) }
-        let fieldCount = trainingFields.count * times
         let validationSet = try validationFields(reader: reader, members: validation, samples: o.validationSamples, vae: vae)
 
         let areaWeights = Tensor(shape: [reader.grid.latitudeCount, reader.grid.longitudeCount],
                                  values: reader.grid.areaWeights.map { Float($0 * Double(cells)) })
-        let samples = min(o.samplesPerEpoch ?? fieldCount, fieldCount)
-        let stepsPerEpoch = (samples + o.batchSize - 1) / o.batchSize
-        let schedule = LearningRateSchedule(peak: o.learningRate, floor: o.learningRate / 20,
-                                            warmupSteps: min(200, stepsPerEpoch), totalSteps: stepsPerEpoch * o.epochs)
         let parameters = vae.model.parameters
         var reports: [EpochReport] = []
-        var stepsThisRun = 0
         vae.provenance = ["data": source, "training_members": "\(training)", "seed": "\(o.seed)", "epochs": "\(o.epochs)",
                           "batch_size": "\(o.batchSize)", "batch_parts": "\(o.batchParts)", "scaling": o.scaling.rawValue,
                           "time_frequency": reader.time.frequency.rawValue]
 
-        func saveState(epoch: Int, step: Int) throws {
-            try TrainingState.write(try vae.checkpointContents(), extra: [optimizer.state], fingerprint: fingerprint,
-                                    epoch: epoch, step: step, to: statePath)
-        }
-
-        for epoch in startEpoch..<o.epochs {
-            let epochStart = Date()
-            var order = Array(0..<fieldCount)
-            var shuffler = RandomStream(seed: o.seed).substream("vae-epoch-\(epoch)")
-            order.shuffle(using: &shuffler)
-            var lossTotal = 0.0, lossCount = 0, seen = 0
-            let firstStep = epoch == startEpoch ? startStep : 0
-            for step in firstStep..<stepsPerEpoch {
+        var order: [Int] = []
+        let completed = try run.train(
+            .init(epochs: o.epochs, stepsPerEpoch: stepsPerEpoch, learningRate: o.learningRate, warmupSteps: min(200, stepsPerEpoch),
+                  checkpointInterval: o.checkpointInterval, stopAfterSteps: o.stopAfterSteps),
+            progress: progress, checkpoint: { try vae.checkpointContents() },
+            epochStarted: { epoch in
+                order = Array(0..<fieldCount)
+                var shuffler = RandomStream(seed: o.seed).substream("vae-epoch-\(epoch)")
+                order.shuffle(using: &shuffler)
+            },
+            step: { epoch, step in
                 let indices = order[(step * o.batchSize)..<min(samples, (step + 1) * o.batchSize)]
                 let batch = Tensor(uninitializedShape: [indices.count, reader.grid.latitudeCount, reader.grid.longitudeCount, 1])
                 for (row, index) in indices.enumerated() {
@@ -162,42 +151,30 @@ public enum VAETrainingPipeline {
                         (batch.pointer + row * cells).update(from: $0.baseAddress! + index * cells, count: cells)
                     }
                 }
-                optimizer.learningRate = schedule.rate(at: epoch * stepsPerEpoch + step)
                 let noise = RandomStream(seed: o.seed).substream("vae-noise-\(epoch)-\(step)")
                 let loss = BatchGradients.compute(parameters: parameters, parts: min(o.batchParts, indices.count),
                                                   random: noise) { part, parts, random in
                     let rows = DataParallel.part(part, of: parts, batch)
                     return (vae.model.loss(rows.rows, areaWeights: areaWeights, random: &random).total, rows.share)
                 }
-                try TrainingState.requireFiniteLoss(Double(loss), epoch: epoch, step: step)
-                clipGradientNorm(parameters, maxNorm: 1)
-                optimizer.update()
-                lossTotal += loss; lossCount += 1; seen += indices.count
-                stepsThisRun += 1
-                progress?(step + 1, stepsPerEpoch, epoch, lossTotal / Double(lossCount))
-                if (step + 1) % o.checkpointInterval == 0 && step + 1 < stepsPerEpoch {
-                    try saveState(epoch: epoch, step: step + 1)
-                }
-                if let stop = o.stopAfterSteps, stepsThisRun >= stop {
-                    try saveState(epoch: epoch, step: step + 1)
-                    return Result(output: o.output, epochs: reports, compressionRatio: vae.compressionRatio,
-                                  seconds: Date().timeIntervalSince(started), completed: false)
-                }
-            }
-            let rmse = validationSet.map { validationRMSE(vae, $0, grid: reader.grid) }
-            let report = EpochReport(epoch: epoch, trainingLoss: lossCount > 0 ? lossTotal / Double(lossCount) : .nan,
-                                     validationRMSE: rmse, samplesPerSecond: Double(seen) / Date().timeIntervalSince(epochStart))
-            reports.append(report)
-            epochEnded?(report)
-            if let rmse { vae.provenance["validation_rmse_K"] = String(format: "%.4f", rmse) }
+                return (loss, indices.count)
+            },
+            epochEnded: { epoch, tally in
+                let rmse = validationSet.map { validationRMSE(vae, $0, grid: reader.grid) }
+                let report = EpochReport(epoch: epoch, trainingLoss: tally.meanLoss ?? .nan, validationRMSE: rmse,
+                                         samplesPerSecond: Double(tally.samples) / tally.seconds)
+                reports.append(report)
+                epochEnded?(report)
+                if let rmse { vae.provenance["validation_rmse_K"] = String(format: "%.4f", rmse) }
+                try vae.save(to: o.output)
+            })
+        if completed {
+            vae.provenance["training_seconds"] = String(format: "%.0f", Date().timeIntervalSince(started))
             try vae.save(to: o.output)
-            try saveState(epoch: epoch + 1, step: 0)
+            run.finish()
         }
-        vae.provenance["training_seconds"] = String(format: "%.0f", Date().timeIntervalSince(started))
-        try vae.save(to: o.output)
-        try? FileManager.default.removeItem(atPath: statePath)
         return Result(output: o.output, epochs: reports, compressionRatio: vae.compressionRatio,
-                      seconds: Date().timeIntervalSince(started), completed: true)
+                      seconds: Date().timeIntervalSince(started), completed: completed)
     }
 
     /// Normalised held-out fields: `samples` months spread evenly over the validation members.

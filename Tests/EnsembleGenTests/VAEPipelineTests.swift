@@ -84,7 +84,7 @@ final class VAEPipelineTests: XCTestCase {
         var other = options(output: path("vae.safetensors"), resume: true)
         other.configuration.channels = [8, 8]
         XCTAssertThrowsError(try VAETrainingPipeline.run(other)) {
-            XCTAssertTrue("\($0)".contains("saved run: channels 8,16; this command: channels 8,8"), "\($0)")
+            XCTAssertTrue("\($0)".contains("--resume: the saved run differs in channels (saved 8,16, now 8,8); resume with the same options"), "\($0)")
         }
         var overlapping = options(output: path("overlap.safetensors"))
         overlapping.validationMembers = "1-2"
