@@ -107,10 +107,10 @@ public enum DiffusionTrainingPipeline {
         let training = split.training.filter { $0 != o.conditioningMember }
         guard !training.isEmpty else { throw CFError(file: source, "no training members besides the conditioning member") }
         guard o.whiteningFloor > 0, o.whiteningFloor.isFinite else {
-            throw CFError(file: o.output, "--whitening-floor \(o.whiteningFloor) must be a positive fraction of the mean eigenvalue, e.g. 0.001 or 1")
+            throw EnsembleGenError("whitening floor \(o.whiteningFloor): it must be a positive fraction of the mean eigenvalue, e.g. 0.001 or 1")
         }
         guard o.innovationOrder >= 0, o.innovationOrder < reader.timeCount / 2 else {
-            throw CFError(file: source, "--innovation-order \(o.innovationOrder) must be between 0 and half the series length (\(reader.timeCount) time steps)")
+            throw CFError(file: source, "an innovation filter of order \(o.innovationOrder) needs a series of more than twice as many time steps; this one has \(reader.timeCount)")
         }
         defer { directory.rollback() }
         try directory.create()

@@ -84,7 +84,7 @@ public enum VAETrainingPipeline {
 
     public static func run(_ o: Options, progress: Progress? = nil, epochEnded: ((EpochReport) -> Void)? = nil) throws -> Result {
         let started = Date()
-        guard o.epochs >= 1, o.batchSize >= 1 else { throw CFError(file: o.output, "--epochs and --batch-size must be at least 1") }
+        guard o.epochs >= 1, o.batchSize >= 1 else { throw EnsembleGenError("training needs at least one epoch and one field per mini-batch") }
         try OutputFile.checkDestination(o.output, inputs: o.data)
         if !o.resume { try OutputFile.checkDestination(statePath(o.output), inputs: o.data) }
         let reader = try EnsembleReader(paths: o.data, variable: o.variable, requirements: .models)
