@@ -84,7 +84,7 @@ public enum GeneratePipeline {
         let started = Date()
         let batchSize = o.batchSize ?? LatentDiffusion.groupSize * (ComputeThreads.count + 1)
         guard o.memberCount >= 1, o.firstMember >= 0, batchSize >= 1 else {
-            throw CFError(file: o.output, "--members and --batch-size must be at least 1 and --first-member at least 0")
+            throw EnsembleGenError("\(o.output): \(o.memberCount) members from member \(o.firstMember), at most \(batchSize) held at a time: the member count and the members held must be at least 1 and the first member at least 0")
         }
         let model = ModelDirectory(o.model)
         try OutputFile.checkDestination(o.output, inputs: [o.conditioning, model.path].compactMap { $0 } + model.files)
@@ -126,7 +126,7 @@ public enum GeneratePipeline {
         }
         let range = conditioning.time.indices(fromYear: o.startYear ?? first, toYear: o.endYear ?? last)
         guard range.count >= 12 else {
-            throw CFError(file: conditioning.source, "the conditioning series covers \(years.first ?? 0)–\(years.last ?? 0); --start/--end leave \(range.count) months (need at least 12)")
+            throw CFError(file: conditioning.source, "the conditioning series covers \(years.first ?? 0)–\(years.last ?? 0); the years asked for leave \(range.count) months (need at least 12)")
         }
         let time = TimeAxis(units: conditioning.time.units, calendar: conditioning.time.calendar,
                             values: Array(conditioning.time.values[range]), bounds: conditioning.time.bounds.map { Array($0[range]) })

@@ -49,10 +49,10 @@ public enum SpreadCalibrationPipeline {
         let started = Date()
         let model = ModelDirectory(o.model)
         guard o.generatedMembers >= 2 else {
-            throw CFError(file: o.model, "--generated-members \(o.generatedMembers): at least 2 are needed for an ensemble variance")
+            throw EnsembleGenError("\(o.model): \(o.generatedMembers) generated members: at least 2 are needed for an ensemble variance")
         }
         guard o.iterations >= 1, o.monthStride >= 1 else {
-            throw CFError(file: o.model, "--iterations and --month-stride must be at least 1")
+            throw EnsembleGenError("\(o.model): \(o.iterations) iterations and a month stride of \(o.monthStride): both must be at least 1")
         }
         _ = try model.require(ModelDirectory.vaeFileName)
         let diffusionPath = try model.require(LatentDiffusion.fileName(o.generator))
