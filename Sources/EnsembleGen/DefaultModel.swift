@@ -2,8 +2,8 @@ import Climate
 import Foundation
 import Models
 
-/// Where the shipped default model (Data/default) is found when `--model` is omitted, and
-/// the files of a model directory.
+/// Where the shipped default model (Data/default) is found when `--model` is omitted
+/// (the files inside a model directory: `ModelDirectory`).
 public enum DefaultModel {
     /// `$ENSEMBLEGEN_MODEL`, else `Data/default` in the current directory, else the
     /// repository's `Data/default` next to the executable (`.build/<config>/ensemblegen`).
@@ -16,7 +16,7 @@ public enum DefaultModel {
             candidates.append(directory.appendingPathComponent("Data/default").path)
             directory = directory.deletingLastPathComponent()
         }
-        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("vae.safetensors")) }) {
+        if let found = candidates.first(where: { ModelDirectory($0).contains(ModelDirectory.vaeFileName) }) {
             return found
         }
         throw CFError(file: "--model", "no model given and no default model found (looked in \(candidates.prefix(3).joined(separator: ", ")), …); pass --model DIR or set ENSEMBLEGEN_MODEL")
@@ -27,17 +27,7 @@ public enum DefaultModel {
         let path = try model ?? locate()
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            return (path as NSString).appendingPathComponent("vae.safetensors")
-        }
-        return path
-    }
-
-    /// The path of `name` inside the model directory `directory`, failing with how to make
-    /// it when the file is missing (`generator`: the one the command was asked for).
-    public static func file(_ name: String, in directory: String, generator: GeneratorKind) throws -> String {
-        let path = (directory as NSString).appendingPathComponent(name)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CFError(file: directory, "model directory has no \(name): train it with `ensemblegen train-diffusion --generator \(generator.rawValue) --output \(directory)`")
+            return ModelDirectory(path).file(ModelDirectory.vaeFileName)
         }
         return path
     }

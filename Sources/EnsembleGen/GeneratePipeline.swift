@@ -84,25 +84,19 @@ public enum GeneratePipeline {
         let started = Date()
         let batchSize = o.batchSize ?? LatentDiffusion.groupSize * (ComputeThreads.count + 1)
         guard o.memberCount >= 1, o.firstMember >= 0, batchSize >= 1 else {
-            throw CFError(file: o.output, "--members and --batch-size must be at least 1 and --first-member at least 0")
+            throw EnsembleGenError("\(o.output): \(o.memberCount) members from member \(o.firstMember), at most \(batchSize) held at a time: the member count and the members held must be at least 1 and the first member at least 0")
         }
-        let directory = o.model
-        try OutputFile.checkDestination(o.output, inputs: [o.conditioning, directory].compactMap { $0 } + GeneratePipeline.files(in: directory))
-        func file(_ name: String) throws -> String { try DefaultModel.file(name, in: directory, generator: o.generator) }
-        let vae = try TrainedVAE.load(try file("vae.safetensors"))
-        let unresolvedPath = (directory as NSString).appendingPathComponent(UnresolvedVariability.fileName)
+        let model = ModelDirectory(o.model)
+        try OutputFile.checkDestination(o.output, inputs: [o.conditioning, model.path].compactMap { $0 } + model.files)
+        let vae = try model.vae()
         var unresolved: UnresolvedVariability?, note: String?
         if o.unresolvedVariability {
-            if FileManager.default.fileExists(atPath: unresolvedPath) {
-                let loaded = try UnresolvedVariability.load(unresolvedPath)
-                try vae.checkGrid(loaded.grid, dataPath: unresolvedPath)
-                unresolved = loaded
-            } else {
-                note = "\(directory) has no \(UnresolvedVariability.fileName), so the members are the VAE's smooth decodings; add it with `ensemblegen fit-unresolved --model \(directory) --data <training data> --members <training members>`"
+            unresolved = try model.unresolvedVariability()
+            if unresolved == nil {
+                note = "\(model.path) has no \(UnresolvedVariability.fileName), so the members are the VAE's smooth decodings; \(model.howToMake(UnresolvedVariability.fileName))"
             }
         }
-        let diffusionPath = try file(LatentDiffusion.fileName(o.generator))
-        let diffusion = try LatentDiffusion.load(diffusionPath).model
+        let diffusion = try model.diffusion(o.generator).model
         guard (1...diffusion.configuration.diffusionSteps).contains(o.sampler.steps) else {
             throw EnsembleGenError("\(o.sampler.steps) sampling steps: the model has \(diffusion.configuration.diffusionSteps) noise levels, so 1–\(diffusion.configuration.diffusionSteps) steps")
         }
@@ -110,15 +104,12 @@ public enum GeneratePipeline {
             note = [note, "the model's spread calibration was fitted with \(calibration.sampler.text), not \(o.sampler.text): the spread may differ from the training members'; refit it with `ensemblegen calibrate-spread` and the same sampler options"]
                 .compactMap { $0 }.joined(separator: "\nnote: ")
         }
-        let d = vae.latentShape.reduce(1, *)
-        guard diffusion.configuration.latentDimension == d else {
-            throw CFError(file: diffusionPath, "latent dimension \(diffusion.configuration.latentDimension) does not match the VAE's \(d)")
-        }
+        let d = try model.latentDimension()
         let conditioning: ConditioningSeries
         if let path = o.conditioning {
             let reader = try EnsembleReader(path: path, variable: o.variable, requirements: .models)
             defer { try? reader.close() }
-            try vae.checkData(reader, dataPath: path)
+            try model.checkData(reader, dataPath: path)
             guard (0..<reader.memberCount).contains(o.conditioningMember) else {
                 throw CFError(file: path, "conditioning member \(o.conditioningMember) does not exist (0…\(reader.memberCount - 1))")
             }
@@ -126,7 +117,7 @@ public enum GeneratePipeline {
             conditioning = ConditioningSeries(latents: vae.encode(normalizedFields: normalized, count: reader.timeCount), dimension: d,
                                               time: reader.time, member: reader.members[o.conditioningMember], source: path)
         } else {
-            conditioning = try ConditioningSeries.load(try file(ConditioningSeries.fileName))
+            conditioning = try model.conditioning()
         }
         let years = conditioning.time.years
         let (first, last) = (years.first ?? 0, years.last ?? 0)
@@ -135,7 +126,7 @@ public enum GeneratePipeline {
         }
         let range = conditioning.time.indices(fromYear: o.startYear ?? first, toYear: o.endYear ?? last)
         guard range.count >= 12 else {
-            throw CFError(file: conditioning.source, "the conditioning series covers \(years.first ?? 0)–\(years.last ?? 0); --start/--end leave \(range.count) months (need at least 12)")
+            throw CFError(file: conditioning.source, "the conditioning series covers \(years.first ?? 0)–\(years.last ?? 0); the years asked for leave \(range.count) months (need at least 12)")
         }
         let time = TimeAxis(units: conditioning.time.units, calendar: conditioning.time.calendar,
                             values: Array(conditioning.time.values[range]), bounds: conditioning.time.bounds.map { Array($0[range]) })
@@ -147,18 +138,18 @@ public enum GeneratePipeline {
         var samplerText = o.sampler.text
         let block = diffusion.configuration.blockMonths
         if let kept = o.sampler.keptMonths, kept < block { samplerText += ", \(kept) of \(block) months kept per window" }
-        let unresolvedText = unresolved == nil ? "none" : "Gaussian noise with the statistics of \(UnresolvedVariability.fileName) (digest \(try FileDigest.hex(path: unresolvedPath)))"
+        let unresolvedText = unresolved == nil ? "none" : "Gaussian noise with the statistics of \(UnresolvedVariability.fileName) (digest \(try model.digest(UnresolvedVariability.fileName)))"
         let attributes = OutputAttributes(
             title: "Generated ensemble of near-surface air temperature (EnsembleGen latent diffusion)",
             institution: "EnsembleGen",
-            source: "EnsembleGen \(EnsembleGenVersion.string), \(o.generator.rawValue) latent diffusion model \(directory)",
+            source: "EnsembleGen \(EnsembleGenVersion.string), \(o.generator.rawValue) latent diffusion model \(model.path)",
             history: OutputAttributes.historyLine(commandLine: o.commandLine),
             references: "arXiv:2407.02070 (latent diffusion for climate ensembles); Docs/model-card.md",
             comment: "Member k = VAE-decode(z_c + sampled residual k\(diffusion.spreadCalibration == nil ? "" : " × spread calibration factors")) + climatology\(unresolved == nil ? "" : " + unresolved grid-scale variability"); conditioned on member \(conditioning.member) of \(conditioning.source). Sampler: \(samplerText).",
             extra: [("seed", .int64([Int64(bitPattern: o.seed)])), ("conditioning_member", .text(conditioning.member)),
                     ("conditioning_source", .text(conditioning.source)), ("generator", .text(o.generator.rawValue)),
-                    ("sampler", .text(samplerText)), ("checkpoint_hash", .text(try FileDigest.hex(path: diffusionPath))),
-                    ("vae_hash", .text(try FileDigest.hex(path: try file("vae.safetensors")))),
+                    ("sampler", .text(samplerText)), ("checkpoint_hash", .text(try model.digest(LatentDiffusion.fileName(o.generator)))),
+                    ("vae_hash", .text(try model.digest(ModelDirectory.vaeFileName))),
                     ("unresolved_variability", .text(unresolvedText)),
                     ("spread_calibration", .text(diffusion.spreadCalibration?.summary ?? "none")),
                     ("first_member", .int32([Int32(o.firstMember)]))])
@@ -166,7 +157,7 @@ public enum GeneratePipeline {
         let writer = try EnsembleWriter(path: o.output, variable: .nearSurfaceAirTemperature, grid: vae.grid, time: time,
                                         members: members.map(String.init), attributes: attributes,
                                         deflateLevel: o.deflateLevel, layout: o.layout,
-                                        inputs: [o.conditioning].compactMap { $0 } + GeneratePipeline.files(in: directory))
+                                        inputs: [o.conditioning].compactMap { $0 } + model.files)
         do {
             // Sampling of one group and decoding of sampled members share the cores;
             // `batchSize` bounds the members held in between.
@@ -207,10 +198,5 @@ public enum GeneratePipeline {
         guard needed > free.doubleValue else { return }
         throw EnsembleGenError(String(format: "%@: %d members need about %.1f GB on disk but only %.1f GB are free; generate fewer members at a time (--first-member) or write elsewhere",
                                       output, members, needed / 1e9, free.doubleValue / 1e9))
-    }
-
-    /// The files of a model directory: none of them may be the output.
-    static func files(in directory: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).map { (directory as NSString).appendingPathComponent($0) }
     }
 }

@@ -9,37 +9,36 @@ public enum ModelInfo {
     /// Lines describing each file of the model directory `directory` that is present.
     /// Fails, naming the directory, when it holds no model file at all.
     public static func describe(directory: String) throws -> String {
-        func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
-        func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: path(name)) }
+        let model = ModelDirectory(directory)
         var lines = ["\(directory) (model directory)"]
-        if exists("vae.safetensors") {
-            let vae = try TrainedVAE.load(path("vae.safetensors"))
+        if model.contains(ModelDirectory.vaeFileName) {
+            let vae = try model.vae()
             let c = vae.configuration, latent = vae.latentShape
             lines.append("  vae             channels \(c.channels.map(String.init).joined(separator: ", ")); latents "
                          + "\(latent.map(String.init).joined(separator: " × ")) (\(latent.reduce(1, *)) values, compression "
                          + "\(String(format: "%.3g", vae.compressionRatio))); grid \(vae.grid.summary)")
         }
-        if exists(ConditioningSeries.fileName) {
-            let series = try ConditioningSeries.load(path(ConditioningSeries.fileName))
+        if model.contains(ConditioningSeries.fileName) {
+            let series = try model.conditioning()
             let years = series.time.years
             lines.append("  conditioning    member \(series.member) of \(series.source), \(series.time.count) time steps "
                          + "\(years.first ?? 0)–\(years.last ?? 0)")
         }
-        for kind in GeneratorKind.allCases where exists(LatentDiffusion.fileName(kind)) {
-            let (model, provenance) = try LatentDiffusion.load(path(LatentDiffusion.fileName(kind)))
+        for kind in GeneratorKind.allCases where model.contains(LatentDiffusion.fileName(kind)) {
+            let (diffusion, provenance) = try model.diffusion(kind)
             lines.append("  \(kind.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) "
-                         + network(model.configuration) + "; " + learns(model.statistics))
+                         + network(diffusion.configuration) + "; " + learns(diffusion.statistics))
             let training = [("epochs", "epochs"), ("steps_per_epoch", "steps per epoch"), ("batch_size", "batch"),
                             ("training_members", "members"), ("data", "data")]
                 .compactMap { key, label in provenance[key].map { "\(label) \($0)" } }
             if !training.isEmpty { lines.append("                  trained: " + training.joined(separator: ", ")) }
-            lines.append("                  spread calibration: " + (model.spreadCalibration?.summary ?? "none"))
+            lines.append("                  spread calibration: " + (diffusion.spreadCalibration?.summary ?? "none"))
         }
-        if exists(UnresolvedVariability.fileName) {
+        if try model.unresolvedVariability() != nil {
             lines.append("  unresolved      \(UnresolvedVariability.fileName): added to generated members by default")
         }
         guard lines.count > 1 else {
-            throw CFError(file: directory, "holds no model files (vae.safetensors, \(ConditioningSeries.fileName), diffusion-<generator>.safetensors); info describes NetCDF files and model directories")
+            throw EnsembleGenError("\(directory): holds no model files (\(ModelDirectory.vaeFileName), \(ConditioningSeries.fileName), diffusion-<generator>.safetensors); info describes NetCDF files and model directories")
         }
         return lines.joined(separator: "\n")
     }

@@ -119,7 +119,17 @@ enum VAEData {
     /// named for messages, and the members selected by `members` ("0-29"; nil: all).
     static func open(vae path: String, data: [String], variable: String?, members: String?) throws
         -> (vae: TrainedVAE, reader: EnsembleReader, source: String, members: [Int]) {
-        let vae = try TrainedVAE.load(path)
+        try open(vae: TrainedVAE.load(path), data: data, variable: variable, members: members)
+    }
+
+    /// The same with the VAE of the model directory `model`.
+    static func open(model: ModelDirectory, data: [String], variable: String?, members: String?) throws
+        -> (vae: TrainedVAE, reader: EnsembleReader, source: String, members: [Int]) {
+        try open(vae: model.vae(), data: data, variable: variable, members: members)
+    }
+
+    private static func open(vae: TrainedVAE, data: [String], variable: String?, members: String?) throws
+        -> (vae: TrainedVAE, reader: EnsembleReader, source: String, members: [Int]) {
         let reader = try EnsembleReader(paths: data, variable: variable, requirements: .models)
         let source = data.joined(separator: ", ")
         do {

@@ -47,18 +47,19 @@ public enum SpreadCalibrationPipeline {
     /// `progress(done, total)`: member-months sampled, then decoded.
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
         let started = Date()
-        func file(_ name: String) throws -> String { try DefaultModel.file(name, in: o.model, generator: o.generator) }
+        let model = ModelDirectory(o.model)
         guard o.generatedMembers >= 2 else {
-            throw CFError(file: o.model, "--generated-members \(o.generatedMembers): at least 2 are needed for an ensemble variance")
+            throw EnsembleGenError("\(o.model): \(o.generatedMembers) generated members: at least 2 are needed for an ensemble variance")
         }
         guard o.iterations >= 1, o.monthStride >= 1 else {
-            throw CFError(file: o.model, "--iterations and --month-stride must be at least 1")
+            throw EnsembleGenError("\(o.model): \(o.iterations) iterations and a month stride of \(o.monthStride): both must be at least 1")
         }
-        let vaePath = try file("vae.safetensors"), diffusionPath = try file(LatentDiffusion.fileName(o.generator))
+        _ = try model.require(ModelDirectory.vaeFileName)
+        let diffusionPath = try model.require(LatentDiffusion.fileName(o.generator))
         try OutputFile.checkDestination(diffusionPath, inputs: o.data)
-        let conditioning = try ConditioningSeries.load(try file(ConditioningSeries.fileName))
-        let diffusion = try LatentDiffusion.load(diffusionPath).model
-        let (vae, reader, source, members) = try VAEData.open(vae: vaePath, data: o.data, variable: o.variable, members: o.members)
+        let conditioning = try model.conditioning()
+        let diffusion = try model.diffusion(o.generator).model
+        let (vae, reader, source, members) = try VAEData.open(model: model, data: o.data, variable: o.variable, members: o.members)
         defer { try? reader.close() }
         guard members.count >= 2 else {
             throw CFError(file: source, "--members \(o.members) selects \(members.count) member; the training members' spread needs at least 2")
@@ -66,6 +67,7 @@ public enum SpreadCalibrationPipeline {
         guard reader.time.values == conditioning.time.values else {
             throw CFError(file: source, "the data cover \(reader.time.years.first ?? 0)–\(reader.time.years.last ?? 0) (\(reader.timeCount) time steps) but the model's conditioning series \(conditioning.time.years.first ?? 0)–\(conditioning.time.years.last ?? 0) (\(conditioning.time.count)); give the data the model was trained on")
         }
+        let unresolvedDeviation = try model.unresolvedVariability()?.standardDeviation
         let d = conditioning.dimension, months = reader.time.monthsOfYear, T = reader.timeCount
         let used = Array(stride(from: 0, to: T, by: o.monthStride)), cells = vae.grid.cellCount
         let usedMonths = used.map { months[$0] }
@@ -78,9 +80,7 @@ public enum SpreadCalibrationPipeline {
                                                           dimension: cells)
         // The unresolved variability generate adds: its variance per cell over the months compared.
         var unresolved = [Double](repeating: 0, count: cells)
-        let unresolvedPath = (o.model as NSString).appendingPathComponent(UnresolvedVariability.fileName)
-        if FileManager.default.fileExists(atPath: unresolvedPath) {
-            let sd = try UnresolvedVariability.load(unresolvedPath).standardDeviation
+        if let sd = unresolvedDeviation {
             for month in usedMonths {
                 for c in 0..<cells { unresolved[c] += Double(sd[(month - 1) * cells + c] * sd[(month - 1) * cells + c]) / Double(used.count) }
             }
@@ -107,7 +107,7 @@ public enum SpreadCalibrationPipeline {
         let calibration = SpreadCalibration(scale: scale, samplerSteps: o.sampler.steps, samplerEta: o.sampler.eta,
                                             generatedMembers: o.generatedMembers, referenceMembers: members.count, seed: o.seed,
                                             spreadRatios: ratios)
-        try LatentDiffusion.store(calibration, inCheckpoint: diffusionPath)
+        try model.store(calibration, generator: o.generator)
         return Result(path: diffusionPath, calibration: calibration, seconds: Date().timeIntervalSince(started))
     }
 

@@ -35,18 +35,16 @@ public enum UnresolvedVariabilityPipeline {
     }
 
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
-        let vaePath = (o.model as NSString).appendingPathComponent("vae.safetensors")
-        guard FileManager.default.fileExists(atPath: vaePath) else {
-            throw CFError(file: o.model, "model directory has no vae.safetensors: give the directory written by train-diffusion")
-        }
-        let path = (o.model as NSString).appendingPathComponent(UnresolvedVariability.fileName)
+        let model = ModelDirectory(o.model)
+        let vaePath = try model.require(ModelDirectory.vaeFileName)
+        let path = model.file(UnresolvedVariability.fileName)
         try OutputFile.checkDestination(path, inputs: o.data)
-        let (vae, reader, source, members) = try VAEData.open(vae: vaePath, data: o.data, variable: o.variable, members: o.members)
+        let (vae, reader, source, members) = try VAEData.open(model: model, data: o.data, variable: o.variable, members: o.members)
         defer { try? reader.close() }
         let latents = try LatentCache.latents(vae: vae, vaePath: vaePath, reader: reader, source: source, members: members,
-                                              cachePath: (o.model as NSString).appendingPathComponent("latents.safetensors"))
-        let statistics = try fit(vae: vae, vaePath: vaePath, reader: reader, source: source, members: members, latents: latents,
-                                 progress: progress)
+                                              cachePath: model.file(ModelDirectory.latentCacheFileName))
+        let statistics = try fit(vae: vae, vaeDigest: try model.digest(ModelDirectory.vaeFileName), reader: reader, source: source,
+                                 members: members, latents: latents, progress: progress)
         try statistics.save(to: path)
         return Result(path: path, statistics: statistics)
     }
@@ -54,6 +52,13 @@ public enum UnresolvedVariabilityPipeline {
     /// The statistics of original − decode(latents) over `members` (latents: encoder means
     /// [T, lat/d, lon/d, C] by member).
     static func fit(vae: TrainedVAE, vaePath: String, reader: EnsembleReader, source: String, members: [Int],
+                    latents: [Int: [Float]], progress: ((Int, Int) -> Void)? = nil) throws -> UnresolvedVariability {
+        try fit(vae: vae, vaeDigest: try FileDigest.hex(path: vaePath), reader: reader, source: source, members: members,
+                latents: latents, progress: progress)
+    }
+
+    /// The same with the digest of the VAE's file (for the provenance) already known.
+    static func fit(vae: TrainedVAE, vaeDigest: String, reader: EnsembleReader, source: String, members: [Int],
                     latents: [Int: [Float]], progress: ((Int, Int) -> Void)? = nil) throws -> UnresolvedVariability {
         let months = reader.time.monthsOfYear, T = reader.timeCount
         guard members.count >= 2 || Set(months).count < T else {
@@ -67,6 +72,6 @@ public enum UnresolvedVariabilityPipeline {
             progress?(i + 1, members.count)
         }
         return try estimator.estimate(provenance: ["data": source, "members": MemberSelection.describe(members),
-                                                   "vae_hash": try FileDigest.hex(path: vaePath)])
+                                                   "vae_hash": vaeDigest])
     }
 }
