@@ -5,7 +5,7 @@ import TestEnvironment
 @testable import Diagnostics
 
 /// Compares the Swift diagnostics with the independent numpy/scipy implementation in
-/// Scripts/reference_diagnostics.py, run with <repo>/.venv/bin/python (made by
+/// Tests/DiagnosticsOracle/reference_diagnostics.py, run with <repo>/.venv/bin/python (made by
 /// Scripts/setup.sh). Data go to Python as raw little-endian float32 files plus an
 /// input.json (the NetCDF writer is not part of this module); Python answers with
 /// reference.json. Agreement is required to 1e-4 relative (for quantities that can be
@@ -41,7 +41,7 @@ final class ReferenceComparisonTests: XCTestCase {
 
         let process = Process()
         process.executableURL = python
-        process.arguments = [repositoryRoot.appendingPathComponent("Scripts/reference_diagnostics.py").path, dir.path]
+        process.arguments = [repositoryRoot.appendingPathComponent("Tests/DiagnosticsOracle/reference_diagnostics.py").path, dir.path]
         let err = Pipe()
         process.standardError = err
         try process.run()

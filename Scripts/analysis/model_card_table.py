@@ -1,8 +1,11 @@
-"""Markdown table of the model card from `ensemblegen evaluate` reports.
+"""Markdown table of the model card (Docs/model-card.md) from `ensemblegen evaluate` reports.
 
-Usage: model_card_table.py EVAL_DIR_AUTOREGRESSIVE EVAL_DIR_TRANSFORMER
+Usage: model_card_table.py EVAL_DIR_AUTOREGRESSIVE EVAL_DIR_TRANSFORMER   (each holding report.json)
+       model_card_table.py Data/default/training.json                    (the reports stored with the model)
 Each report holds the generated ensemble, the true training members and the baseline,
-all scored against the held-out members.
+all scored against the held-out members. After the table, the figures the model card
+quotes beside it: fair CRPS to five digits, the rank histogram's reduced chi-square and
+the ensemble-mean RMSE with the part expected from finite-ensemble sampling.
 """
 import json
 import sys
@@ -13,8 +16,19 @@ def rows(report):
     return by
 
 
+def reports(args):
+    """The evaluation reports of the autoregressive and the transformer generator."""
+    if len(args) == 1 and args[0].endswith(".json"):
+        evaluation = json.load(open(args[0]))["evaluation"]
+        return evaluation["autoregressive"], evaluation["transformer"]
+    if len(args) != 2:
+        sys.exit(__doc__)
+    return tuple(json.load(open(f"{d}/report.json")) for d in args)
+
+
 def main():
-    ar, tr = (rows(json.load(open(f"{d}/report.json"))) for d in sys.argv[1:3])
+    ar_report, tr_report = reports(sys.argv[1:])
+    ar, tr = rows(ar_report), rows(tr_report)
     truth, base = ar["training"], ar["baseline"]
     columns = [("autoregressive", ar["generated"]), ("transformer", tr["generated"]), ("baseline", base), ("true members 0–29", truth)]
     crps_true = truth["verification"]["crpsFair"]
@@ -25,7 +39,7 @@ def main():
     def pinatubo(diagnostics):
         return next(e["peakAnomaly"] for e in diagnostics["volcanic"] if e["name"] == "Pinatubo")
 
-    reference = json.load(open(f"{sys.argv[1]}/report.json"))["reference"]
+    reference = ar_report["reference"]
     pinatubo_reference = pinatubo(reference)
 
     def abs_correlation(c):
@@ -60,6 +74,11 @@ def main():
     print("| --- |" + " --- |" * len(columns))
     for label, f in metrics:
         print(f"| {label} | " + " | ".join(f(c) for _, c in columns) + " |")
+    print()
+    for name, c in columns:
+        v, cmp = c["verification"], c["comparison"]
+        print(f"{name}: fair CRPS {v['crpsFair']:.5f} K, rank histogram chi2/dof {v['rankHistogram']['reducedChiSquare']:.0f}, "
+              f"ensemble-mean RMSE {cmp['ensembleMeanRMSE']:.3f} K (sampling alone {cmp['ensembleMeanRMSEExpected']:.3f} K)")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Volcanic and forced-response check of a generated ensemble against the full true ensemble.
 
-Usage: volcanic_check.py GENERATED.nc TRUE.nc [--true-members 0-39]
+Usage: volcanic_check.py GENERATED.nc TRUE.nc   (every member of TRUE is used)
 Prints, for Pinatubo (1991-06) and Agung (1963-03), the peak cooling of the ensemble-mean
 global mean (seasonal cycle removed, relative to the 12 months before; minimum over lags
 0-24) for the generated and the true ensemble, and the area-weighted RMSE of the generated
