@@ -181,7 +181,7 @@ public enum EvaluatePipeline {
             generated = b
             baseline = nil
         } else {
-            throw CFError(file: o.reference, "nothing to evaluate: give --generated and/or --baseline")
+            throw EnsembleGenError("nothing to evaluate: give a generated or a baseline ensemble to score against \(o.reference)")
         }
         let training = try o.training.map {
             try AnalysisInput.fields($0, variable: o.variable, members: o.trainingMembers, name: "training").fields

@@ -19,7 +19,7 @@ public enum DefaultModel {
         if let found = candidates.first(where: { ModelDirectory($0).contains(ModelDirectory.vaeFileName) }) {
             return found
         }
-        throw CFError(file: "--model", "no model given and no default model found (looked in \(candidates.prefix(3).joined(separator: ", ")), …); pass --model DIR or set ENSEMBLEGEN_MODEL")
+        throw EnsembleGenError("no model directory given and no default model found (looked in \(candidates.prefix(3).joined(separator: ", ")), …); give a model directory or set ENSEMBLEGEN_MODEL")
     }
 
     /// A VAE checkpoint path from `--model`: a file, or a model directory's vae.safetensors.

@@ -272,7 +272,7 @@ public enum FileDigest {
     /// Reads the file in blocks, so memory does not grow with its size.
     public static func hex(path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CFError(file: path, "cannot read the file to compute its digest")
+            throw EnsembleGenError("\(path): cannot read the file to compute its digest")
         }
         defer { try? handle.close() }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

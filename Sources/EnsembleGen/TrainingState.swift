@@ -17,15 +17,15 @@ struct TrainingState {
     /// fields, or belongs to a run with other options (naming each one that differs).
     static func read(_ path: String, fingerprint: RunFingerprint) throws -> TrainingState {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw CFError(file: path, "no training state to resume (a completed run removes it; start without --resume)")
+            throw EnsembleGenError("\(path): no training state to resume (a completed run removes it; start without --resume)")
         }
         let (tensors, metadata) = try SafeTensors.read(URL(fileURLWithPath: path))
         guard let json = metadata["training.run"],
               let saved = try? JSONDecoder().decode(RunFingerprint.self, from: Data(json.utf8)) else {
-            throw CFError(file: path, "the training state was written by an earlier version of ensemblegen and cannot be resumed; start again without --resume")
+            throw EnsembleGenError("\(path): the training state was written by an earlier version of ensemblegen and cannot be resumed; start again without --resume")
         }
         guard saved == fingerprint else {
-            throw CFError(file: path, "--resume: the saved run differs in \(fingerprint.differences(from: saved)); resume with the same options")
+            throw EnsembleGenError("\(path): --resume: the saved run differs in \(fingerprint.differences(from: saved)); resume with the same options")
         }
         return TrainingState(tensors: tensors, metadata: metadata, epoch: Int(metadata["training.epoch"] ?? "") ?? 0,
                              step: Int(metadata["training.step"] ?? "") ?? 0)

@@ -199,13 +199,13 @@ final class DiffusionPipelineTests: XCTestCase {
         var tooLong = options(.autoregressive)
         tooLong.innovationOrder = 18
         XCTAssertThrowsError(try DiffusionTrainingPipeline.run(tooLong)) {
-            XCTAssertTrue("\($0)".contains("--innovation-order 18 must be between 0 and half the series length (36 time steps)"), "\($0)")
+            XCTAssertTrue("\($0)".contains("an innovation filter of order 18 needs a series of more than twice as many time steps; this one has 36"), "\($0)")
         }
         var badFloor = options(.autoregressive)
         badFloor.whitened = true
         badFloor.whiteningFloor = 0
         XCTAssertThrowsError(try DiffusionTrainingPipeline.run(badFloor)) {
-            XCTAssertTrue("\($0)".contains("--whitening-floor 0.0 must be a positive fraction of the mean eigenvalue"), "\($0)")
+            XCTAssertTrue("\($0)".contains("whitening floor 0.0: it must be a positive fraction of the mean eigenvalue"), "\($0)")
         }
 
         try FileManager.default.removeItem(atPath: fittedPath)
