@@ -62,7 +62,7 @@ public enum SpreadCalibrationPipeline {
         let (vae, reader, source, members) = try VAEData.open(model: model, data: o.data, variable: o.variable, members: o.members)
         defer { try? reader.close() }
         guard members.count >= 2 else {
-            throw CFError(file: source, "members '\(o.members)' are \(members.count); the training members' spread needs at least 2")
+            throw CFError(file: source, "the training members' spread needs at least 2 members, and '\(o.members)' selects \(members.count)")
         }
         guard reader.time.values == conditioning.time.values else {
             throw CFError(file: source, "the data cover \(reader.time.years.first ?? 0)–\(reader.time.years.last ?? 0) (\(reader.timeCount) time steps) but the model's conditioning series \(conditioning.time.years.first ?? 0)–\(conditioning.time.years.last ?? 0) (\(conditioning.time.count)); give the data the model was trained on")

@@ -268,7 +268,7 @@ final class DiffusionPipelineTests: XCTestCase {
         var one = calibrate
         one.members = "1"
         XCTAssertThrowsError(try SpreadCalibrationPipeline.run(one)) {
-            XCTAssertTrue("\($0)".contains("--members 1 selects 1 member"), "\($0)")
+            XCTAssertTrue("\($0)".contains("the training members' spread needs at least 2 members, and '1' selects 1"), "\($0)")
         }
         _ = try SimulatePipeline.run(.init(memberCount: 2, startYear: 1990, endYear: 1991, latitudeCount: 16, longitudeCount: 32,
                                            seed: 3, output: path("short.nc"), commandLine: ["test"]))
