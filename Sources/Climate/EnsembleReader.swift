@@ -65,7 +65,7 @@ public final class EnsembleReader {
             if let reference = layouts.first {
                 try EnsembleReader.checkCompatible(layout, with: reference)
             } else {
-                try requirements.check(layout.time, file: path)
+                try requirements.check(layout)
             }
             layouts.append(layout)
             if firstFile == nil { firstFile = file } else { try file.close() }

@@ -23,12 +23,16 @@ public struct InputRequirements: Sendable, Equatable {
     public var completeFields: Bool
     /// Values outside this range (K) are refused.
     public var plausibleRange: ClosedRange<Double>
+    /// Refuse grids that do not go round the globe in longitude: the VAE pads periodically
+    /// in longitude, which would join the two edges of a regional box.
+    public var globalGrid: Bool
 
     public init(frequencies: Set<TimeFrequency>, completeFields: Bool,
-                plausibleRange: ClosedRange<Double> = InputRequirements.nearSurfaceTemperature) {
+                plausibleRange: ClosedRange<Double> = InputRequirements.nearSurfaceTemperature, globalGrid: Bool = false) {
         self.frequencies = frequencies
         self.completeFields = completeFields
         self.plausibleRange = plausibleRange
+        self.globalGrid = globalGrid
     }
 
     /// Near-surface temperature on Earth, K: well beyond the recorded extremes (184 K, 330 K)
@@ -36,11 +40,25 @@ public struct InputRequirements: Sendable, Equatable {
     public static let nearSurfaceTemperature: ClosedRange<Double> = 150...350
 
     /// Training and applying the models: complete monthly or annual fields.
-    public static let models = InputRequirements(frequencies: [.monthly, .annual], completeFields: true)
+    public static let models = InputRequirements(frequencies: [.monthly, .annual], completeFields: true, globalGrid: true)
     /// The diagnostics and the statistical baseline: complete monthly fields.
     public static let monthlyAnalysis = InputRequirements(frequencies: [.monthly], completeFields: true)
     /// Describing and copying files (`info`, `merge`): any frequency, missing values kept.
     public static let inspection = InputRequirements(frequencies: Set(TimeFrequency.allCases), completeFields: false)
+
+    /// Checks what a file declares (grid, time axis, members) before any value is read.
+    func check(_ layout: CFFieldLayout) throws {
+        guard layout.time.count > 0, !layout.members.isEmpty else {
+            throw CFError(file: layout.path, variable: layout.variable.name,
+                          "no data: \(layout.time.count) time steps, \(layout.members.count) members")
+        }
+        if globalGrid, !layout.grid.isGlobalInLongitude {
+            let lon = layout.grid.longitudes
+            throw CFError(file: layout.path, variable: layout.variable.name,
+                          String(format: "the grid covers longitudes %g–%g, not the whole globe; the models need a global grid (they wrap around in longitude): train on global fields and cut the region from the output", lon.first ?? 0, lon.last ?? 0))
+        }
+        try check(layout.time, file: layout.path)
+    }
 
     /// Checks `time` of `file` against `frequencies`; the error says what to do.
     func check(_ time: TimeAxis, file: String) throws {

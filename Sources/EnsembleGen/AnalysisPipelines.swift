@@ -102,7 +102,12 @@ public enum DiagnosePipeline {
         let directory = try OutputDirectory(path: outputDirectory, inputs: [input])
         let (fields, _) = try AnalysisInput.fields(input, variable: variable, members: members,
                                                    name: (input as NSString).lastPathComponent)
-        let report = try EnsembleDiagnostics.compute(fields)
+        let report: DiagnosticsReport
+        do {
+            report = try EnsembleDiagnostics.compute(fields)
+        } catch let error as DiagnosticsError {
+            throw CFError(file: input, "\(error)")
+        }
         let files = try AnalysisOutput.writeReport(into: directory, markdown: report.markdown(headingLevel: 1), json: try report.json()) {
             try report.writeFigures(to: directory)
         }

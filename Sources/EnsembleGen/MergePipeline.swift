@@ -72,7 +72,13 @@ public enum MergePipeline {
         var buffer = [Float](repeating: 0, count: reader.valuesPerMember)
         var missing = 0
         for m in 0..<reader.memberCount {
-            missing += try buffer.withUnsafeMutableBufferPointer { try reader.readMember(m, into: $0) }
+            let gaps = try buffer.withUnsafeMutableBufferPointer { try reader.readMember(m, into: $0) }
+            // Missing cells are copied as missing; a member with no value at all is a mistake.
+            guard gaps < reader.valuesPerMember else {
+                throw CFError(file: reader.paths.count == 1 ? reader.paths[0] : options.inputs.joined(separator: ", "), variable: reader.variable.name,
+                              "member \(reader.members[m]) has no valid value (all missing or outside valid_range); check _FillValue and valid_range")
+            }
+            missing += gaps
             try buffer.withUnsafeBufferPointer { try writer.write(member: m, timeStart: 0, values: $0) }
             progress?(m + 1, reader.memberCount)
         }

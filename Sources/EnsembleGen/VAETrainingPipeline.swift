@@ -92,7 +92,11 @@ public enum VAETrainingPipeline {
         let source = o.data.joined(separator: ", ")
         let (training, validation) = try MemberSelection.split(training: o.trainingMembers, validation: o.validationMembers,
                                                                count: reader.memberCount, file: source)
-        try o.configuration.validate(latitudes: reader.grid.latitudeCount, longitudes: reader.grid.longitudeCount)
+        do {
+            try o.configuration.validate(latitudes: reader.grid.latitudeCount, longitudes: reader.grid.longitudeCount)
+        } catch let error as ModelError {
+            throw CFError(file: source, "\(error)")
+        }
         let months = reader.time.monthsOfYear
         // The fields and their normalised copy.
         try reader.requireMemory(members: training.count, copies: 2)
