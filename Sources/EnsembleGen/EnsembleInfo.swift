@@ -87,7 +87,8 @@ public struct EnsembleInfo: Sendable {
             "  time       \(timeLine)",
             "  members    \(members.count): \(shownMembers)",
             "  missing    \(missingCount) of \(valueCount) values (\(String(format: "%.3f", 100 * missingFraction)) %)",
-            "  values     min \(String(format: "%.2f", minimum)) K, area-weighted mean \(String(format: "%.2f", areaWeightedMean)) K, max \(String(format: "%.2f", maximum)) K",
+            minimum.isNaN ? "  values     none: every value is missing (check _FillValue, missing_value and valid_range)"
+                : "  values     min \(String(format: "%.2f", minimum)) K, area-weighted mean \(String(format: "%.2f", areaWeightedMean)) K, max \(String(format: "%.2f", maximum)) K",
         ]
         if !droppedScalarCoordinates.isEmpty {
             lines.append("  dropped    scalar coordinate\(droppedScalarCoordinates.count > 1 ? "s" : "") \(droppedScalarCoordinates.joined(separator: ", "))")

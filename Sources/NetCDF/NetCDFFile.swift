@@ -89,6 +89,12 @@ public final class NetCDFFile {
     ///   netCDF file, truncated HDF5 …).
     public static func open(_ path: String, mode: Mode = .read) throws -> NetCDFFile {
         _ = hdf5ExitHandlerDisabled
+        // netcdf-c would block on a FIFO and misreport a directory.
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            let kind = (info.st_mode & S_IFMT) == S_IFDIR ? "a directory" : "not a regular file (a FIFO, device or socket)"
+            throw NetCDFError(path: path, message: "cannot open: \(kind); give a NetCDF file")
+        }
         var id: Int32 = -1
         let status = nc_open(path, mode == .write ? NC_WRITE : NC_NOWRITE, &id)
         if status != NC_NOERR { try checkClassicFileSize(path) }
