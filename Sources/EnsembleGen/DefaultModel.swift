@@ -8,8 +8,14 @@ public enum DefaultModel {
     /// `$ENSEMBLEGEN_MODEL`, else `Data/default` in the current directory, else the
     /// repository's `Data/default` next to the executable (`.build/<config>/ensemblegen`).
     public static func locate() throws -> String {
-        let environment = ProcessInfo.processInfo.environment["ENSEMBLEGEN_MODEL"]
-        var candidates = [environment, "Data/default"].compactMap { $0 }
+        if let chosen = ProcessInfo.processInfo.environment["ENSEMBLEGEN_MODEL"] {
+            // Set but wrong is an error, not a reason to fall back to another model.
+            guard ModelDirectory(chosen).contains(ModelDirectory.vaeFileName) else {
+                throw EnsembleGenError("ENSEMBLEGEN_MODEL='\(chosen)' is not a model directory (no \(ModelDirectory.vaeFileName) in it); set it to one or unset it")
+            }
+            return chosen
+        }
+        var candidates = ["Data/default"]
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var directory = executable.deletingLastPathComponent()
         for _ in 0..<4 {

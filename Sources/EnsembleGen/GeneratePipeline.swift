@@ -191,12 +191,13 @@ public enum GeneratePipeline {
     /// anything. Generated fields deflate to about 60 % of float32, so half the raw size
     /// must be free.
     static func requireSpace(members: Int, values: Int, output: String) throws {
-        let directory = (output as NSString).deletingLastPathComponent
-        guard let free = (try? FileManager.default.attributesOfFileSystem(forPath: directory.isEmpty ? "." : directory))?[.systemFreeSize] as? NSNumber
+        // (NSString's path methods trap on some one-character names such as "-".)
+        let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        guard let free = (try? FileManager.default.attributesOfFileSystem(forPath: directory))?[.systemFreeSize] as? NSNumber
         else { return }
         let needed = Double(members) * Double(values) * 4 * 0.5
         guard needed > free.doubleValue else { return }
-        throw EnsembleGenError(String(format: "%@: %d members need about %.1f GB on disk but only %.1f GB are free; generate fewer members at a time (--first-member) or write elsewhere",
-                                      output, members, needed / 1e9, free.doubleValue / 1e9))
+        throw EnsembleGenError("\(output): " + String(format: "%d members need about %.1f GB on disk but only %.1f GB are free; generate fewer members at a time or write elsewhere",
+                                                      members, needed / 1e9, free.doubleValue / 1e9))
     }
 }

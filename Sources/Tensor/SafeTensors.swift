@@ -97,6 +97,11 @@ public enum SafeTensors {
                 let start = raw.baseAddress! + dataStart + offsets[0]
                 UnsafeMutableRawPointer(tensor.pointer).copyMemory(from: start, byteCount: 4 * count)
             }
+            // Weights, statistics and optimiser moments are all finite; NaN or Inf means a
+            // damaged file or a diverged training, and would turn every output into NaN.
+            if let k = (0..<count).first(where: { !tensor.pointer[$0].isFinite }) {
+                throw CheckpointError.malformed(path: path, reason: "tensor '\(name)' holds \(tensor.pointer[k]) at index \(k): the file is damaged or comes from a diverged training")
+            }
             tensors[name] = tensor
         }
         return (tensors, metadata)
