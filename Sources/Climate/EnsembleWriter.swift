@@ -43,6 +43,14 @@ public final class EnsembleWriter {
         case timeFirst = "time-first"
     }
 
+    /// Computed fields (generated, reconstructed, emulated) must lie in this range, K, with no
+    /// missing value: anything else means a broken model, and is refused instead of written.
+    /// nil (the default) writes what it is given, NaN as missing.
+    public var requiredRange: ClosedRange<Float>?
+
+    /// `InputRequirements.nearSurfaceTemperature` for `requiredRange`.
+    public static let plausibleTemperature = Float(InputRequirements.nearSurfaceTemperature.lowerBound)...Float(InputRequirements.nearSurfaceTemperature.upperBound)
+
     /// Value written for missing (NaN) data.
     public static let fillValue: Float = 1e20
 
@@ -197,6 +205,11 @@ public final class EnsembleWriter {
         guard member >= 0, member < members.count, timeStart >= 0, timeStart + steps <= time.count else {
             throw CFError(file: path, variable: variable.name,
                           "member \(member), time steps \(timeStart)..<\(timeStart + steps) outside \(members.count) members × \(time.count) steps")
+        }
+        if let range = requiredRange, let k = values.firstIndex(where: { !range.contains($0) }) {
+            throw CFError(file: path, variable: variable.name, String(
+                format: "the computed value %g K of member %@ at %@ is not a plausible near-surface temperature (%g–%g K): the model is broken (a diverged training or damaged weights); nothing was written",
+                values[k], members[member], time.date(at: timeStart + k / cells).dateString, range.lowerBound, range.upperBound))
         }
         let (ny, nx) = (grid.latitudeCount, grid.longitudeCount)
         let (start, count) = layout == .realizationFirst

@@ -261,6 +261,7 @@ public enum BaselinePipeline {
         let writer = try EnsembleWriter(path: o.output, variable: reader.variable, grid: reader.grid, time: reader.time,
                                         members: (0..<o.memberCount).map(String.init), attributes: attributes,
                                         inputs: [o.training])
+        writer.requiredRange = EnsembleWriter.plausibleTemperature
         for k in 0..<o.memberCount {
             try writer.write(member: k, values: try model.generateMember(k, forced: forced, seed: o.seed))
             progress?(k + 1, o.memberCount)

@@ -158,6 +158,7 @@ public enum GeneratePipeline {
                                         members: members.map(String.init), attributes: attributes,
                                         deflateLevel: o.deflateLevel, layout: o.layout,
                                         inputs: [o.conditioning].compactMap { $0 } + model.files)
+        writer.requiredRange = EnsembleWriter.plausibleTemperature
         do {
             // Sampling of one group and decoding of sampled members share the cores;
             // `batchSize` bounds the members held in between.

@@ -67,6 +67,7 @@ public enum ReconstructPipeline {
                                 comment: "Each field is decode(mean of q(z | field)) of \(source)."),
                                inputs: [o.model] + o.data)
         }
+        writer?.requiredRange = EnsembleWriter.plausibleTemperature
         let weights = grid.areaWeights
         let ninoWeights = try Region.nino34.weights(on: grid)
         let bandMasks = bands.map { band in (0..<cells).map { band.1.contains(grid.latitudes[$0 / grid.longitudeCount]) ? weights[$0] : 0 } }

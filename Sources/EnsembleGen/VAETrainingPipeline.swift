@@ -165,6 +165,10 @@ public enum VAETrainingPipeline {
             },
             epochEnded: { epoch, tally in
                 let rmse = validationSet.map { validationRMSE(vae, $0, grid: reader.grid) }
+                // Anomalies are a few kelvin: a reconstruction tens of kelvin off is a diverged run.
+                if let rmse, !(rmse < 50) {
+                    throw EnsembleGenError(String(format: "training diverged: the validation RMSE is %g K after epoch %d; lower the learning rate (the model saved at an earlier epoch, if any, is kept)", rmse, epoch + 1))
+                }
                 let report = EpochReport(epoch: epoch, trainingLoss: tally.meanLoss ?? .nan, validationRMSE: rmse,
                                          samplesPerSecond: Double(tally.samples) / tally.seconds)
                 reports.append(report)
