@@ -121,6 +121,10 @@ public final class ModelDirectory {
             guard found == d else {
                 throw EnsembleGenError("\(path): latent dimension \(found) does not match the VAE's \(d) (\(file(Self.vaeFileName))); train the \(generator.rawValue) generator again with this VAE")
             }
+            // A generator learned the latents of one VAE; another VAE's latents mean something else.
+            if let trainedWith = loaded.provenance["vae_hash"], trainedWith != (try digest(Self.vaeFileName)) {
+                throw EnsembleGenError("\(path): trained with another VAE (digest \(trainedWith), the directory's \(file(Self.vaeFileName)) has \(try digest(Self.vaeFileName))); train the \(generator.rawValue) generator again with this VAE")
+            }
         }
         loadedDiffusion[generator] = loaded
         return loaded

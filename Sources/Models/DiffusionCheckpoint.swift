@@ -29,6 +29,15 @@ extension LatentDiffusion {
             try CheckpointMetadata.decode(type, key, in: metadata, path: path)
         }
         let configuration = try decode(DiffusionConfiguration.self, "configuration")
+        // Sizes come from the file: out-of-range ones would build a network that cannot run.
+        let c = configuration
+        let sane = (1...65_536).contains(c.latentDimension) && (1...8192).contains(c.width) && (1...256).contains(c.layers)
+            && (1...64).contains(c.heads) && c.width % c.heads == 0 && (1...1200).contains(c.contextMonths)
+            && (1...1200).contains(c.blockMonths) && (c.generator == .transformer || c.blockMonths == 1)
+            && (1...100_000).contains(c.diffusionSteps) && (0...120).contains(c.neighbourMonths) && (1...2).contains(c.conditioningForms)
+        guard sane else {
+            throw ModelError.checkpoint("\(path): the network configuration \(c) is out of range; the file is damaged or was edited")
+        }
         var random = RandomStream(seed: 0)
         let generator = makeSequenceGenerator(configuration, random: &random)
         try CheckpointMetadata.loadParameters(tensors, into: generator.parameters, path: path)

@@ -97,6 +97,11 @@ public final class TrainedVAE {
             try CheckpointMetadata.decode(type, key, in: metadata, path: path)
         }
         let configuration = try decode(VAEConfiguration.self, "configuration")
+        let c = configuration
+        guard (1...8).contains(c.channels.count), c.channels.allSatisfy({ (1...4096).contains($0) }), (1...256).contains(c.latentChannels),
+              (1...64).contains(c.groups), c.channels.allSatisfy({ $0 % c.groups == 0 }), c.klWeight.isFinite else {
+            throw ModelError.checkpoint("\(path): the VAE configuration \(c) is out of range; the file is damaged or was edited")
+        }
         let grid = try decode(Grid.self, "grid")
         let provenance = try decode([String: String].self, "provenance")
         guard let scaling = metadata["normalization.scaling"].flatMap(AnomalyNormalization.Scaling.init(rawValue:)),
