@@ -59,7 +59,9 @@ public enum SafeTensors {
     }
 
     /// Reads every tensor (F32 only) and the metadata of a safetensors file.
-    public static func read(_ url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+    /// - Parameter requireFinite: refuse NaN and Inf (the default: every checkpoint this tool
+    ///   writes is finite, so they mean a damaged file or a diverged training).
+    public static func read(_ url: URL, requireFinite: Bool = true) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         let path = url.path
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CheckpointError.io(path: path, reason: "cannot read the checkpoint (missing or unreadable)")
@@ -99,7 +101,7 @@ public enum SafeTensors {
             }
             // Weights, statistics and optimiser moments are all finite; NaN or Inf means a
             // damaged file or a diverged training, and would turn every output into NaN.
-            if let k = (0..<count).first(where: { !tensor.pointer[$0].isFinite }) {
+            if requireFinite, let k = (0..<count).first(where: { !tensor.pointer[$0].isFinite }) {
                 throw CheckpointError.malformed(path: path, reason: "tensor '\(name)' holds \(tensor.pointer[k]) at index \(k): the file is damaged or comes from a diverged training")
             }
             tensors[name] = tensor

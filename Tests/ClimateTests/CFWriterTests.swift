@@ -144,4 +144,22 @@ final class CFWriterTests: CFTestCase {
         XCTAssertEqual(EnsembleWriter.realizationNumbers(for: ["a", "b"]), [0, 1])
         XCTAssertEqual(EnsembleWriter.realizationNumbers(for: ["1", "1"]), [0, 1])
     }
+
+    /// With a required range, a value outside it (or NaN) is refused and nothing is left.
+    func testRequiredRangeRefusesImplausibleFields() throws {
+        let e = try sampleEnsemble(members: ["0"])
+        let p = path("computed.nc")
+        let writer = try EnsembleWriter(path: p, variable: e.variable, grid: e.grid, time: e.time, members: e.members,
+                                        attributes: attributes())
+        writer.requiredRange = EnsembleWriter.plausibleTemperature
+        var values = e.data.map { $0.isNaN ? 280 : $0 }
+        values[7] = 1e6
+        XCTAssertThrowsError(try writer.write(member: 0, values: values)) {
+            XCTAssertTrue("\($0)".contains("the computed value 1e+06 K of member 0 at 1850-01-16 is not a plausible near-surface temperature (150–350 K)"), "\($0)")
+        }
+        values[7] = .nan
+        XCTAssertThrowsError(try writer.write(member: 0, values: values))
+        writer.cancel()
+        XCTAssertEqual(try directoryContents(), [])
+    }
 }

@@ -91,4 +91,20 @@ final class InputRequirementsTests: CFTestCase {
             XCTAssertTrue("\(error)".hasPrefix("\(cut): the file is truncated: its header declares"), "\(error)")
         }
     }
+
+    /// Models wrap around in longitude, so they refuse a regional box; inspection takes it.
+    func testRegionalGridRefusedByTheModels() throws {
+        let p = try ncgen(temperatureCDL(latitudes: [-5, 5], longitudes: [190, 200, 210], data: Array(repeating: 290, count: 12)),
+                          name: "box.nc")
+        XCTAssertNil(message(p, .inspection))
+        XCTAssertTrue(message(p, .models)?.hasPrefix("\(p): tas: the grid covers longitudes 190–210, not the whole globe") ?? false,
+                      message(p, .models) ?? "")
+    }
+
+    /// A FIFO given as input is refused at once (netcdf-c would wait on it for ever).
+    func testFIFORefused() throws {
+        let p = path("fifo.nc")
+        XCTAssertEqual(mkfifo(p, 0o644), 0)
+        XCTAssertEqual(message(p, .inspection), "\(p): cannot open: not a regular file (a FIFO, device or socket); give a NetCDF file")
+    }
 }

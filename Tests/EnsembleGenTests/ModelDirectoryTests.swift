@@ -115,7 +115,8 @@ final class ModelDirectoryTests: XCTestCase {
         // 16x32 / 2 × 2 channels: the shipped model's 256 latent values, on another grid.
         let other = ModelDirectory(directory)
         try writeVAE(channels: [8, 16], latentChannels: 2, grid: .regular(latitudeCount: 16, longitudeCount: 32))
-        XCTAssertNoThrow(try other.diffusion(.transformer))
+        // The same latent dimension, but not the VAE the generator learned.
+        assertThrows(try other.diffusion(.transformer), mentions: ["trained with another VAE"])
         assertThrows(try other.unresolvedVariability(),
                      mentions: ["\(other.file(UnresolvedVariability.fileName)): grid 32x64 does not match the model's training grid 16x32"])
         XCTAssertNoThrow(try other.conditioning())

@@ -18,7 +18,7 @@ final class SafeTensorsTests: XCTestCase {
         try SafeTensors.write(block.namedTensors.merging(["special": special]) { a, _ in a },
                               metadata: ["config": "{\"width\": 8}", "note": "quote \" and\nnewline"], to: url)
         XCTAssertFalse(FileManager.default.fileExists(atPath: url.path + ".partial"))
-        let (tensors, metadata) = try SafeTensors.read(url)
+        let (tensors, metadata) = try SafeTensors.read(url, requireFinite: false)
         XCTAssertEqual(metadata["config"], "{\"width\": 8}")
         XCTAssertEqual(metadata["note"], "quote \" and\nnewline")
         var other = RandomStream(seed: 2)
@@ -94,6 +94,18 @@ final class SafeTensorsTests: XCTestCase {
             XCTAssertEqual(entry["shape"] as? [Int], tensor.shape)
             XCTAssertEqual(entry["dtype"] as? String, "float32")
             XCTAssertEqual((entry["values"] as? [Double])?.map(Float.init), tensor.values, "values of \(name)")
+        }
+    }
+
+    /// A checkpoint holding NaN or Inf is refused when read: it would make every output NaN.
+    func testNonFiniteValuesAreRefused() throws {
+        let url = temporaryFile("nan.safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        for bad in [Float.nan, .infinity] {
+            try SafeTensors.write(["w": Tensor(shape: [3], values: [1, bad, 2])], metadata: [:], to: url)
+            XCTAssertThrowsError(try SafeTensors.read(url)) {
+                XCTAssertTrue("\($0)".contains("tensor 'w' holds \(bad) at index 1: the file is damaged or comes from a diverged training"), "\($0)")
+            }
         }
     }
 }
