@@ -105,7 +105,8 @@ public enum DiagnosePipeline {
         let report: DiagnosticsReport
         do {
             report = try EnsembleDiagnostics.compute(fields)
-        } catch let error as DiagnosticsError {
+        } catch let error where !(error is CFError) {
+            // The diagnostics know the fields, not the file (e.g. a grid without the Niño3.4 box).
             throw CFError(file: input, "\(error)")
         }
         let files = try AnalysisOutput.writeReport(into: directory, markdown: report.markdown(headingLevel: 1), json: try report.json()) {
@@ -200,7 +201,7 @@ public enum EvaluatePipeline {
         do {
             report = try EnsembleEvaluation.compare(generated: generated, reference: reference, baseline: baseline,
                                                     training: training, conditioningMember: conditioning)
-        } catch let error as DiagnosticsError {
+        } catch let error where !(error is CFError) {
             // The diagnostics name the roles; the user needs the files.
             let files = [("generated", o.generated), ("reference", o.reference), ("baseline", o.baseline), ("training", o.training)]
                 .compactMap { role, path in path.map { "\(role) = \($0)" } }.joined(separator: ", ")
