@@ -192,13 +192,10 @@ public enum GeneratePipeline {
     /// anything. Generated fields deflate to about 60 % of float32, so half the raw size
     /// must be free.
     static func requireSpace(members: Int, values: Int, output: String) throws {
-        // (NSString's path methods trap on some one-character names such as "-".)
-        let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
-        guard let free = (try? FileManager.default.attributesOfFileSystem(forPath: directory))?[.systemFreeSize] as? NSNumber
-        else { return }
+        guard let free = OutputFile.freeBytes(OutputFile.parentDirectory(output)).map({ Double($0) }) else { return }
         let needed = Double(members) * Double(values) * 4 * 0.5
-        guard needed > free.doubleValue else { return }
+        guard needed > free else { return }
         throw EnsembleGenError("\(output): " + String(format: "%d members need about %.1f GB on disk but only %.1f GB are free; generate fewer members at a time or write elsewhere",
-                                                      members, needed / 1e9, free.doubleValue / 1e9))
+                                                      members, needed / 1e9, free / 1e9))
     }
 }

@@ -235,7 +235,8 @@ public final class OutputFile {
         return OutputError(path: path, "disk full (\(free) MiB free on \(mountPoint(of: directory))); free space or choose another output")
     }
 
-    static func freeBytes(_ directory: String) -> UInt64? {
+    /// Bytes an unprivileged writer may still use on the file system of `directory`.
+    public static func freeBytes(_ directory: String) -> UInt64? {
         var s = statvfs()
         guard statvfs(directory, &s) == 0 else { return nil }
         return UInt64(s.f_bavail) * UInt64(s.f_frsize)
