@@ -55,7 +55,7 @@ public enum AttributeValue: Equatable, Sendable, ExpressibleByStringLiteral, Cus
         case .int32(let v): return v.map(Double.init)
         case .uint32(let v): return v.map(Double.init)
         case .int64(let v): return v.map(Double.init)
-        case .uint64(let v): return v.map(Double.init)
+        case .uint64(let v): return v.map { Double($0) }  // not `Double.init`: that picks init(bitPattern:) for UInt64
         case .float(let v): return v.map(Double.init)
         case .double(let v): return v
         }

@@ -214,4 +214,12 @@ final class NetCDFFileTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(process.terminationStatus, 0, "ncgen failed")
         return out
     }
+
+    /// Every integer type converts by value (an unsigned 64-bit fill value once came back as
+    /// the double with that bit pattern).
+    func testNumericAttributesConvertByValue() {
+        XCTAssertEqual(AttributeValue.uint64([5, 1 << 40]).doubles, [5, 1_099_511_627_776])
+        XCTAssertEqual(AttributeValue.int64([-5]).doubles, [-5])
+        XCTAssertEqual(AttributeValue.uint32([7]).doubles, [7])
+    }
 }
