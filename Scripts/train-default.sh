@@ -3,8 +3,9 @@
 #   1. the evaluation ensemble: simulator seed 1, 40 members, 32x64, 1850-2005;
 #   2. the VAE (channels 16,32,64, 2 latent channels: compression 8) on members 0-29,
 #      validated on 30-39 (the same run as compression 8 of Scripts/vae-compression-sweep.sh);
-#   3. the latent diffusion model with both generators, conditioning member 0, and the VAE's
-#      unresolved variability on the training members 1-29;
+#   3. the latent diffusion model with both generators on pairs (c, k), k != c, of conditioning
+#      members c in 0-29 and training members k in 0-29, and the VAE's unresolved variability
+#      on the training members;
 #   4. the spread calibration of the transformer (calibrate-spread on training members 0-29;
 #      TR_CALIBRATE=0 skips it, AR_CALIBRATE=1 calibrates the autoregressive generator too);
 #   5. evaluation against held-out members 30-39 and the statistical baseline;
@@ -24,15 +25,13 @@
 # STEPS_PER_EPOCH (500), THREADS (all cores), PARTS (1: --batch-parts of the VAE; it was
 # trained with whole mini-batches, before data-parallel steps existed, and 1 reproduces it;
 # 2 is about 1.4x faster on 2 cores but gives other weights).
-# Both generators were trained with the code of commit f54365f on latents encoded by an
-# earlier binary. Since then the VAE's convolutions use the engine's direct loops instead of
-# im2col and sgemm (the first and last layer, then every other stride-1 layer: the
-# channel-block kernel), so the VAE and the latents its encoder computes are reproduced up
-# to rounding: one epoch of 20 steps on 2 members differed by 1.3e-5 in the weights and the
-# encoded latents by 2e-7 after the first change, and by 3e-6 in the weights after the
-# second (relative, each against the binary before it); the channel-block kernel's
-# gradients agree with im2col's within 2.1e-6 relative. The generators trained on them
-# differ by rounding. The model card's other figures: Scripts/analysis/ (README there).
+# CONDITIONING (0-29): the conditioning members; GENERATORS_IN_PARALLEL (1): train the two
+# generators at once, each on one thread (their weights do not depend on the thread count).
+# The shipped generators were trained by this script with VAE=Data/default/vae.safetensors,
+# the shipped VAE. That VAE was trained by step 2 with an earlier binary whose convolutions
+# used im2col and sgemm; the engine's direct loops reproduce it up to rounding (one epoch of
+# 20 steps on 2 members: 3e-6 relative in the weights). The model card's other figures:
+# Scripts/analysis/ (README there); the generalisation tables: Scripts/analysis/generalisation.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-out/train-default}
@@ -56,26 +55,41 @@ if [ ! -f "$vae" ] || [ -f "$vae.training-state" ]; then
 fi
 t2=$(seconds)
 
+conditioning=${CONDITIONING:-0-29}
+parallel=${GENERATORS_IN_PARALLEL:-1}
+# The two generators write the same latent cache and unresolved variability (the same
+# values); in parallel the transformer starts once the autoregressive run has written them.
 train_generator() {  # kind epochs batch threads parts [extra options]
-    local state="$work/model/diffusion-$1.safetensors.training-state" resume=()
+    local state="$work/model/diffusion-$1.safetensors.training-state" resume=() begin
     [ -f "$state" ] && resume=(--resume)
+    begin=$(seconds)
     if [ ! -f "$work/model/diffusion-$1.safetensors" ] || [ -f "$state" ]; then
         "$bin" train-diffusion --vae "$vae" --data "$work/ens40.nc" --members 0-29 --validation-members 30-39 \
-            --conditioning-member 0 --generator "$1" --epochs "$2" --batch-size "$3" --steps-per-epoch "$steps" \
+            --conditioning-members "$conditioning" --generator "$1" --epochs "$2" --batch-size "$3" --steps-per-epoch "$steps" \
             --batch-parts "$5" --threads "$4" --output "$work/model" "${@:6}" "${resume[@]}"
+        echo $(( $(seconds) - begin )) >"$work/seconds-$1"
     fi
 }
-train_generator autoregressive "${AR_EPOCHS:-60}" "${AR_BATCH:-64}" "$threads" "${AR_PARTS:-2}" --seasonal-scaling \
-    --innovation-order "${AR_INNOVATIONS:-24}" --whiten-residuals --whitening-floor "${AR_FLOOR:-1}" --conditioning-form both
-t3=$(seconds)
-train_generator transformer "${TR_EPOCHS:-12}" "${TR_BATCH:-32}" "${TR_THREADS:-1}" "${TR_PARTS:-2}" --seasonal-scaling \
-    --width "${TR_WIDTH:-256}" \
-    --layers "${TR_LAYERS:-2}" --block-months "${TR_BLOCK:-40}" --neighbour-months "${TR_NEIGHBOURS:-1}" \
-    --innovation-order "${TR_INNOVATIONS:-24}" --whiten-residuals --whitening-floor "${TR_FLOOR:-1}"
-# train-diffusion measures the VAE's unresolved variability on its training members; a model
-# directory trained before it did gets the same file from fit-unresolved.
-[ -f "$work/model/unresolved-variability.safetensors" ] || "$bin" fit-unresolved --model "$work/model" \
-    --data "$work/ens40.nc" --members 1-29 --threads "$threads" -q
+train_autoregressive() {
+    train_generator autoregressive "${AR_EPOCHS:-60}" "${AR_BATCH:-64}" "$1" "${AR_PARTS:-2}" --seasonal-scaling \
+        --innovation-order "${AR_INNOVATIONS:-24}" --whiten-residuals --whitening-floor "${AR_FLOOR:-1}" --conditioning-form both
+}
+train_transformer() {
+    train_generator transformer "${TR_EPOCHS:-12}" "${TR_BATCH:-32}" "${TR_THREADS:-1}" "${TR_PARTS:-2}" --seasonal-scaling \
+        --width "${TR_WIDTH:-256}" \
+        --layers "${TR_LAYERS:-2}" --block-months "${TR_BLOCK:-40}" --neighbour-months "${TR_NEIGHBOURS:-1}" \
+        --innovation-order "${TR_INNOVATIONS:-24}" --whiten-residuals --whitening-floor "${TR_FLOOR:-1}"
+}
+if [ "$parallel" = 1 ]; then
+    train_autoregressive 1 &
+    ar=$!
+    while [ ! -f "$work/model/unresolved-variability.safetensors" ] && kill -0 $ar 2>/dev/null; do sleep 5; done
+    train_transformer
+    wait $ar
+else
+    train_autoregressive "$threads"
+    train_transformer
+fi
 t4=$(seconds)
 
 # Spread calibration: per latent location, factors that give the generated members the
@@ -106,7 +120,8 @@ cp "$work/model/vae.safetensors" "$work/model/conditioning.safetensors" \
    "$work/model/diffusion-autoregressive.safetensors" "$work/model/diffusion-transformer.safetensors" \
    "$work/model/unresolved-variability.safetensors" Data/default/
 settings=$(cat <<JSON
-{"autoregressive": {"epochs": ${AR_EPOCHS:-60}, "batch_size": ${AR_BATCH:-64}, "batch_parts": ${AR_PARTS:-2},
+{"conditioning_members": "$conditioning", "generators_in_parallel": $([ "$parallel" = 1 ] && echo true || echo false),
+ "autoregressive": {"epochs": ${AR_EPOCHS:-60}, "batch_size": ${AR_BATCH:-64}, "batch_parts": ${AR_PARTS:-2},
   "steps_per_epoch": $steps, "seasonal_scaling": true, "innovation_order": ${AR_INNOVATIONS:-24},
   "whiten_residuals": true, "whitening_floor": ${AR_FLOOR:-1}, "conditioning_form": "both",
   "spread_calibration": $([ "${AR_CALIBRATE:-0}" = 1 ] && echo true || echo false)},
@@ -117,11 +132,17 @@ settings=$(cat <<JSON
   "conditioning_form": "level", "spread_calibration": $([ "${TR_CALIBRATE:-1}" = 1 ] && echo true || echo false)}}
 JSON
 )
-"$python" - "$work" "$t0" "$t1" "$t2" "$t3" "$t4" "$t4c" "$t5" "$settings" <<'PY'
+"$python" - "$work" "$t0" "$t1" "$t2" "$t4" "$t4c" "$t5" "$settings" <<'PY'
 import hashlib, json, sys
 import netCDF4, numpy
-work, t0, t1, t2, t3, t4, t4c, t5 = sys.argv[1], *map(int, sys.argv[2:9])
-settings = json.loads(sys.argv[9])
+work, t0, t1, t2, t4, t4c, t5 = sys.argv[1], *map(int, sys.argv[2:8])
+settings = json.loads(sys.argv[8])
+def trained(kind):
+    """Seconds the generator's training took (recorded per generator: they may run at once)."""
+    try:
+        return int(open(f"{work}/seconds-{kind}").read())
+    except OSError:
+        return None
 def digest(path):
     """SHA-256 of the tas values as little-endian float32 in file order."""
     with netCDF4.Dataset(path) as ds:
@@ -130,10 +151,11 @@ record = {
     "simulator": {"seed": 1, "members": 40, "grid": "32x64", "period": [1850, 2005], "command":
                   "ensemblegen simulate --members 40 --start 1850 --end 2005 --grid 32x64 --seed 1"},
     "data_tas_sha256": digest(f"{work}/ens40.nc"),
-    "training_members": "0-29", "validation_members": "30-39", "conditioning_member": 0,
+    "training_members": "0-29", "validation_members": "30-39", "conditioning_members": settings["conditioning_members"],
     "generator_settings": settings,
-    "durations_seconds": {"simulate": t1 - t0, "vae": t2 - t1, "autoregressive": t3 - t2,
-                          "transformer": t4 - t3, "spread_calibration": t4c - t4, "generate_and_evaluate": t5 - t4c},
+    "durations_seconds": {"simulate": t1 - t0, "vae": t2 - t1, "autoregressive": trained("autoregressive"),
+                          "transformer": trained("transformer"), "generators_wall_clock": t4 - t2,
+                          "spread_calibration": t4c - t4, "generate_and_evaluate": t5 - t4c},
     "evaluation": {kind: json.load(open(f"{work}/evaluation-{kind}/report.json")) for kind in
                    ("autoregressive", "transformer")},
 }

@@ -18,7 +18,13 @@ public enum DiffusionTrainingPipeline {
         public var variable: String?
         public var members: String?
         public var validationMembers: String?
+        /// The one conditioning member (used when `conditioningMembers` is nil): every
+        /// other training member is a target, modelled relative to it.
         public var conditioningMember: Int
+        /// Many conditioning members (a member list such as `0-29`, all among the training
+        /// members): pairs (c, k), k ≠ c, of a conditioning member and a training member, so
+        /// the networks learn the residual as a function of any conditioning state.
+        public var conditioningMembers: String?
         public var configuration: (GeneratorKind, width: Int?, layers: Int?, contextMonths: Int?, blockMonths: Int?,
                                    neighbourMonths: Int?)
         public var epochs: Int
@@ -46,7 +52,7 @@ public enum DiffusionTrainingPipeline {
         public var stopAfterSteps: Int?
 
         public init(vae: String, data: [String], variable: String? = nil, members: String? = nil,
-                    validationMembers: String? = nil, conditioningMember: Int = 0,
+                    validationMembers: String? = nil, conditioningMember: Int = 0, conditioningMembers: String? = nil,
                     generator: GeneratorKind, width: Int? = nil, layers: Int? = nil, contextMonths: Int? = nil,
                     blockMonths: Int? = nil, neighbourMonths: Int? = nil, epochs: Int = 10, stepsPerEpoch: Int = 500, batchSize: Int = 64,
                     batchParts: Int = BatchGradients.defaultParts, learningRate: Float = 1e-3, emaDecay: Float = 0.999,
@@ -55,6 +61,7 @@ public enum DiffusionTrainingPipeline {
                     seed: UInt64 = 1, output: String, resume: Bool = false, stopAfterSteps: Int? = nil) {
             self.vae = vae; self.data = data; self.variable = variable; self.members = members
             self.validationMembers = validationMembers; self.conditioningMember = conditioningMember
+            self.conditioningMembers = conditioningMembers
             configuration = (generator, width, layers, contextMonths, blockMonths, neighbourMonths)
             self.epochs = epochs; self.stepsPerEpoch = stepsPerEpoch; self.batchSize = batchSize; self.batchParts = batchParts
             self.learningRate = learningRate; self.emaDecay = emaDecay
@@ -99,13 +106,11 @@ public enum DiffusionTrainingPipeline {
         defer { try? reader.close() }
         let source = o.data.joined(separator: ", ")
         try vae.checkData(reader, dataPath: source)
-        guard (0..<reader.memberCount).contains(o.conditioningMember) else {
-            throw CFError(file: source, "conditioning member \(o.conditioningMember) does not exist (0…\(reader.memberCount - 1))")
-        }
         let split = try MemberSelection.split(training: o.members, validation: o.validationMembers, count: reader.memberCount, file: source)
         let validation = split.validation
-        let training = split.training.filter { $0 != o.conditioningMember }
-        guard !training.isEmpty else { throw CFError(file: source, "no training members besides the conditioning member") }
+        let plan = try TrainingPairs(conditioningMember: o.conditioningMember, conditioningMembers: o.conditioningMembers,
+                                     training: split.training, validation: validation, memberCount: reader.memberCount, file: source)
+        let training = plan.targets
         guard o.whiteningFloor > 0, o.whiteningFloor.isFinite else {
             throw EnsembleGenError("whitening floor \(o.whiteningFloor): it must be a positive fraction of the mean eigenvalue, e.g. 0.001 or 1")
         }
@@ -122,7 +127,7 @@ public enum DiffusionTrainingPipeline {
         // Latents of every member involved, cached in the model directory under the digests.
         let vaeDigest = try FileDigest.hex(path: vaePath), dataDigests = try reader.paths.map { try FileDigest.hex(path: $0) }
         let latents = try LatentCache.latents(vae: vae, vaePath: vaePath, reader: reader, source: source,
-                                              members: [o.conditioningMember] + training + validation,
+                                              members: plan.conditioning + training + validation,
                                               cachePath: directory.file("latents.safetensors"), digests: [vaeDigest] + dataDigests)
         let unresolvedPath = directory.file(UnresolvedVariability.fileName)
         if !o.resume || !FileManager.default.fileExists(atPath: unresolvedPath) {
@@ -130,13 +135,9 @@ public enum DiffusionTrainingPipeline {
                                                   latents: latents).save(to: unresolvedPath)
         }
         let d = vae.latentShape.reduce(1, *), T = reader.timeCount, months = reader.time.monthsOfYear
-        let conditioning = latents[o.conditioningMember]!
-        func residuals(_ members: [Int]) -> [Float] {
-            members.flatMap { m in zip(latents[m]!, conditioning).map { $0 - $1 } }
-        }
-        let trainingResiduals = residuals(training)
-        try ConditioningSeries(latents: conditioning, dimension: d, time: reader.time,
-                               member: reader.members[o.conditioningMember], source: source)
+        // The model's own conditioning series (generate's default): the first conditioning member.
+        try ConditioningSeries(latents: latents[plan.conditioning[0]]!, dimension: d, time: reader.time,
+                               member: reader.members[plan.conditioning[0]], source: source)
             .save(to: directory.file(ConditioningSeries.fileName))
 
         let modelPath = directory.file(LatentDiffusion.fileName(o.configuration.0))
@@ -152,7 +153,8 @@ public enum DiffusionTrainingPipeline {
             data: o.data, dataDigests: dataDigests, trainingMembers: training, seed: o.seed,
             schedule: .init(epochs: o.epochs, stepsPerEpoch: o.stepsPerEpoch, batchSize: o.batchSize, batchParts: o.batchParts,
                             learningRate: o.learningRate),
-            diffusion: .init(vaeDigest: vaeDigest, conditioningMember: o.conditioningMember, architecture: configuration,
+            diffusion: .init(vaeDigest: vaeDigest, conditioningMember: plan.conditioning[0],
+                             conditioningMembers: plan.isSingle ? nil : plan.conditioning, architecture: configuration,
                              emaDecay: o.emaDecay, seasonalScaling: o.seasonalScaling, innovationOrder: o.innovationOrder,
                              whitened: o.whitened, whiteningFloor: o.whiteningFloor, conditioningForm: o.conditioningForm))
         let (diffusion, run) = try TrainingRun.begin(
@@ -161,7 +163,8 @@ public enum DiffusionTrainingPipeline {
             fresh: {
                 var random = RandomStream(seed: o.seed).substream("diffusion-initialisation")
                 return LatentDiffusion(generator: makeSequenceGenerator(configuration, random: &random),
-                                       statistics: try LatentStatistics.fit(conditioning: conditioning, residuals: trainingResiduals,
+                                       statistics: try LatentStatistics.fit(conditioning: plan.conditioning.flatMap { latents[$0]! },
+                                                                            residuals: plan.statisticsResiduals(latents),
                                                                             monthsOfYear: months, dimension: d,
                                                                             seasonal: o.seasonalScaling, innovationOrder: o.innovationOrder,
                                                                             whitened: o.whitened, whiteningFloor: o.whiteningFloor,
@@ -169,14 +172,10 @@ public enum DiffusionTrainingPipeline {
             },
             restore: { try LatentDiffusion.load(tensors: $0.tensors, metadata: $0.metadata, path: statePath).model })
         let stats = diffusion.statistics
-        let normalizedConditioning = stats.normalizeConditioning(conditioning, monthsOfYear: months)
-        let data = LatentSequences(residuals: stats.normalizeResiduals(trainingResiduals, monthsOfYear: months), conditioning: normalizedConditioning,
-                                   monthsOfYear: months, dimension: d)
-        let validationData = validation.isEmpty ? nil
-            : LatentSequences(residuals: stats.normalizeResiduals(residuals(validation), monthsOfYear: months), conditioning: normalizedConditioning,
-                              monthsOfYear: months, dimension: d)
+        let (data, validationData) = try plan.sequences(latents, statistics: stats, monthsOfYear: months, dimension: d)
         let provenance = ["data": source, "training_members": MemberSelection.describe(training),
-                          "conditioning_member": "\(o.conditioningMember)", "seed": "\(o.seed)",
+                          "conditioning_member": "\(plan.conditioning[0])",
+                          "conditioning_members": MemberSelection.describe(plan.conditioning), "seed": "\(o.seed)",
                           "vae_hash": vaeDigest, "epochs": "\(o.epochs)",
                           "steps_per_epoch": "\(o.stepsPerEpoch)", "batch_size": "\(o.batchSize)", "batch_parts": "\(o.batchParts)", "time_steps": "\(T)"]
         let parameters = diffusion.generator.parameters

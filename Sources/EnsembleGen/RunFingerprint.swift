@@ -37,6 +37,8 @@ struct RunFingerprint: Codable, Equatable {
         /// The VAE whose latents are modelled, by content.
         var vaeDigest: String
         var conditioningMember: Int
+        /// Set when training on many conditioning members (nil: the one above).
+        var conditioningMembers: [Int]?
         var architecture: DiffusionConfiguration
         var emaDecay: Float
         var seasonalScaling: Bool

@@ -5,47 +5,6 @@ import Foundation
 import RandomStreams
 import Tensor
 
-/// Normalised training sequences: residuals of several members and the conditioning series.
-public struct LatentSequences: Sendable {
-    /// [members, T, D], normalised.
-    public var residuals: [Float]
-    /// [T, C], normalised: C = D, or 2·D for `ConditioningForm.both`.
-    public var conditioning: [Float]
-    /// Calendar month 1–12 of each of the T months.
-    public var monthsOfYear: [Int]
-    /// Latent dimension D.
-    public var dimension: Int
-
-    public init(residuals: [Float], conditioning: [Float], monthsOfYear: [Int], dimension: Int) {
-        precondition(!monthsOfYear.isEmpty && conditioning.count % (monthsOfYear.count * dimension) == 0
-                     && residuals.count % (monthsOfYear.count * dimension) == 0, "latent sequences: inconsistent sizes")
-        self.residuals = residuals
-        self.conditioning = conditioning
-        self.monthsOfYear = monthsOfYear
-        self.dimension = dimension
-    }
-
-    public var timeCount: Int { monthsOfYear.count }
-    public var memberCount: Int { residuals.count / (timeCount * dimension) }
-    /// Conditioning values per month, C.
-    public var conditioningWidth: Int { conditioning.count / timeCount }
-
-    /// Calendar month (0 = January) of month index i, extended cyclically before 0 and after T − 1.
-    func monthIndex(_ i: Int) -> Int {
-        if i < 0 { return ((monthsOfYear[0] - 1 + i) % 12 + 12) % 12 }
-        if i >= timeCount { return (monthsOfYear[timeCount - 1] - 1 + i - timeCount + 1) % 12 }
-        return monthsOfYear[i] - 1
-    }
-
-    /// Conditioning of month i; beyond the end the last year repeats (padding of a final window).
-    func conditioningRow(_ i: Int) -> ArraySlice<Float>? {
-        guard i >= 0 else { return nil }
-        let row = i < timeCount ? i : timeCount - 12 + ((i - timeCount) % 12)
-        let c = conditioningWidth
-        return conditioning[(max(row, 0) * c)..<((max(row, 0) + 1) * c)]
-    }
-}
-
 /// The diffusion model: a sequence generator, the noise schedule and the latent statistics.
 public final class LatentDiffusion {
     public let generator: SequenceGenerator
@@ -73,14 +32,14 @@ public final class LatentDiffusion {
     public var configuration: DiffusionConfiguration { generator.configuration }
 
     /// Fills conditioning window and month indices for block start `start` of one sequence.
-    private func fillWindow(_ data: LatentSequences, start: Int, sample: Int, input: inout DenoiserInput) {
+    private func fillWindow(_ data: LatentSequences, conditioning series: Int, start: Int, sample: Int, input: inout DenoiserInput) {
         let c = configuration.conditioningWidth, k = configuration.contextMonths, w = configuration.windowMonths
         precondition(data.conditioningWidth == c, "diffusion: conditioning of \(data.conditioningWidth) values per month, the network takes \(c)")
         for j in 0..<w {
             let month = start - k + j
             input.monthsOfYear[sample * w + j] = data.monthIndex(month)
             let target = input.conditioning.pointer + (sample * w + j) * c
-            if let row = data.conditioningRow(month) {
+            if let row = data.conditioningRow(month, series: series) {
                 row.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: c) }
             } else {
                 target.update(repeating: 0, count: c)
@@ -96,7 +55,8 @@ public final class LatentDiffusion {
                              monthsOfYear: [Int](repeating: 0, count: b * w), timesteps: [Int](repeating: 1, count: b))
     }
 
-    /// The v-prediction loss on `batchSize` random windows of random members: with
+    /// The v-prediction loss on `batchSize` random windows of random training pairs
+    /// (`LatentSequences.drawPair`): with
     /// probability 0.1 a window starts within the first context months (so the start of a
     /// series, with missing context, is learned too).
     public func loss(_ data: LatentSequences, batchSize: Int, random: inout RandomStream) -> Variable {
@@ -106,20 +66,19 @@ public final class LatentDiffusion {
         var input = emptyInput(batch: batchSize)
         let target = Tensor(uninitializedShape: [batchSize, l, d])
         for s in 0..<batchSize {
-            let member = Int(random.uniform() * Double(data.memberCount))
+            let pair = data.drawPair(&random)
             let start = random.uniform() < 0.1 ? Int(random.uniform() * Double(min(k, T - l) + 1))
                                                 : Int(random.uniform() * Double(T - l + 1))
             let t = 1 + Int(random.uniform() * Double(schedule.steps))
             input.timesteps[s] = min(t, schedule.steps)
-            fillWindow(data, start: start, sample: s, input: &input)
-            let base = member * T * d
+            fillWindow(data, conditioning: pair.conditioning, start: start, sample: s, input: &input)
             for j in 0..<k where start - k + j >= 0 {
                 input.contextMask[s * k + j] = 1
-                for e in 0..<d { input.context[(s * k + j) * d + e] = data.residuals[base + (start - k + j) * d + e] }
+                for e in 0..<d { input.context[(s * k + j) * d + e] = data.residual(pair, month: start - k + j, dimension: e) }
             }
             for j in 0..<l {
                 for e in 0..<d {
-                    let (xt, v) = schedule.noised(clean: data.residuals[base + (start + j) * d + e],
+                    let (xt, v) = schedule.noised(clean: data.residual(pair, month: start + j, dimension: e),
                                                   noise: Float(random.gaussian()), at: input.timesteps[s])
                     input.noisy[(s * l + j) * d + e] = xt
                     target[(s * l + j) * d + e] = v
@@ -208,7 +167,7 @@ public final class LatentDiffusion {
             var input = emptyInput(batch: b)
             for start in stride(from: 0, to: T, by: advance) {
                 for s in 0..<b {
-                    fillWindow(data, start: start, sample: s, input: &input)
+                    fillWindow(data, conditioning: 0, start: start, sample: s, input: &input)
                     for j in 0..<k {
                         let month = start - k + j
                         input.contextMask[s * k + j] = month >= 0 ? 1 : 0

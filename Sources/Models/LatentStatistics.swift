@@ -98,7 +98,7 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
     /// Order p of the innovation filter (0: none).
     public var innovationOrder: Int { (residualAutocorrelation?.count ?? 0) / residualScale.count }
 
-    /// Statistics of the conditioning series z_c [T, D] and the residuals [M, T, D] whose
+    /// Statistics of the conditioning series z_c [R, T, D] (R ≥ 1 members, pooled) and the residuals [M, T, D] whose
     /// months have the calendar months `monthsOfYear` [T] (1–12); with `seasonal` the
     /// residuals are first divided by their seasonal scale (`residualSeasonalScale`); with
     /// `innovationOrder` p > 0 the residuals' autocorrelations up to lag p are fitted per
@@ -109,12 +109,13 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
                            seasonal: Bool = false, innovationOrder p: Int = 0,
                            whitened: Bool = false, whiteningFloor: Float = Whitening.defaultFloor,
                            conditioningForm: ConditioningForm = .level) throws -> LatentStatistics {
-        precondition(conditioning.count == monthsOfYear.count * d, "latent statistics: \(monthsOfYear.count) months for \(conditioning.count / d)")
+        precondition(!monthsOfYear.isEmpty && conditioning.count % (monthsOfYear.count * d) == 0 && conditioning.count > 0,
+                     "latent statistics: \(monthsOfYear.count) months for \(conditioning.count / d)")
         let seasonalScale = seasonal ? SeasonalScaling.fit(residuals, monthsOfYear: monthsOfYear, dimension: d) : nil
         // The seasonally scaled residuals are what the filter and the scales are fitted on.
         var statistics = fitScales(conditioning: conditioning,
                                    residuals: seasonalScale?.standardize(residuals, monthsOfYear: monthsOfYear) ?? residuals,
-                                   dimension: d, innovationOrder: p)
+                                   dimension: d, timeCount: monthsOfYear.count, innovationOrder: p)
         statistics.residualSeasonalScale = seasonalScale?.scale
         statistics.conditioningForm = conditioningForm
         if whitened {
@@ -126,7 +127,8 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
         return statistics
     }
 
-    private static func fitScales(conditioning: [Float], residuals: [Float], dimension d: Int, innovationOrder p: Int) -> LatentStatistics {
+    private static func fitScales(conditioning: [Float], residuals: [Float], dimension d: Int, timeCount T: Int,
+                                  innovationOrder p: Int) -> LatentStatistics {
         func moments(_ values: [Float], centred: Bool) -> (mean: [Float], scale: [Float]) {
             let rows = values.count / d
             var mean = [Double](repeating: 0, count: d), square = mean
@@ -139,7 +141,7 @@ public struct LatentStatistics: Codable, Equatable, Sendable {
         guard p > 0 else {
             return LatentStatistics(conditioningMean: c.mean, conditioningScale: c.scale, residualScale: moments(residuals, centred: false).scale)
         }
-        let T = conditioning.count / d, members = residuals.count / (T * d)
+        let members = residuals.count / (T * d)
         precondition(p < T, "innovation order \(p) needs series longer than \(p) months")
         var products = [Double](repeating: 0, count: d * (p + 1))
         for m in 0..<members {

@@ -9,14 +9,15 @@ struct TrainDiffusionCommand: ParsableCommand {
         commandName: "train-diffusion",
         abstract: "Train the latent diffusion model of member residuals relative to a conditioning member.",
         discussion: """
-            Encodes the members with the VAE, forms the residuals z[m, t] - z[c, t] against the \
-            conditioning member c and trains the sequence generator on them (v-prediction, cosine \
+            Encodes the members with the VAE, forms the residuals z[k, t] - z[c, t] of target members k \
+            against the conditioning member c (or, with --conditioning-members, against any of those \
+            members, drawing pairs per batch) and trains the sequence generator on them (v-prediction, cosine \
             schedule of 1000 noise levels, AdamW, EMA weights). The model directory receives the \
             VAE, the conditioning latents, the unresolved variability and \
             diffusion-<generator>.safetensors. Docs/models.md describes the options.
 
             Example: ensemblegen train-diffusion --vae vae.safetensors --data ens.nc --members 0-29 \
-            --conditioning-member 0 --generator autoregressive --output model/
+            --conditioning-members 0-29 --generator autoregressive --output model/
             """)
 
     @Option(name: .long, help: ArgumentHelp("VAE model file from train-vae.", valueName: "file"))
@@ -27,8 +28,11 @@ struct TrainDiffusionCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Validation members, held out of the default --members.", valueName: "list"))
     var validationMembers: String?
 
-    @Option(name: .long, help: ArgumentHelp("Member the generator is conditioned on.", valueName: "n"))
-    var conditioningMember: Int = 0
+    @Option(name: .long, help: ArgumentHelp("Member the generator is conditioned on; every other training member is modelled relative to it (default: 0).", valueName: "n"))
+    var conditioningMember: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Train on pairs (c, k), k ≠ c, of these conditioning members and the training members, so the model works around any simulation, e.g. 0-29 (instead of --conditioning-member).", valueName: "list"))
+    var conditioningMembers: String?
 
     @OptionGroup var kind: GeneratorOption
 
@@ -93,6 +97,9 @@ struct TrainDiffusionCommand: ParsableCommand {
 
     func validate() throws {
         try OptionCheck.require(conditioningMember, in: 0...Int.max, "--conditioning-member")
+        if conditioningMembers != nil && conditioningMember != nil {
+            throw ValidationError("give either --conditioning-member or --conditioning-members, not both")
+        }
         try OptionCheck.require(width, in: 1...8192, "--width")
         try OptionCheck.require(layers, in: 1...256, "--layers")
         try OptionCheck.require(contextMonths, in: 1...1200, "--context-months")
@@ -113,7 +120,7 @@ struct TrainDiffusionCommand: ParsableCommand {
             try compute.configure()
             let options = DiffusionTrainingPipeline.Options(
                 vae: vae, data: input.data, variable: input.variable, members: input.members, validationMembers: validationMembers,
-                conditioningMember: conditioningMember, generator: generator, width: width, layers: layers,
+                conditioningMember: conditioningMember ?? 0, conditioningMembers: conditioningMembers, generator: generator, width: width, layers: layers,
                 contextMonths: contextMonths, blockMonths: generator == .autoregressive ? 1 : blockMonths,
                 neighbourMonths: generator == .autoregressive ? nil : neighbourMonths,
                 epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batchSize, batchParts: parallelism.batchParts,

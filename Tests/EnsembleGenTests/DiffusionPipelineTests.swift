@@ -81,6 +81,64 @@ final class DiffusionPipelineTests: XCTestCase {
         XCTAssertTrue(values.allSatisfy { $0.isFinite && $0 > 150 && $0 < 350 }, "generated temperatures out of range")
     }
 
+    /// Many conditioning members: an autoregressive run on pairs of members 0–2 (validated
+    /// on member 3 against each of them), killed after 4 steps and resumed, ends with the
+    /// weights of an uninterrupted run; the model records its conditioning members and the
+    /// first as its own conditioning series; a conditioning member outside the training
+    /// members, or the list beside a changed resume, is refused.
+    func testManyConditioningMembersTrainAndResume() throws {
+        func pairOptions(resume: Bool = false, stopAfter: Int? = nil) -> DiffusionTrainingPipeline.Options {
+            var o = options(.autoregressive, resume: resume, stopAfter: stopAfter)
+            o.conditioningMembers = "0-2"; o.innovationOrder = 2; o.whitened = true; o.conditioningForm = .both
+            return o
+        }
+        let full = try DiffusionTrainingPipeline.run(pairOptions())
+        XCTAssertTrue(full.completed)
+        XCTAssertNotNil(full.epochs.last?.validationLoss)
+        try FileManager.default.moveItem(atPath: path("model-autoregressive"), toPath: path("full"))
+        XCTAssertFalse(try DiffusionTrainingPipeline.run(pairOptions(stopAfter: 4)).completed)
+        var single = pairOptions(resume: true)
+        single.conditioningMembers = nil
+        XCTAssertThrowsError(try DiffusionTrainingPipeline.run(single)) {
+            XCTAssertTrue("\($0)".contains("conditioning members (saved 0,1,2, now none)"), "\($0)")
+        }
+        XCTAssertTrue(try DiffusionTrainingPipeline.run(pairOptions(resume: true)).completed)
+        let (a, provenance) = try LatentDiffusion.load(path("full/diffusion-autoregressive.safetensors"))
+        let b = try LatentDiffusion.load(path("model-autoregressive/diffusion-autoregressive.safetensors")).model
+        for (p, q) in zip(a.generator.parameters, b.generator.parameters) {
+            XCTAssertEqual(p.value.values.map(\.bitPattern), q.value.values.map(\.bitPattern), p.name)
+        }
+        XCTAssertEqual(provenance["conditioning_members"], "0-2")
+        XCTAssertEqual(provenance["training_members"], "0-2")
+        XCTAssertEqual(try ConditioningSeries.load(path("full/conditioning.safetensors")).member, "0")
+
+        var outside = pairOptions()
+        outside.conditioningMembers = "0,3"; outside.output = path("outside")
+        XCTAssertThrowsError(try DiffusionTrainingPipeline.run(outside)) {
+            XCTAssertTrue("\($0)".contains("conditioning member 3 is not a training member"), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("outside")))
+    }
+
+    /// The pairs the latent statistics are fitted on: as many as the targets, every
+    /// conditioning member in them, never a member with itself; one conditioning member
+    /// keeps every target.
+    func testStatisticsPairsCoverTheMembers() throws {
+        let many = try TrainingPairs(conditioningMember: 0, conditioningMembers: "0-9", training: Array(0..<10), validation: [10],
+                                     memberCount: 11, file: "f")
+        let pairs = many.statisticsPairs(perMember: 1)
+        XCTAssertEqual(pairs.count, 10)
+        XCTAssertTrue(pairs.allSatisfy { $0.conditioning != $0.target })
+        XCTAssertEqual(Set(pairs.map(\.conditioning)), Set(0..<10))
+        XCTAssertEqual(Set(pairs.map(\.target)), Set(0..<10))
+        let one = try TrainingPairs(conditioningMember: 4, conditioningMembers: nil, training: Array(0..<10), validation: [],
+                                    memberCount: 11, file: "f")
+        XCTAssertEqual(one.targets, [0, 1, 2, 3, 5, 6, 7, 8, 9])
+        XCTAssertEqual(one.statisticsPairs(perMember: one.targets.count).map(\.target), one.targets)
+        XCTAssertThrowsError(try TrainingPairs(conditioningMember: 10, conditioningMembers: nil, training: Array(0..<10), validation: [10],
+                                               memberCount: 11, file: "f"))
+    }
+
     /// The model file holds the EMA weights, not the raw ones: with a decay of 1 they stay the
     /// initial weights, so runs with other learning rates write the same model.
     func testModelFileHoldsTheAveragedWeights() throws {
