@@ -13,20 +13,11 @@
 # Every step resumes (--resume) when its training state exists, so the script can be
 # re-run after an interruption. Usage: Scripts/train-default.sh [work-dir] (default out/train-default)
 # Environment: VAE=path reuses a VAE trained with step 2's settings; BIN=path uses that
-# ensemblegen binary instead of building; AR_EPOCHS (60), TR_EPOCHS (12), AR_BATCH (64),
-# AR_PARTS and TR_PARTS (2: --batch-parts of the generators, both trained with seasonal
-# scaling in 2 data-parallel parts; with parts the weights do not depend on the thread count),
-# AR_INNOVATIONS (24) and AR_FLOOR (1): the autoregressive generator's innovation order and
-# whitening floor (it is given both conditioning forms),
-# TR_BATCH (32), TR_WIDTH (256), TR_LAYERS (2), TR_BLOCK (40 new months per window), TR_NEIGHBOURS (1),
-# TR_INNOVATIONS (24: AR order of the innovations it learns), TR_FLOOR (1: whitening floor),
-# TR_THREADS (1: the thread count of the shipped transformer's training run), TR_CALIBRATE (1)
-# and AR_CALIBRATE (0): run calibrate-spread for that generator,
-# STEPS_PER_EPOCH (500), THREADS (all cores), PARTS (1: --batch-parts of the VAE; it was
+# ensemblegen binary instead of building; the generators' settings (listed in Scripts/lib/train-generators.sh, which trains them),
+# TR_CALIBRATE (1) and AR_CALIBRATE (0): run calibrate-spread for that generator,
+# THREADS (all cores), PARTS (1: --batch-parts of the VAE; it was
 # trained with whole mini-batches, before data-parallel steps existed, and 1 reproduces it;
 # 2 is about 1.4x faster on 2 cores but gives other weights).
-# CONDITIONING (0-29): the conditioning members; GENERATORS_IN_PARALLEL (1): train the two
-# generators at once, each on one thread (their weights do not depend on the thread count).
 # The shipped generators were trained by this script with VAE=Data/default/vae.safetensors,
 # the shipped VAE. That VAE was trained by step 2 with an earlier binary whose convolutions
 # used im2col and sgemm; the engine's direct loops reproduce it up to rounding (one epoch of
@@ -36,7 +27,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-out/train-default}
 threads=${THREADS:-$(nproc)}
-steps=${STEPS_PER_EPOCH:-500}
 parts=${PARTS:-1}
 mkdir -p "$work" Data/default
 if [ -z "${BIN:-}" ]; then swift build -c release --product ensemblegen >/dev/null; fi
@@ -55,41 +45,8 @@ if [ ! -f "$vae" ] || [ -f "$vae.training-state" ]; then
 fi
 t2=$(seconds)
 
-conditioning=${CONDITIONING:-0-29}
-parallel=${GENERATORS_IN_PARALLEL:-1}
-# The two generators write the same latent cache and unresolved variability (the same
-# values); in parallel the transformer starts once the autoregressive run has written them.
-train_generator() {  # kind epochs batch threads parts [extra options]
-    local state="$work/model/diffusion-$1.safetensors.training-state" resume=() begin
-    [ -f "$state" ] && resume=(--resume)
-    begin=$(seconds)
-    if [ ! -f "$work/model/diffusion-$1.safetensors" ] || [ -f "$state" ]; then
-        "$bin" train-diffusion --vae "$vae" --data "$work/ens40.nc" --members 0-29 --validation-members 30-39 \
-            --conditioning-members "$conditioning" --generator "$1" --epochs "$2" --batch-size "$3" --steps-per-epoch "$steps" \
-            --batch-parts "$5" --threads "$4" --output "$work/model" "${@:6}" "${resume[@]}"
-        echo $(( $(seconds) - begin )) >"$work/seconds-$1"
-    fi
-}
-train_autoregressive() {
-    train_generator autoregressive "${AR_EPOCHS:-60}" "${AR_BATCH:-64}" "$1" "${AR_PARTS:-2}" --seasonal-scaling \
-        --innovation-order "${AR_INNOVATIONS:-24}" --whiten-residuals --whitening-floor "${AR_FLOOR:-1}" --conditioning-form both
-}
-train_transformer() {
-    train_generator transformer "${TR_EPOCHS:-12}" "${TR_BATCH:-32}" "${TR_THREADS:-1}" "${TR_PARTS:-2}" --seasonal-scaling \
-        --width "${TR_WIDTH:-256}" \
-        --layers "${TR_LAYERS:-2}" --block-months "${TR_BLOCK:-40}" --neighbour-months "${TR_NEIGHBOURS:-1}" \
-        --innovation-order "${TR_INNOVATIONS:-24}" --whiten-residuals --whitening-floor "${TR_FLOOR:-1}"
-}
-if [ "$parallel" = 1 ]; then
-    train_autoregressive 1 &
-    ar=$!
-    while [ ! -f "$work/model/unresolved-variability.safetensors" ] && kill -0 $ar 2>/dev/null; do sleep 5; done
-    train_transformer
-    wait $ar
-else
-    train_autoregressive "$threads"
-    train_transformer
-fi
+source Scripts/lib/train-generators.sh
+train_generators "$work/ens40.nc" "$vae" "$work/model" 0-29 30-39
 t4=$(seconds)
 
 # Spread calibration: per latent location, factors that give the generated members the
@@ -119,19 +76,7 @@ python=.venv/bin/python; [ -x "$python" ] || Scripts/setup.sh >/dev/null
 cp "$work/model/vae.safetensors" "$work/model/conditioning.safetensors" \
    "$work/model/diffusion-autoregressive.safetensors" "$work/model/diffusion-transformer.safetensors" \
    "$work/model/unresolved-variability.safetensors" Data/default/
-settings=$(cat <<JSON
-{"conditioning_members": "$conditioning", "generators_in_parallel": $([ "$parallel" = 1 ] && echo true || echo false),
- "autoregressive": {"epochs": ${AR_EPOCHS:-60}, "batch_size": ${AR_BATCH:-64}, "batch_parts": ${AR_PARTS:-2},
-  "steps_per_epoch": $steps, "seasonal_scaling": true, "innovation_order": ${AR_INNOVATIONS:-24},
-  "whiten_residuals": true, "whitening_floor": ${AR_FLOOR:-1}, "conditioning_form": "both",
-  "spread_calibration": $([ "${AR_CALIBRATE:-0}" = 1 ] && echo true || echo false)},
- "transformer": {"epochs": ${TR_EPOCHS:-12}, "batch_size": ${TR_BATCH:-32}, "batch_parts": ${TR_PARTS:-2},
-  "steps_per_epoch": $steps, "threads": ${TR_THREADS:-1}, "width": ${TR_WIDTH:-256}, "layers": ${TR_LAYERS:-2},
-  "block_months": ${TR_BLOCK:-40}, "neighbour_months": ${TR_NEIGHBOURS:-1}, "seasonal_scaling": true,
-  "innovation_order": ${TR_INNOVATIONS:-24}, "whiten_residuals": true, "whitening_floor": ${TR_FLOOR:-1},
-  "conditioning_form": "level", "spread_calibration": $([ "${TR_CALIBRATE:-1}" = 1 ] && echo true || echo false)}}
-JSON
-)
+settings=$(generator_settings_json)
 "$python" - "$work" "$t0" "$t1" "$t2" "$t4" "$t4c" "$t5" "$settings" <<'PY'
 import hashlib, json, sys
 import netCDF4, numpy
@@ -140,7 +85,7 @@ settings = json.loads(sys.argv[8])
 def trained(kind):
     """Seconds the generator's training took (recorded per generator: they may run at once)."""
     try:
-        return int(open(f"{work}/seconds-{kind}").read())
+        return int(open(f"{work}/seconds-{kind}-model").read())
     except OSError:
         return None
 def digest(path):
