@@ -11,8 +11,8 @@ struct SimulateCommand: ParsableCommand {
         abstract: "Simulate a synthetic initial-condition ensemble of monthly near-surface temperature.",
         discussion: """
             Members share a forced response (energy-balance model driven by historical CO2, aerosol, \
-            solar and volcanic forcing, or with --scenario an SSP pathway from 2015) and differ in their internal variability (ENSO recharge \
-            oscillator, Atlantic mode, correlated weather noise). Member k depends only on (seed, k), \
+            solar and volcanic forcing, or with --scenario an SSP pathway from 2015) and differ in their \
+            internal variability (ENSO recharge oscillator, Atlantic mode, correlated weather noise). Member k depends only on (seed, k), \
             so batches made with --first-member are identical to one large run. See Docs/simulator.md.
 
             Scenarios: historical (default; after 2020 CO2 +2.4 ppm/yr, other agents held), and \
