@@ -25,18 +25,20 @@ public enum SimulatePipeline {
         public var deflateLevel: Int
         public var layout: OutputLayout
         public var commandLine: [String]
+        /// Forcing pathway (`historical`, or historical to 2014 then an SSP ending in 2100).
+        public var scenario: ForcingScenario
 
         public init(memberCount: Int, firstMember: Int = 0, startYear: Int = 1850, endYear: Int = 2005,
                     latitudeCount: Int = 32, longitudeCount: Int = 64, seed: UInt64 = 1,
                     calendar: CalendarKind = .standard, output: String, forcingOutput: String? = nil,
                     deflateLevel: Int = 1, layout: OutputLayout = .timeFirst,
-                    commandLine: [String] = CommandLine.arguments) {
+                    commandLine: [String] = CommandLine.arguments, scenario: ForcingScenario = .historical) {
             self.memberCount = memberCount; self.firstMember = firstMember
             self.startYear = startYear; self.endYear = endYear
             self.latitudeCount = latitudeCount; self.longitudeCount = longitudeCount
             self.seed = seed; self.calendar = calendar; self.output = output
             self.forcingOutput = forcingOutput; self.deflateLevel = deflateLevel
-            self.layout = layout; self.commandLine = commandLine
+            self.layout = layout; self.commandLine = commandLine; self.scenario = scenario
         }
     }
 
@@ -65,12 +67,14 @@ public enum SimulatePipeline {
         guard o.memberCount >= 1, o.firstMember >= 0 else {
             throw EnsembleGenError("members \(o.firstMember)…\(o.firstMember + o.memberCount - 1): at least one member, numbered from 0")
         }
+        try checkScenario(o.scenario, endYear: o.endYear)
         try OutputFile.checkDestination(o.output)
         if let forcing = o.forcingOutput { try OutputFile.checkDestination(forcing, inputs: [o.output]) }
         let started = Date()
         let grid = Grid.regular(latitudeCount: o.latitudeCount, longitudeCount: o.longitudeCount)
         let simulator = try EnsembleSimulator(configuration: SimulatorConfiguration(
-            grid: grid, startYear: o.startYear, endYear: o.endYear, seed: o.seed, calendar: o.calendar))
+            grid: grid, startYear: o.startYear, endYear: o.endYear, seed: o.seed, calendar: o.calendar,
+            scenario: o.scenario))
         // A member is simulated whole, in about three buffers of its size.
         let bytes = Double(simulator.valuesPerMember) * 4 * 3
         guard bytes <= MemoryBudget.bytes else {
@@ -83,9 +87,10 @@ public enum SimulatePipeline {
             institution: "EnsembleGen",
             source: "EnsembleGen \(EnsembleGenVersion.string), \(simulator.sourceDescription)",
             history: OutputAttributes.historyLine(commandLine: o.commandLine),
-            references: EnsembleSimulator.references,
-            comment: "Monthly means. Member k depends only on (seed, k).",
-            extra: [("seed", .int64([Int64(bitPattern: o.seed)])), ("first_member", .int32([Int32(o.firstMember)]))])
+            references: references(o.scenario),
+            comment: "Monthly means. Member k depends only on (seed, k). " + o.scenario.forcingDescription,
+            extra: [("seed", .int64([Int64(bitPattern: o.seed)])), ("first_member", .int32([Int32(o.firstMember)])),
+                    ("experiment_id", .text(o.scenario.experimentID))])
         if let f = o.forcingOutput { try writeForcing(simulator, to: f, commandLine: o.commandLine) }
         let writer = try EnsembleWriter(path: o.output, variable: .nearSurfaceAirTemperature, grid: grid,
                                         time: simulator.timeAxis, members: members.map(String.init),
@@ -99,6 +104,20 @@ public enum SimulatePipeline {
         try writer.finish()
         return Result(output: o.output, members: members, months: simulator.monthCount, grid: grid,
                       seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Refuses an `endYear` after the last year of `scenario`'s table.
+    public static func checkScenario(_ scenario: ForcingScenario, endYear: Int) throws {
+        if let last = scenario.lastYear, endYear > last {
+            throw EnsembleGenError("scenario \(scenario.rawValue) (\(scenario.displayName)) is defined to \(last): "
+                                   + "--end \(endYear) is after it (historical has no end)")
+        }
+    }
+
+    /// The CF `references`: the simulator's, plus the sources of an SSP pathway.
+    static func references(_ scenario: ForcingScenario) -> String {
+        scenario == .historical ? EnsembleSimulator.references
+            : EnsembleSimulator.references + "; IPCC AR6 WG1 Annex III (Dentener, Hall, Smith eds. 2021); Meinshausen et al. 2020 GMD"
     }
 
     /// Forcing series and forced response as a CF time-series file (an `OutputFile`).
@@ -143,6 +162,8 @@ public enum SimulatePipeline {
             try f.setAttribute("title", .text("Forcing of the EnsembleGen synthetic ensemble"))
             try f.setAttribute("source", .text("EnsembleGen \(EnsembleGenVersion.string)"))
             try f.setAttribute("history", .text(OutputAttributes.historyLine(commandLine: commandLine)))
+            try f.setAttribute("experiment_id", .text(simulator.configuration.scenario.experimentID))
+            try f.setAttribute("comment", .text(simulator.configuration.scenario.forcingDescription))
             try t.write(time.values)
             try tb.write((time.bounds ?? time.values.map { [$0, $0] }).flatMap { $0 })
             for (v, values) in series { try v.write(values) }

@@ -40,6 +40,10 @@ public final class EnsembleSimulator: Sendable {
         guard c.startYear >= 1, c.endYear <= 9999 else {
             throw SimulatorError.invalidConfiguration("years must lie in 1...9999 (got \(c.startYear)–\(c.endYear))")
         }
+        if let last = c.scenario.lastYear, c.endYear > last {
+            throw SimulatorError.invalidConfiguration(
+                "scenario \(c.scenario.rawValue) ends in \(last); endYear \(c.endYear) is after it")
+        }
         if let t = c.threadCount, t < 1 {
             throw SimulatorError.invalidConfiguration("threadCount must be at least 1 (got \(t))")
         }
@@ -63,7 +67,7 @@ public final class EnsembleSimulator: Sendable {
 
         // Forced response: spin up from rest in `spinUpStartYear` (forcing ≈ 0 there).
         let spinStart = min(p.spinUpStartYear, c.startYear)
-        let full = ForcingHistory(startYear: spinStart, endYear: c.endYear)
+        let full = ForcingHistory(startYear: spinStart, endYear: c.endYear, scenario: c.scenario)
         let window = (12 * (c.startYear - spinStart))..<full.time.count
         forcing = full.slice(window)
         let ebm = EnergyBalanceModel(parameters: p)

@@ -16,7 +16,7 @@ public struct VolcanicEruption: Sendable, Equatable {
 }
 
 /// Historical effective radiative forcing (ERF, W m⁻², relative to 1750) as analytic
-/// functions of the decimal year. Agents: CO₂, other well-mixed greenhouse gases and
+/// functions of the decimal year (future SSP pathways: `ForcingScenario`, ScenarioForcing.swift). Agents: CO₂, other well-mixed greenhouse gases and
 /// ozone (lumped), anthropogenic aerosol, the 11-year solar cycle, stratospheric
 /// volcanic aerosol. Tables are interpolated linearly; see Docs/simulator.md.
 public enum Forcing {
@@ -155,9 +155,13 @@ public struct ForcingHistory: Sendable, Equatable {
          ("solar", solar), ("volcanic", volcanic), ("total", total)]
     }
 
+    /// The forcing pathway of these series.
+    public let scenario: ForcingScenario
+
     /// Monthly means (average of `samplesPerMonth` equally spaced instants inside the month)
-    /// from January of `startYear` to December of `endYear`.
-    public init(startYear: Int, endYear: Int, samplesPerMonth: Int = 8) {
+    /// from January of `startYear` to December of `endYear`, in `scenario` (which callers
+    /// check covers `endYear`: an SSP holds its last node after its last year).
+    public init(startYear: Int, endYear: Int, samplesPerMonth: Int = 8, scenario: ForcingScenario = .historical) {
         let n = max(0, 12 * (endYear - startYear + 1))
         var time = [Double](), c = [Double](), co2 = [Double](), other = [Double](), aer = [Double]()
         var sol = [Double](), vol = [Double]()
@@ -169,10 +173,10 @@ public struct ForcingHistory: Sendable, Equatable {
             var a = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
             for q in 0..<s {
                 let t = t0 + (Double(q) + 0.5) / Double(s) / 12
-                a.0 += Forcing.co2Concentration(at: t)
-                a.1 += Forcing.carbonDioxide(at: t)
-                a.2 += Forcing.otherGreenhouseGases(at: t)
-                a.3 += Forcing.aerosol(at: t)
+                a.0 += Forcing.co2Concentration(at: t, scenario: scenario)
+                a.1 += Forcing.carbonDioxide(at: t, scenario: scenario)
+                a.2 += Forcing.otherGreenhouseGases(at: t, scenario: scenario)
+                a.3 += Forcing.aerosol(at: t, scenario: scenario)
                 a.4 += Forcing.solar(at: t)
                 a.5 += Forcing.volcanic(at: t)
             }
@@ -180,6 +184,7 @@ public struct ForcingHistory: Sendable, Equatable {
             c.append(a.0 * w); co2.append(a.1 * w); other.append(a.2 * w)
             aer.append(a.3 * w); sol.append(a.4 * w); vol.append(a.5 * w)
         }
+        self.scenario = scenario
         self.time = time
         co2Concentration = c
         carbonDioxide = co2
@@ -194,11 +199,13 @@ public struct ForcingHistory: Sendable, Equatable {
         ForcingHistory(time: Array(time[range]), co2Concentration: Array(co2Concentration[range]),
                        carbonDioxide: Array(carbonDioxide[range]),
                        otherGreenhouseGases: Array(otherGreenhouseGases[range]), aerosol: Array(aerosol[range]),
-                       solar: Array(solar[range]), volcanic: Array(volcanic[range]))
+                       solar: Array(solar[range]), volcanic: Array(volcanic[range]), scenario: scenario)
     }
 
     private init(time: [Double], co2Concentration: [Double], carbonDioxide: [Double],
-                 otherGreenhouseGases: [Double], aerosol: [Double], solar: [Double], volcanic: [Double]) {
+                 otherGreenhouseGases: [Double], aerosol: [Double], solar: [Double], volcanic: [Double],
+                 scenario: ForcingScenario) {
+        self.scenario = scenario
         self.time = time
         self.co2Concentration = co2Concentration
         self.carbonDioxide = carbonDioxide

@@ -22,9 +22,13 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     /// active processors) or n > 1 splits the work into 4n chunks run by Dispatch.
     /// Results are bit-identical whatever the value.
     public var threadCount: Int?
+    /// Forcing pathway: `historical`, or historical to 2014 then an SSP (which ends in its
+    /// `lastYear`; a later `endYear` is refused).
+    public var scenario: ForcingScenario
 
     public init(grid: Grid, startYear: Int = 1850, endYear: Int = 2005, seed: UInt64 = 0,
-                calendar: CalendarKind = .standard, parameters: SimulatorParameters = SimulatorParameters(), threadCount: Int? = nil) {
+                calendar: CalendarKind = .standard, parameters: SimulatorParameters = SimulatorParameters(), threadCount: Int? = nil,
+                scenario: ForcingScenario = .historical) {
         self.grid = grid
         self.startYear = startYear
         self.endYear = endYear
@@ -32,6 +36,7 @@ public struct SimulatorConfiguration: Sendable, Equatable {
         self.calendar = calendar
         self.parameters = parameters
         self.threadCount = threadCount
+        self.scenario = scenario
     }
 
     /// Number of simulated months, `12 · (endYear − startYear + 1)`.

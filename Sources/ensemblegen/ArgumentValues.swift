@@ -2,6 +2,7 @@ import ArgumentParser
 import Climate
 import EnsembleGen
 import Models
+import Simulator
 
 // The closed sets of option values. As `ExpressibleByArgument` enums, `--help` lists their
 // values and argument-parser refuses any other value (exit 64) before a command runs.
@@ -10,6 +11,11 @@ extension GeneratorKind: ExpressibleByArgument {}
 extension ConditioningForm: ExpressibleByArgument {}
 extension AnomalyNormalization.Scaling: ExpressibleByArgument {}
 extension OutputLayout: ExpressibleByArgument {}
+
+extension ForcingScenario: ExpressibleByArgument {
+    /// Accepts the names in any case.
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
 
 extension CalendarKind: ExpressibleByArgument {
     /// The CF names and their aliases (`gregorian`, `365_day`, `366_day`), in any case.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Climate
 import EnsembleGen
 import Foundation
+import Simulator
 
 /// `ensemblegen simulate`: the synthetic large ensemble (ground truth for tests and evaluation).
 struct SimulateCommand: ParsableCommand {
@@ -10,11 +11,17 @@ struct SimulateCommand: ParsableCommand {
         abstract: "Simulate a synthetic initial-condition ensemble of monthly near-surface temperature.",
         discussion: """
             Members share a forced response (energy-balance model driven by historical CO2, aerosol, \
-            solar and volcanic forcing) and differ in their internal variability (ENSO recharge \
-            oscillator, Atlantic mode, correlated weather noise). Member k depends only on (seed, k), \
+            solar and volcanic forcing, or with --scenario an SSP pathway from 2015) and differ in their \
+            internal variability (ENSO recharge oscillator, Atlantic mode, correlated weather noise). Member k depends only on (seed, k), \
             so batches made with --first-member are identical to one large run. See Docs/simulator.md.
 
+            Scenarios: historical (default; after 2020 CO2 +2.4 ppm/yr, other agents held), and \
+            ssp126, ssp245, ssp585: historical to 2014, then the SSP's effective radiative forcing \
+            (IPCC AR6 WG1 Annex III) and CO2 concentration (Meinshausen et al. 2020) to 2100; no \
+            volcanic eruptions after 2014, solar cycle continued. An SSP run ends in 2100 at the latest.
+
             Example: ensemblegen simulate --members 40 --start 1850 --end 2005 --grid 32x64 --seed 1 --output ens.nc
+            Example: ensemblegen simulate --members 10 --scenario ssp585 --end 2100 --output ssp585.nc
             """)
 
     @OptionGroup var count: MemberCountOptions
@@ -27,6 +34,10 @@ struct SimulateCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Global grid, latitudes x longitudes, up to 4096x8192.", valueName: "grid"))
     var grid: String = "32x64"
+
+    @Option(name: .long, help: ArgumentHelp("Forcing pathway: historical, or historical to 2014 then an SSP (to 2100).",
+                                            valueName: "name"))
+    var scenario: ForcingScenario = .historical
 
     @Option(name: .long, help: ArgumentHelp("Random seed of the ensemble.", valueName: "n"))
     var seed: UInt64 = 1
@@ -48,6 +59,9 @@ struct SimulateCommand: ParsableCommand {
         guard start <= end else { throw ValidationError("--start \(start) is after --end \(end)") }
         try OptionCheck.require(start, in: 1...9999, "--start")
         try OptionCheck.require(end, in: 1...9999, "--end")
+        if let last = scenario.lastYear, end > last {
+            throw ValidationError("--end \(end): scenario \(scenario.rawValue) (\(scenario.displayName)) is defined to \(last)")
+        }
         do { _ = try SimulatePipeline.parseGrid(grid) } catch { throw ValidationError("--grid: \(error)") }
         try OptionCheck.requirePath(output, "--output")
         try OptionCheck.requirePath(forcingOutput, "--forcing-output")
@@ -60,7 +74,7 @@ struct SimulateCommand: ParsableCommand {
                 memberCount: count.members, firstMember: count.firstMember, startYear: start, endYear: end,
                 latitudeCount: size.latitudes, longitudeCount: size.longitudes, seed: seed, calendar: calendar,
                 output: output, forcingOutput: forcingOutput, deflateLevel: compression.deflateLevel, layout: dimensions.layout,
-                commandLine: CommandLine.arguments)
+                commandLine: CommandLine.arguments, scenario: scenario)
             let bar = ProgressBar("simulate", total: count.members, unit: "members", quiet: progress.quiet)
             let result = try SimulatePipeline.run(options) { done, _ in bar.update(done) }
             bar.finish()
