@@ -134,7 +134,7 @@ public enum DiffusionTrainingPipeline {
             try UnresolvedVariabilityPipeline.fit(vae: vae, vaePath: vaePath, reader: reader, source: source, members: training,
                                                   latents: latents).save(to: unresolvedPath)
         }
-        let d = vae.latentShape.reduce(1, *), T = reader.timeCount, months = reader.time.monthsOfYear
+        let d = vae.latentDimension, T = reader.timeCount, months = reader.time.monthsOfYear
         // The model's own conditioning series (generate's default): the first conditioning member.
         try ConditioningSeries(latents: latents[plan.conditioning[0]]!, dimension: d, time: reader.time,
                                member: reader.members[plan.conditioning[0]], source: source)
@@ -258,7 +258,7 @@ enum LatentCache {
             let normalized = vae.normalization.normalize(try reader.readMember(m), monthsOfYear: months)
             let z = vae.encode(normalizedFields: normalized, count: reader.timeCount)
             result[m] = z
-            cached["member.\(m)"] = Tensor(shape: [reader.timeCount] + vae.latentShape, values: z)
+            cached["member.\(m)"] = Tensor(shape: [reader.timeCount, vae.latentDimension], values: z)
             changed = true
         }
         if changed { try SafeTensors.write(cached, metadata: ["key": key], to: URL(fileURLWithPath: cachePath)) }

@@ -90,7 +90,7 @@ public final class ModelDirectory {
     }
 
     /// Values per latent field of the VAE.
-    public func latentDimension() throws -> Int { try vae().latentShape.reduce(1, *) }
+    public func latentDimension() throws -> Int { try vae().latentDimension }
 
     /// The conditioning member's latent series, checked against the VAE when the directory has one.
     public func conditioning() throws -> ConditioningSeries {

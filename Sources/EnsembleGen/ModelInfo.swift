@@ -15,7 +15,7 @@ public enum ModelInfo {
             let vae = try model.vae()
             let c = vae.configuration, latent = vae.latentShape
             lines.append("  vae             channels \(c.channels.map(String.init).joined(separator: ", ")); latents "
-                         + "\(latent.map(String.init).joined(separator: " × ")) (\(latent.reduce(1, *)) values, compression "
+                         + "\(latent.map(String.init).joined(separator: " × "))\(vae.separatesGlobalMean ? " + global mean" : "") (\(vae.latentDimension) values, compression "
                          + "\(String(format: "%.3g", vae.compressionRatio))); grid \(vae.grid.summary)")
         }
         if model.contains(ConditioningSeries.fileName) {

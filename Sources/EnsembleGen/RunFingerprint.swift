@@ -31,6 +31,8 @@ struct RunFingerprint: Codable, Equatable {
     struct VAEOptions: Codable, Equatable {
         var architecture: VAEConfiguration
         var scaling: AnomalyNormalization.Scaling
+        /// Set (true) when the global mean is a latent value of its own.
+        var separateGlobalMean: Bool?
     }
 
     struct DiffusionOptions: Codable, Equatable {

@@ -19,6 +19,8 @@ public enum VAETrainingPipeline {
         public var validationMembers: String?
         public var configuration: VAEConfiguration
         public var scaling: AnomalyNormalization.Scaling
+        /// Carry each field's global mean as a latent value of its own (`TrainedVAE.separatesGlobalMean`).
+        public var separateGlobalMean: Bool
         public var epochs: Int
         public var batchSize: Int
         /// Parts each mini-batch is split into, back-propagated at once (`BatchGradients`).
@@ -36,13 +38,14 @@ public enum VAETrainingPipeline {
 
         public init(data: [String], variable: String? = nil, trainingMembers: String? = nil, validationMembers: String? = nil,
                     configuration: VAEConfiguration = VAEConfiguration(), scaling: AnomalyNormalization.Scaling = .global,
+                    separateGlobalMean: Bool = true,
                     epochs: Int = 10, batchSize: Int = 32, batchParts: Int = BatchGradients.defaultParts,
                     samplesPerEpoch: Int? = nil, learningRate: Float = 2e-3,
                     validationSamples: Int = 1024, checkpointInterval: Int = 200, seed: UInt64 = 1, output: String,
                     resume: Bool = false, stopAfterSteps: Int? = nil) {
             self.data = data; self.variable = variable
             self.trainingMembers = trainingMembers; self.validationMembers = validationMembers
-            self.configuration = configuration; self.scaling = scaling
+            self.configuration = configuration; self.scaling = scaling; self.separateGlobalMean = separateGlobalMean
             self.epochs = epochs; self.batchSize = batchSize; self.batchParts = batchParts; self.samplesPerEpoch = samplesPerEpoch
             self.learningRate = learningRate; self.validationSamples = validationSamples
             self.checkpointInterval = checkpointInterval; self.seed = seed; self.output = output
@@ -109,7 +112,7 @@ public enum VAETrainingPipeline {
             data: o.data, dataDigests: try reader.paths.map { try FileDigest.hex(path: $0) }, trainingMembers: training, seed: o.seed,
             schedule: .init(epochs: o.epochs, stepsPerEpoch: stepsPerEpoch, samplesPerEpoch: samples, batchSize: o.batchSize,
                             batchParts: o.batchParts, learningRate: o.learningRate),
-            vae: .init(architecture: o.configuration, scaling: o.scaling))
+            vae: .init(architecture: o.configuration, scaling: o.scaling, separateGlobalMean: o.separateGlobalMean ? true : nil))
 
         // Model and normalisation: fresh, or from the training state.
         let (vae, run) = try TrainingRun.begin(
@@ -120,13 +123,14 @@ public enum VAETrainingPipeline {
                                                                  scaling: o.scaling, source: source)
                 var random = RandomStream(seed: o.seed).substream("vae-initialisation")
                 return TrainedVAE(model: VariationalAutoencoder(configuration: o.configuration, random: &random),
-                                  normalization: normalization, provenance: ["time_frequency": reader.time.frequency.rawValue])
+                                  normalization: normalization, separatesGlobalMean: o.separateGlobalMean,
+                                  provenance: ["time_frequency": reader.time.frequency.rawValue])
             },
             restore: { try TrainedVAE.load(tensors: $0.tensors, metadata: $0.metadata, path: statePath(o.output)) })
         try vae.checkData(reader, dataPath: source)
         var normalized = [Float]()
         normalized.reserveCapacity(trainingFields.count * times * cells)
-        for member in trainingFields { normalized += vae.normalization.normalize(member, monthsOfYear: months) }
+        for member in trainingFields { normalized += vae.networkInput(vae.normalization.normalize(member, monthsOfYear: months), count: times) }
         let validationSet = try validationFields(reader: reader, members: validation, samples: o.validationSamples, vae: vae)
 
         let areaWeights = Tensor(shape: [reader.grid.latitudeCount, reader.grid.longitudeCount],

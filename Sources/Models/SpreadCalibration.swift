@@ -51,7 +51,8 @@ public struct SpreadCalibration: Codable, Equatable, Sendable {
         return variance.map { $0 / Double(timeCount) }
     }
 
-    /// One update of the factors [lat/d, lon/d, C]: at each latent location, s ← s · √(Σ w·target /
+    /// One update of the factors [lat/d, lon/d, C] (then the global mean's, when the VAE
+    /// separates it, left as it is: it acts on every cell alike): at each latent location, s ← s · √(Σ w·target /
     /// Σ w·generated) over the d × d grid cells it covers (w: area weights), for the ensemble
     /// variance per grid cell [lat, lon] of the generated decodings with the present factors and
     /// the variance they should have. One update changes a factor by 1/2 to 2 at most; a
@@ -60,7 +61,7 @@ public struct SpreadCalibration: Codable, Equatable, Sendable {
     public static func updatedFactors(_ factors: [Float], latentShape: [Int], latitudes: Int, longitudes: Int, weights: [Double],
                                       generated: [Double], target: [Double]) -> [Float] {
         let (rows, columns, channels) = (latentShape[0], latentShape[1], latentShape[2])
-        precondition(factors.count == rows * columns * channels && latitudes % rows == 0 && longitudes % columns == 0
+        precondition((0...1).contains(factors.count - rows * columns * channels) && latitudes % rows == 0 && longitudes % columns == 0
                          && latitudes / rows == longitudes / columns && generated.count == latitudes * longitudes
                          && target.count == generated.count && weights.count == generated.count,
                      "spread calibration: latent grid \(latentShape) does not tile a \(latitudes) × \(longitudes) grid")

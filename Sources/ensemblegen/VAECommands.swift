@@ -51,6 +51,9 @@ struct TrainVAECommand: ParsableCommand {
     @Option(name: .long, help: "Anomaly scale: one for the globe (loss in K) or per grid point.")
     var scaling: AnomalyNormalization.Scaling = .global
 
+    @Flag(name: .long, inversion: .prefixedNo, help: "Carry each field's global-mean anomaly as a latent value of its own, outside the network, so fields warmer than any in training (future scenarios) are represented.")
+    var separateGlobalMean = true
+
     @Option(name: .long, help: ArgumentHelp("Fields for the validation RMSE after each epoch.", valueName: "n"))
     var validationSamples: Int = 1024
 
@@ -99,7 +102,7 @@ struct TrainVAECommand: ParsableCommand {
             let options = VAETrainingPipeline.Options(
                 data: input.data, variable: input.variable, trainingMembers: input.members, validationMembers: validationMembers,
                 configuration: VAEConfiguration(channels: widths, latentChannels: latentChannels, klWeight: klWeight),
-                scaling: scaling, epochs: epochs, batchSize: batchSize,
+                scaling: scaling, separateGlobalMean: separateGlobalMean, epochs: epochs, batchSize: batchSize,
                 batchParts: parallelism.batchParts, samplesPerEpoch: samplesPerEpoch,
                 learningRate: learningRate, validationSamples: validationSamples, checkpointInterval: checkpointInterval,
                 seed: seed, output: output, resume: resume)

@@ -136,4 +136,52 @@ final class VariationalAutoencoderTests: XCTestCase {
         try SafeTensors.write(["x": Tensor(shape: [1])], metadata: ["format": "something-else"], to: URL(fileURLWithPath: path))
         XCTAssertThrowsError(try TrainedVAE.load(path)) { XCTAssertTrue("\($0)".contains("not an EnsembleGen VAE checkpoint"), "\($0)") }
     }
+
+    /// With the global mean separated: the latents are the network's latents of the field
+    /// less its area-weighted mean, then that mean (D + 1 values); a field shifted by a
+    /// constant encodes to the same pattern latents and the mean plus the constant, and
+    /// decodes to the shifted decoding (what makes fields warmer than any in training
+    /// representable); the network's input has zero global mean; the treatment survives a
+    /// save and load, a checkpoint without it loads as not separated, and an unknown one is refused.
+    func testSeparatedGlobalMeanIsCarriedExactly() throws {
+        let grid = Grid.regular(latitudeCount: 8, longitudeCount: 16), cells = grid.cellCount
+        let months = (0..<24).map { $0 % 12 + 1 }
+        var random = RandomStream(seed: 11)
+        let member = (0..<(24 * cells)).map { _ in Float(280 + random.gaussian()) }
+        let normalization = try AnomalyNormalization.fit(members: [member], monthsOfYear: months, grid: grid, scaling: .global)
+        let model = VariationalAutoencoder(configuration: VAEConfiguration(channels: [8, 16], latentChannels: 2, groups: 4), random: &random)
+        let vae = TrainedVAE(model: model, normalization: normalization, separatesGlobalMean: true)
+        let plain = TrainedVAE(model: model, normalization: normalization)
+        let d = plain.latentDimension
+        XCTAssertEqual(vae.latentDimension, d + 1)
+        let fields = Array(normalization.normalize(member, monthsOfYear: months)[0..<(3 * cells)])
+        let weights = grid.areaWeights, total = weights.reduce(0, +)
+        let means = (0..<3).map { n in (0..<cells).reduce(0.0) { $0 + weights[$1] * Double(fields[n * cells + $1]) } / total }
+        let input = vae.networkInput(fields, count: 3)
+        for n in 0..<3 {
+            XCTAssertEqual((0..<cells).reduce(0.0) { $0 + weights[$1] * Double(input[n * cells + $1]) } / total, 0, accuracy: 1e-6)
+        }
+        let z = vae.encode(normalizedFields: fields, count: 3)
+        let shift: Float = 3.5
+        let shifted = vae.encode(normalizedFields: fields.map { $0 + shift }, count: 3)
+        for n in 0..<3 {
+            XCTAssertEqual(Double(z[n * (d + 1) + d]), means[n], accuracy: 1e-6)
+            XCTAssertEqual(shifted[n * (d + 1) + d], z[n * (d + 1) + d] + shift, accuracy: 1e-5)
+            for j in 0..<d { XCTAssertEqual(shifted[n * (d + 1) + j], z[n * (d + 1) + j], accuracy: 1e-4) }
+        }
+        XCTAssertEqual(Array(z[0..<d]), Array(plain.encode(normalizedFields: input, count: 3)[0..<d]))
+        let decoded = vae.decode(latents: z, count: 3), decodedShifted = vae.decode(latents: shifted, count: 3)
+        for i in 0..<(3 * cells) { XCTAssertEqual(decodedShifted[i], decoded[i] + shift, accuracy: 1e-3) }
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vae-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try vae.save(to: path)
+        XCTAssertTrue(try TrainedVAE.load(path).separatesGlobalMean)
+        try plain.save(to: path)
+        XCTAssertFalse(try TrainedVAE.load(path).separatesGlobalMean)
+        var contents = try vae.checkpointContents()
+        contents.metadata["normalization.global_mean"] = "subtract-twice"
+        try SafeTensors.write(contents.tensors, metadata: contents.metadata, to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try TrainedVAE.load(path)) { XCTAssertTrue("\($0)".contains("unknown global-mean treatment"), "\($0)") }
+    }
 }
