@@ -16,7 +16,8 @@
 #      Chichon, Pinatubo: eruptions the first never saw) against the stage-1 members.
 # Usage: Scripts/analysis/generalisation.sh [work-dir]   (default out/generalisation)
 # Environment: MODEL (Data/default), BIN (ensemblegen binary; built when unset), MEMBERS (30
-# generated members), THREADS, STAGES (default "training unseen scenario held-out"),
+# generated members), THREADS, STAGES (default "training unseen scenario held-out"), GENERATORS
+# (default "autoregressive transformer"),
 # TRAINING_ENSEMBLE (out/train-default/ens40.nc: the model's 40-member training ensemble,
 # simulated when missing), and the generator settings of Scripts/lib/train-generators.sh.
 set -euo pipefail
@@ -26,7 +27,7 @@ model=${MODEL:-Data/default}
 threads=${THREADS:-$(nproc)}
 members=${MEMBERS:-30}
 stages=${STAGES:-training unseen scenario held-out}
-generators=(autoregressive transformer)
+read -r -a generators <<<"${GENERATORS:-autoregressive transformer}"
 mkdir -p "$work"
 if [ -z "${BIN:-}" ]; then swift build -c release --product ensemblegen >/dev/null; fi
 bin=${BIN:-.build/release/ensemblegen}

@@ -29,7 +29,7 @@ public enum ModelInfo {
             lines.append("  \(kind.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) "
                          + network(diffusion.configuration) + "; " + learns(diffusion.statistics))
             let training = [("epochs", "epochs"), ("steps_per_epoch", "steps per epoch"), ("batch_size", "batch"),
-                            ("training_members", "members"), ("data", "data")]
+                            ("training_members", "members"), ("conditioning_members", "conditioning members"), ("data", "data")]
                 .compactMap { key, label in provenance[key].map { "\(label) \($0)" } }
             if !training.isEmpty { lines.append("                  trained: " + training.joined(separator: ", ")) }
             lines.append("                  spread calibration: " + (diffusion.spreadCalibration?.summary ?? "none"))

@@ -35,7 +35,7 @@ final class ModelDirectoryTests: XCTestCase {
                                                      scale: [Float](repeating: 1, count: grid.cellCount))
         let configuration = VAEConfiguration(channels: channels, latentChannels: latentChannels, groups: 4)
         try TrainedVAE(model: VariationalAutoencoder(configuration: configuration, random: &random), normalization: normalization,
-                       provenance: provenance).save(to: "\(directory!)/\(ModelDirectory.vaeFileName)")
+                       separatesGlobalMean: true, provenance: provenance).save(to: "\(directory!)/\(ModelDirectory.vaeFileName)")
     }
 
     func assertThrows<T>(_ body: @autoclosure () throws -> T, mentions parts: [String], file: StaticString = #filePath, line: UInt = #line) {
@@ -51,11 +51,11 @@ final class ModelDirectoryTests: XCTestCase {
         let model = ModelDirectory(shipped)
         let vae = try model.vae()
         XCTAssertTrue(try model.vae() === vae, "the VAE is read again")
-        XCTAssertEqual(try model.latentDimension(), 256)
-        XCTAssertEqual(try model.conditioning().dimension, 256)
+        XCTAssertEqual(try model.latentDimension(), 257)
+        XCTAssertEqual(try model.conditioning().dimension, 257)
         for kind in GeneratorKind.allCases {
             let (diffusion, provenance) = try model.diffusion(kind)
-            XCTAssertEqual(diffusion.configuration.latentDimension, 256)
+            XCTAssertEqual(diffusion.configuration.latentDimension, 257)
             XCTAssertTrue(try model.diffusion(kind).model === diffusion, "\(kind) is read again")
             XCTAssertNotNil(provenance["epochs"])
         }
@@ -99,20 +99,20 @@ final class ModelDirectoryTests: XCTestCase {
     func testLatentDimensionMismatchIsRefused() throws {
         let model = try linked([LatentDiffusion.fileName(.autoregressive), ConditioningSeries.fileName])
         try writeVAE(channels: [8, 16], latentChannels: 1)
-        XCTAssertEqual(try model.latentDimension(), 512)
+        XCTAssertEqual(try model.latentDimension(), 513)
         let diffusion = model.file(LatentDiffusion.fileName(.autoregressive))
         assertThrows(try model.diffusion(.autoregressive),
-                     mentions: ["\(diffusion): latent dimension 256 does not match the VAE's 512"])
+                     mentions: ["\(diffusion): latent dimension 257 does not match the VAE's 513"])
         assertThrows(try model.conditioning(),
-                     mentions: ["\(model.file(ConditioningSeries.fileName)): latent dimension 256 does not match the VAE's 512"])
-        assertThrows(try model.diffusion(.autoregressive), mentions: ["latent dimension 256"])
+                     mentions: ["\(model.file(ConditioningSeries.fileName)): latent dimension 257 does not match the VAE's 513"])
+        assertThrows(try model.diffusion(.autoregressive), mentions: ["latent dimension 257"])
     }
 
     /// Unresolved variability on another grid, and a conditioning series of another
     /// frequency than the VAE was trained on, are refused naming the file.
     func testGridAndFrequencyMismatchesAreRefused() throws {
         _ = try linked([UnresolvedVariability.fileName, ConditioningSeries.fileName, LatentDiffusion.fileName(.transformer)])
-        // 16x32 / 2 × 2 channels: the shipped model's 256 latent values, on another grid.
+        // 16x32 / 2 × 2 channels + the global mean: the shipped model's 257 latent values, on another grid.
         let other = ModelDirectory(directory)
         try writeVAE(channels: [8, 16], latentChannels: 2, grid: .regular(latitudeCount: 16, longitudeCount: 32))
         // The same latent dimension, but not the VAE the generator learned.

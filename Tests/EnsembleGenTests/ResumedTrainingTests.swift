@@ -42,7 +42,7 @@ final class ResumedTrainingTests: XCTestCase {
         let names = vaeRun().fields.map(\.name)
         XCTAssertEqual(names, ["data", "data digests", "training members", "seed", "epochs", "steps per epoch", "samples per epoch",
                                "batch size", "batch parts", "learning rate", "channels", "latent channels", "groups",
-                               "kl weight", "scaling", "diffusion"])
+                               "kl weight", "scaling", "separate global mean", "diffusion"])
         XCTAssertEqual(vaeRun().fields.last?.value, "none", "no diffusion options in a VAE run")
         let diffusionNames = diffusionRun().fields.map(\.name)
         for name in ["vae digest", "conditioning member", "generator", "width", "layers", "context months", "block months",
