@@ -37,7 +37,7 @@ train_generators() {  # data vae model training validation
     local transformer=(transformer "${TR_EPOCHS:-12}" "${TR_BATCH:-32}" "${TR_THREADS:-1}" "${TR_PARTS:-2}"
         --seasonal-scaling --width "${TR_WIDTH:-256}" --layers "${TR_LAYERS:-2}" --block-months "${TR_BLOCK:-40}"
         --neighbour-months "${TR_NEIGHBOURS:-1}" --innovation-order "${TR_INNOVATIONS:-24}" --whiten-residuals
-        --whitening-floor "${TR_FLOOR:-1}")
+        --whitening-floor "${TR_FLOOR:-1}" --conditioning-form both)
     if [ "${GENERATORS_IN_PARALLEL:-1}" = 1 ]; then
         train_generator "$@" "${autoregressive[@]}" &
         local ar=$!
@@ -62,6 +62,6 @@ generator_settings_json() {
   "steps_per_epoch": ${STEPS_PER_EPOCH:-500}, "threads": ${TR_THREADS:-1}, "width": ${TR_WIDTH:-256}, "layers": ${TR_LAYERS:-2},
   "block_months": ${TR_BLOCK:-40}, "neighbour_months": ${TR_NEIGHBOURS:-1}, "seasonal_scaling": true,
   "innovation_order": ${TR_INNOVATIONS:-24}, "whiten_residuals": true, "whitening_floor": ${TR_FLOOR:-1},
-  "conditioning_form": "level", "spread_calibration": $([ "${TR_CALIBRATE:-1}" = 1 ] && echo true || echo false)}}
+  "conditioning_form": "both", "spread_calibration": $([ "${TR_CALIBRATE:-1}" = 1 ] && echo true || echo false)}}
 JSON
 }
