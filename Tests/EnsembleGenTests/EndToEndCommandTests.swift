@@ -268,7 +268,7 @@ final class EndToEndCommandTests: XCTestCase {
         // The conditioning member is left out of the training members (its residual is zero).
         try assertInfo(path("model"), shows: ["(model directory)", "vae ", "channels 8, 16", "conditioning    member 0 of \(try ensemble())",
                                               "48 time steps 1850–1853", "autoregressive  MLP width 32, 1 blocks",
-                                              "members 1-3, data \(try ensemble())", "spread calibration: none", "unresolved"])
+                                              "members 1-3, conditioning members 0, data \(try ensemble())", "spread calibration: none", "unresolved"])
     }
 
     /// fit-unresolved and calibrate-spread change the model: they work on a copy, which then generates.
