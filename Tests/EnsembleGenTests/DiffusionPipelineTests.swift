@@ -29,33 +29,47 @@ final class DiffusionPipelineTests: XCTestCase {
               resume: resume, stopAfterSteps: stopAfter)
     }
 
+    /// Trains with `configured` in full (moved to `full/`), then killed after 4 steps, refused
+    /// on resume with `changed` options (the message naming `difference`), and resumed: the
+    /// resumed model has the full run's weights bit for bit. Returns both models.
+    func assertResumeEqualsUninterrupted(_ kind: GeneratorKind, _ configure: (inout DiffusionTrainingPipeline.Options) -> Void,
+                                         changed: (inout DiffusionTrainingPipeline.Options) -> Void, difference: String,
+                                         file: StaticString = #filePath, line: UInt = #line) throws
+        -> (full: LatentDiffusion, provenance: [String: String], resumed: LatentDiffusion) {
+        func configured(resume: Bool = false, stopAfter: Int? = nil) -> DiffusionTrainingPipeline.Options {
+            var o = options(kind, resume: resume, stopAfter: stopAfter)
+            configure(&o)
+            return o
+        }
+        let full = try DiffusionTrainingPipeline.run(configured())
+        XCTAssertTrue(full.completed, file: file, line: line)
+        XCTAssertNotNil(full.epochs.last?.validationLoss, file: file, line: line)
+        try FileManager.default.moveItem(atPath: path("model-\(kind.rawValue)"), toPath: path("full"))
+        XCTAssertFalse(try DiffusionTrainingPipeline.run(configured(stopAfter: 4)).completed, file: file, line: line)
+        var other = configured(resume: true)
+        changed(&other)
+        XCTAssertThrowsError(try DiffusionTrainingPipeline.run(other), file: file, line: line) {
+            XCTAssertTrue("\($0)".contains(difference), "\($0)", file: file, line: line)
+        }
+        XCTAssertTrue(try DiffusionTrainingPipeline.run(configured(resume: true)).completed, file: file, line: line)
+        let fileName = LatentDiffusion.fileName(kind)
+        let (a, provenance) = try LatentDiffusion.load(path("full/\(fileName)"))
+        let b = try LatentDiffusion.load(path("model-\(kind.rawValue)/\(fileName)")).model
+        for (p, q) in zip(a.generator.parameters, b.generator.parameters) {
+            XCTAssertEqual(p.value.values.map(\.bitPattern), q.value.values.map(\.bitPattern), p.name, file: file, line: line)
+        }
+        return (a, provenance, b)
+    }
+
     /// A transformer on whitened AR(2) innovations of seasonally scaled residuals given both
     /// conditioning forms, killed after 4 steps and resumed, ends with the weights of an
     /// uninterrupted run (a resume with other options is refused, naming them); its checkpoint
     /// keeps the seasonal scale, the filter, the whitening and the conditioning form, and it
     /// generates finite members.
     func testResumedTrainingEqualsUninterruptedTraining() throws {
-        func whitenedOptions(resume: Bool = false, stopAfter: Int? = nil) -> DiffusionTrainingPipeline.Options {
-            var o = options(.transformer, resume: resume, stopAfter: stopAfter)
-            o.innovationOrder = 2; o.whitened = true; o.whiteningFloor = 1; o.conditioningForm = .both
-            return o
-        }
-        let full = try DiffusionTrainingPipeline.run(whitenedOptions())
-        XCTAssertTrue(full.completed)
-        XCTAssertNotNil(full.epochs.last?.validationLoss)
-        try FileManager.default.moveItem(atPath: path("model-transformer"), toPath: path("full"))
-        XCTAssertFalse(try DiffusionTrainingPipeline.run(whitenedOptions(stopAfter: 4)).completed)
-        var unscaled = whitenedOptions(resume: true)
-        unscaled.seasonalScaling = false
-        XCTAssertThrowsError(try DiffusionTrainingPipeline.run(unscaled)) {
-            XCTAssertTrue("\($0)".contains("differs in seasonal scaling (saved yes, now no);"), "\($0)")
-        }
-        XCTAssertTrue(try DiffusionTrainingPipeline.run(whitenedOptions(resume: true)).completed)
-        let a = try LatentDiffusion.load(path("full/diffusion-transformer.safetensors")).model
-        let b = try LatentDiffusion.load(path("model-transformer/diffusion-transformer.safetensors")).model
-        for (p, q) in zip(a.generator.parameters, b.generator.parameters) {
-            XCTAssertEqual(p.value.values.map(\.bitPattern), q.value.values.map(\.bitPattern), p.name)
-        }
+        let (a, _, b) = try assertResumeEqualsUninterrupted(.transformer, {
+            $0.innovationOrder = 2; $0.whitened = true; $0.whiteningFloor = 1; $0.conditioningForm = .both
+        }, changed: { $0.seasonalScaling = false }, difference: "differs in seasonal scaling (saved yes, now no);")
         XCTAssertEqual(a.statistics, b.statistics)
         XCTAssertEqual(a.statistics.residualSeasonalScale?.count, 12 * a.configuration.latentDimension)
         XCTAssertTrue(a.statistics.isWhitened)
@@ -87,32 +101,18 @@ final class DiffusionPipelineTests: XCTestCase {
     /// first as its own conditioning series; a conditioning member outside the training
     /// members, or the list beside a changed resume, is refused.
     func testManyConditioningMembersTrainAndResume() throws {
-        func pairOptions(resume: Bool = false, stopAfter: Int? = nil) -> DiffusionTrainingPipeline.Options {
-            var o = options(.autoregressive, resume: resume, stopAfter: stopAfter)
+        func pairs(_ o: inout DiffusionTrainingPipeline.Options) {
             o.conditioningMembers = "0-2"; o.innovationOrder = 2; o.whitened = true; o.conditioningForm = .both
-            return o
         }
-        let full = try DiffusionTrainingPipeline.run(pairOptions())
-        XCTAssertTrue(full.completed)
-        XCTAssertNotNil(full.epochs.last?.validationLoss)
-        try FileManager.default.moveItem(atPath: path("model-autoregressive"), toPath: path("full"))
-        XCTAssertFalse(try DiffusionTrainingPipeline.run(pairOptions(stopAfter: 4)).completed)
-        var single = pairOptions(resume: true)
-        single.conditioningMembers = nil
-        XCTAssertThrowsError(try DiffusionTrainingPipeline.run(single)) {
-            XCTAssertTrue("\($0)".contains("conditioning members (saved 0,1,2, now none)"), "\($0)")
-        }
-        XCTAssertTrue(try DiffusionTrainingPipeline.run(pairOptions(resume: true)).completed)
-        let (a, provenance) = try LatentDiffusion.load(path("full/diffusion-autoregressive.safetensors"))
-        let b = try LatentDiffusion.load(path("model-autoregressive/diffusion-autoregressive.safetensors")).model
-        for (p, q) in zip(a.generator.parameters, b.generator.parameters) {
-            XCTAssertEqual(p.value.values.map(\.bitPattern), q.value.values.map(\.bitPattern), p.name)
-        }
+        let (_, provenance, _) = try assertResumeEqualsUninterrupted(.autoregressive, pairs,
+                                                                     changed: { $0.conditioningMembers = nil },
+                                                                     difference: "conditioning members (saved 0,1,2, now none)")
         XCTAssertEqual(provenance["conditioning_members"], "0-2")
         XCTAssertEqual(provenance["training_members"], "0-2")
         XCTAssertEqual(try ConditioningSeries.load(path("full/conditioning.safetensors")).member, "0")
 
-        var outside = pairOptions()
+        var outside = options(.autoregressive)
+        pairs(&outside)
         outside.conditioningMembers = "0,3"; outside.output = path("outside")
         XCTAssertThrowsError(try DiffusionTrainingPipeline.run(outside)) {
             XCTAssertTrue("\($0)".contains("conditioning member 3 is not a training member"), "\($0)")
