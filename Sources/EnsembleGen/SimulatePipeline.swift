@@ -67,7 +67,6 @@ public enum SimulatePipeline {
         guard o.memberCount >= 1, o.firstMember >= 0 else {
             throw EnsembleGenError("members \(o.firstMember)…\(o.firstMember + o.memberCount - 1): at least one member, numbered from 0")
         }
-        try checkScenario(o.scenario, endYear: o.endYear)
         try OutputFile.checkDestination(o.output)
         if let forcing = o.forcingOutput { try OutputFile.checkDestination(forcing, inputs: [o.output]) }
         let started = Date()
@@ -104,14 +103,6 @@ public enum SimulatePipeline {
         try writer.finish()
         return Result(output: o.output, members: members, months: simulator.monthCount, grid: grid,
                       seconds: Date().timeIntervalSince(started))
-    }
-
-    /// Refuses an `endYear` after the last year of `scenario`'s table.
-    public static func checkScenario(_ scenario: ForcingScenario, endYear: Int) throws {
-        if let last = scenario.lastYear, endYear > last {
-            throw EnsembleGenError("scenario \(scenario.rawValue) (\(scenario.displayName)) is defined to \(last): "
-                                   + "--end \(endYear) is after it (historical has no end)")
-        }
     }
 
     /// The CF `references`: the simulator's, plus the sources of an SSP pathway.

@@ -144,10 +144,10 @@ public final class TrainedVAE {
     /// spread over the cores.
     public func encode(normalizedFields fields: [Float], count: Int) -> [Float] {
         let grid = latentShape.reduce(1, *)
-        let z = inBatches(networkInput(fields, count: count), count: count, inputShape: [self.grid.latitudeCount, self.grid.longitudeCount, 1],
+        let (patterns, means) = separated(fields, count: count)
+        let z = inBatches(patterns, count: count, inputShape: [self.grid.latitudeCount, self.grid.longitudeCount, 1],
                           outputCount: grid) { model.encode($0).mean }
-        guard separatesGlobalMean else { return z }
-        let means = globalMeans(fields, count: count)
+        guard let means else { return z }
         var latents = [Float](repeating: 0, count: count * (grid + 1))
         for n in 0..<count {
             for j in 0..<grid { latents[n * (grid + 1) + j] = z[n * grid + j] }
@@ -174,22 +174,21 @@ public final class TrainedVAE {
 
     /// What the network is trained on and encodes: the normalised fields [n, lat, lon], less
     /// each field's global mean when it is separated.
-    public func networkInput(_ fields: [Float], count: Int) -> [Float] {
-        guard separatesGlobalMean else { return fields }
-        let means = globalMeans(fields, count: count), cells = grid.cellCount
-        var patterns = fields
-        for n in 0..<count { for c in 0..<cells { patterns[n * cells + c] -= means[n] } }
-        return patterns
-    }
+    public func networkInput(_ fields: [Float], count: Int) -> [Float] { separated(fields, count: count).patterns }
 
-    /// Area-weighted means of fields [n, lat, lon].
-    private func globalMeans(_ fields: [Float], count: Int) -> [Float] {
+    /// Fields [n, lat, lon] less their area-weighted means, and the means [n], when the
+    /// global mean is separated; the fields unchanged and nil otherwise.
+    private func separated(_ fields: [Float], count: Int) -> (patterns: [Float], means: [Float]?) {
+        guard separatesGlobalMean else { return (fields, nil) }
         let weights = grid.areaWeights, cells = grid.cellCount, total = weights.reduce(0, +)
-        return (0..<count).map { n in
+        var patterns = fields, means = [Float](repeating: 0, count: count)
+        for n in 0..<count {
             var sum = 0.0
             for c in 0..<cells { sum += weights[c] * Double(fields[n * cells + c]) }
-            return Float(sum / total)
+            means[n] = Float(sum / total)
+            for c in 0..<cells { patterns[n * cells + c] -= means[n] }
         }
+        return (patterns, means)
     }
 
     /// Applies `network` to `count` items of `inputShape` in batches of `inferenceBatch`,

@@ -149,29 +149,33 @@ extension Forcing {
     /// Up to and including this instant every scenario's forcing is the historical one.
     public static let scenarioBranchTime = 2015.0
 
+    /// `historical` up to the branch time, then `series` of the scenario's pathway starting
+    /// from the historical value at the branch time.
+    private static func following(_ scenario: ForcingScenario, at t: Double, _ series: KeyPath<ScenarioPathway, [Double]>,
+                                  historical: (Double) -> Double) -> Double {
+        guard let p = scenario.pathway, t > scenarioBranchTime else { return historical(t) }
+        return p.value(p[keyPath: series], at: t, branchValue: historical(scenarioBranchTime))
+    }
+
     /// CO₂ concentration at decimal year `t` in `scenario`, ppm.
     public static func co2Concentration(at t: Double, scenario: ForcingScenario) -> Double {
-        guard let p = scenario.pathway, t > scenarioBranchTime else { return co2Concentration(at: t) }
-        return p.value(p.co2Concentration, at: t, branchValue: co2Concentration(at: scenarioBranchTime))
+        following(scenario, at: t, \.co2Concentration) { co2Concentration(at: $0) }
     }
 
     /// CO₂ ERF in `scenario`, W m⁻². After 2014 an SSP takes the AR6 value, which is not
     /// 5.35 ln(C/C₀) of the concentration (AR6 uses the Meinshausen et al. 2020 formula
     /// and adds tropospheric adjustments: 8.38 W m⁻² at 1135 ppm against 7.53).
     public static func carbonDioxide(at t: Double, scenario: ForcingScenario) -> Double {
-        guard let p = scenario.pathway, t > scenarioBranchTime else { return carbonDioxide(at: t) }
-        return p.value(p.carbonDioxide, at: t, branchValue: carbonDioxide(at: scenarioBranchTime))
+        following(scenario, at: t, \.carbonDioxide) { carbonDioxide(at: $0) }
     }
 
     /// Other well-mixed greenhouse gases, ozone and land use in `scenario`, W m⁻².
     public static func otherGreenhouseGases(at t: Double, scenario: ForcingScenario) -> Double {
-        guard let p = scenario.pathway, t > scenarioBranchTime else { return otherGreenhouseGases(at: t) }
-        return p.value(p.otherGreenhouseGases, at: t, branchValue: otherGreenhouseGases(at: scenarioBranchTime))
+        following(scenario, at: t, \.otherGreenhouseGases) { otherGreenhouseGases(at: $0) }
     }
 
     /// Anthropogenic aerosol in `scenario`, W m⁻².
     public static func aerosol(at t: Double, scenario: ForcingScenario) -> Double {
-        guard let p = scenario.pathway, t > scenarioBranchTime else { return aerosol(at: t) }
-        return p.value(p.aerosol, at: t, branchValue: aerosol(at: scenarioBranchTime))
+        following(scenario, at: t, \.aerosol) { aerosol(at: $0) }
     }
 }
