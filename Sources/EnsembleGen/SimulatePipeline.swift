@@ -16,6 +16,8 @@ public enum SimulatePipeline {
         /// Grid size (latitudes, longitudes) of a global regular grid.
         public var latitudeCount: Int
         public var longitudeCount: Int
+        /// Where the grid's latitudes lie (cell-centred, at the poles, Gaussian).
+        public var latitudeSpacing: LatitudeSpacing
         public var seed: UInt64
         public var calendar: CalendarKind
         public var output: String
@@ -29,13 +31,14 @@ public enum SimulatePipeline {
         public var scenario: ForcingScenario
 
         public init(memberCount: Int, firstMember: Int = 0, startYear: Int = 1850, endYear: Int = 2005,
-                    latitudeCount: Int = 32, longitudeCount: Int = 64, seed: UInt64 = 1,
+                    latitudeCount: Int = 32, longitudeCount: Int = 64, latitudeSpacing: LatitudeSpacing = .cellCentred,
+                    seed: UInt64 = 1,
                     calendar: CalendarKind = .standard, output: String, forcingOutput: String? = nil,
                     deflateLevel: Int = 1, layout: OutputLayout = .timeFirst,
                     commandLine: [String] = CommandLine.arguments, scenario: ForcingScenario = .historical) {
             self.memberCount = memberCount; self.firstMember = firstMember
             self.startYear = startYear; self.endYear = endYear
-            self.latitudeCount = latitudeCount; self.longitudeCount = longitudeCount
+            self.latitudeCount = latitudeCount; self.longitudeCount = longitudeCount; self.latitudeSpacing = latitudeSpacing
             self.seed = seed; self.calendar = calendar; self.output = output
             self.forcingOutput = forcingOutput; self.deflateLevel = deflateLevel
             self.layout = layout; self.commandLine = commandLine; self.scenario = scenario
@@ -70,7 +73,10 @@ public enum SimulatePipeline {
         try OutputFile.checkDestination(o.output)
         if let forcing = o.forcingOutput { try OutputFile.checkDestination(forcing, inputs: [o.output]) }
         let started = Date()
-        let grid = Grid.regular(latitudeCount: o.latitudeCount, longitudeCount: o.longitudeCount)
+        let grid: Grid
+        do { grid = try o.latitudeSpacing.grid(latitudes: o.latitudeCount, longitudes: o.longitudeCount) } catch {
+            throw EnsembleGenError("--grid \(o.latitudeCount)x\(o.longitudeCount) with \(o.latitudeSpacing.rawValue) latitudes: \(error)")
+        }
         let simulator = try EnsembleSimulator(configuration: SimulatorConfiguration(
             grid: grid, startYear: o.startYear, endYear: o.endYear, seed: o.seed, calendar: o.calendar,
             scenario: o.scenario))
