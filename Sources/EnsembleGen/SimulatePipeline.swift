@@ -24,7 +24,8 @@ public enum SimulatePipeline {
         /// Optional NetCDF file for the forcing series (W m-2 per agent) and the global-mean
         /// forced response (K).
         public var forcingOutput: String?
-        public var deflateLevel: Int
+        /// Chunk shape and deflate level of the output's data variable.
+        public var storage: OutputStorage
         public var layout: OutputLayout
         public var commandLine: [String]
         /// Forcing pathway (`historical`, or historical to 2014 then an SSP ending in 2100).
@@ -34,13 +35,13 @@ public enum SimulatePipeline {
                     latitudeCount: Int = 32, longitudeCount: Int = 64, latitudeSpacing: LatitudeSpacing = .cellCentred,
                     seed: UInt64 = 1,
                     calendar: CalendarKind = .standard, output: String, forcingOutput: String? = nil,
-                    deflateLevel: Int = 1, layout: OutputLayout = .timeFirst,
+                    storage: OutputStorage = OutputStorage(), layout: OutputLayout = .timeFirst,
                     commandLine: [String] = CommandLine.arguments, scenario: ForcingScenario = .historical) {
             self.memberCount = memberCount; self.firstMember = firstMember
             self.startYear = startYear; self.endYear = endYear
             self.latitudeCount = latitudeCount; self.longitudeCount = longitudeCount; self.latitudeSpacing = latitudeSpacing
             self.seed = seed; self.calendar = calendar; self.output = output
-            self.forcingOutput = forcingOutput; self.deflateLevel = deflateLevel
+            self.forcingOutput = forcingOutput; self.storage = storage
             self.layout = layout; self.commandLine = commandLine; self.scenario = scenario
         }
     }
@@ -99,7 +100,7 @@ public enum SimulatePipeline {
         if let f = o.forcingOutput { try writeForcing(simulator, to: f, commandLine: o.commandLine) }
         let writer = try EnsembleWriter(path: o.output, variable: .nearSurfaceAirTemperature, grid: grid,
                                         time: simulator.timeAxis, members: members.map(String.init),
-                                        attributes: attributes, deflateLevel: o.deflateLevel, layout: o.layout)
+                                        attributes: attributes, storage: o.storage, layout: o.layout)
         var buffer = [Float](repeating: 0, count: simulator.valuesPerMember)
         for (i, k) in members.enumerated() {
             buffer.withUnsafeMutableBufferPointer { simulator.member(k, into: $0) }

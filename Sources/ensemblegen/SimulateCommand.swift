@@ -54,7 +54,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Also write the forcings and forced response here.", valueName: "file"))
     var forcingOutput: String?
 
-    @OptionGroup var compression: DeflateLevelOption
+    @OptionGroup var storage: OutputStorageOptions
     @OptionGroup var dimensions: LayoutOption
     @OptionGroup var progress: QuietOption
 
@@ -76,7 +76,7 @@ struct SimulateCommand: ParsableCommand {
             let options = SimulatePipeline.Options(
                 memberCount: count.members, firstMember: count.firstMember, startYear: start, endYear: end,
                 latitudeCount: size.latitudes, longitudeCount: size.longitudes, latitudeSpacing: latitudes, seed: seed, calendar: calendar,
-                output: output, forcingOutput: forcingOutput, deflateLevel: compression.deflateLevel, layout: dimensions.layout,
+                output: output, forcingOutput: forcingOutput, storage: storage.storage, layout: dimensions.layout,
                 commandLine: CommandLine.arguments, scenario: scenario)
             let bar = ProgressBar("simulate", total: count.members, unit: "members", quiet: progress.quiet)
             let result = try SimulatePipeline.run(options) { done, _ in bar.update(done) }
