@@ -76,7 +76,7 @@ public enum VolcanicComposite {
         var results = [EpochComposite](), perMemberAll = [[[Double]]]()   // eruption, member, lag
         for e in eruptions {
             guard let t0 = (0..<T).first(where: { years[$0] == e.year && (annual || monthsOfYear[$0] == e.month) }),
-                  t0 + window.lowerBound >= 0, t0 + window.upperBound < T else { continue }
+                  t0 + stepWindow.lowerBound >= 0, t0 + stepWindow.upperBound < T else { continue }
             var perMember = [[Double]]()
             for m in 0..<K {
                 let base = preLags.map { anom[m * T + t0 + $0] }.reduce(0, +) / Double(preLags.count)

@@ -48,6 +48,16 @@ public struct AutocorrelationSummary: Codable, Sendable, Equatable {
     public var lag12Ocean: Double?
 }
 
+extension AutocorrelationSummary {
+    /// Every key is written; a value that was not computed is null.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(lag1, forKey: .lag1); try c.encode(lag12, forKey: .lag12)
+        try c.encode(lag1Land, forKey: .lag1Land); try c.encode(lag1Ocean, forKey: .lag1Ocean)
+        try c.encode(lag12Land, forKey: .lag12Land); try c.encode(lag12Ocean, forKey: .lag12Ocean)
+    }
+}
+
 /// The JSON-encoded part of a diagnostics report (keys are the property names).
 public struct DiagnosticsSummary: Codable, Sendable, Equatable {
     public var name: String

@@ -30,6 +30,19 @@ public struct NinoComparison: Codable, Sendable, Equatable {
     public var conditioningCorrelation: ConditioningCorrelation?
 }
 
+extension NinoComparison {
+    /// Every key is written; a value that was not computed is null.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(standardDeviationRatio, forKey: .standardDeviationRatio)
+        try c.encode(skewness, forKey: .skewness); try c.encode(referenceSkewness, forKey: .referenceSkewness)
+        try c.encode(peakPeriodYears, forKey: .peakPeriodYears); try c.encode(referencePeakPeriodYears, forKey: .referencePeakPeriodYears)
+        try c.encode(standardDeviationByMonthRMSE, forKey: .standardDeviationByMonthRMSE)
+        try c.encode(regressionPatternCorrelation, forKey: .regressionPatternCorrelation)
+        try c.encode(conditioningCorrelation, forKey: .conditioningCorrelation)
+    }
+}
+
 /// Variability statistics of a candidate beside the reference.
 public struct VariabilityComparison: Codable, Sendable, Equatable {
     /// RMS over lags (−12…48 months, −1…4 years for annual data) of the difference of the ensemble-mean volcanic composite
@@ -51,6 +64,22 @@ public struct VariabilityComparison: Codable, Sendable, Equatable {
     public var eof2PatternCorrelation: Double
     public var eofVarianceFractions: [Double]
     public var referenceEofVarianceFractions: [Double]
+}
+
+extension VariabilityComparison {
+    /// Every key is written; a value that was not computed is null.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(volcanicCompositeRMSE, forKey: .volcanicCompositeRMSE)
+        try c.encode(volcanicPeak, forKey: .volcanicPeak); try c.encode(referenceVolcanicPeak, forKey: .referenceVolcanicPeak)
+        try c.encode(lag1, forKey: .lag1); try c.encode(referenceLag1, forKey: .referenceLag1)
+        try c.encode(lag12, forKey: .lag12); try c.encode(referenceLag12, forKey: .referenceLag12)
+        try c.encode(lag1PatternCorrelation, forKey: .lag1PatternCorrelation)
+        try c.encode(eof1PatternCorrelation, forKey: .eof1PatternCorrelation)
+        try c.encode(eof2PatternCorrelation, forKey: .eof2PatternCorrelation)
+        try c.encode(eofVarianceFractions, forKey: .eofVarianceFractions)
+        try c.encode(referenceEofVarianceFractions, forKey: .referenceEofVarianceFractions)
+    }
 }
 
 /// Every score of one candidate ensemble (generated, training, baseline) against the reference.

@@ -74,7 +74,8 @@ enum Figures {
         let ax = Axes(canvas: canvas, x0: 95, y0: 50, width: 770, height: 440, xRange: pmin...max(pmax, 2 * pmin), yRange: yr, xLog: true, yLog: true)
         let ticks = [0.25, 0.5, 1, 2, 3, 5, 7, 10, 20, 40, 80].filter { ax.xRange.contains($0) }
         let annual = series.contains { $0.summary.isAnnual }
-        ax.drawFrame(title: "Niño3.4 power spectrum (Welch, Hann, 50% overlap)" + (annual ? " of annual means: periods under 2 years not resolved" : ""),
+        ax.drawFrame(title: annual ? "Niño3.4 power spectrum of annual means (Welch; periods < 2 yr not resolved)"
+                                   : "Niño3.4 power spectrum (Welch, Hann, 50% overlap)",
                      xLabel: "period (years)",
                      yLabel: "power spectral density (K² yr)", xTicks: ticks)
         var legend = [(String, RGB, LegendStyle)]()

@@ -39,6 +39,16 @@ public struct NinoStatistics: Codable, Sendable, Equatable {
     public var peakPeriodYears: Double
 }
 
+extension NinoStatistics {
+    /// Every key is written; `standardDeviationByMonth` is null for annual data.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(standardDeviation, forKey: .standardDeviation); try c.encode(skewness, forKey: .skewness)
+        try c.encode(standardDeviationByMonth, forKey: .standardDeviationByMonth)
+        try c.encode(spectrum, forKey: .spectrum); try c.encode(peakPeriodYears, forKey: .peakPeriodYears)
+    }
+}
+
 /// ENSO diagnostics: Niño3.4 index, its statistics and the regression map.
 public enum ENSO {
     /// Niño3.4 index of every member: area-weighted mean over 5°S–5°N, 190°E–240°E (cells
@@ -193,5 +203,15 @@ public struct GlobalMeanSummary: Codable, Sendable, Equatable {
         }
         return GlobalMeanSummary(years: keptYears, annualMeans: annual, ensembleMean: em,
                                  percentile5: p5, percentile95: p95, trendPerCentury: trend)
+    }
+}
+
+extension GlobalMeanSummary {
+    /// Every key is written; `trendPerCentury` is null when it could not be computed.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(years, forKey: .years); try c.encode(annualMeans, forKey: .annualMeans)
+        try c.encode(ensembleMean, forKey: .ensembleMean); try c.encode(percentile5, forKey: .percentile5)
+        try c.encode(percentile95, forKey: .percentile95); try c.encode(trendPerCentury, forKey: .trendPerCentury)
     }
 }
