@@ -49,12 +49,13 @@ public struct AutocorrelationSummary: Codable, Sendable, Equatable {
 }
 
 extension AutocorrelationSummary {
-    /// Every key is written; a value that was not computed is null.
+    /// `lag12` is always written (null for annual data, which cannot give it); the land and
+    /// ocean means only with a land mask.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(lag1, forKey: .lag1); try c.encode(lag12, forKey: .lag12)
-        try c.encode(lag1Land, forKey: .lag1Land); try c.encode(lag1Ocean, forKey: .lag1Ocean)
-        try c.encode(lag12Land, forKey: .lag12Land); try c.encode(lag12Ocean, forKey: .lag12Ocean)
+        try c.encodeIfPresent(lag1Land, forKey: .lag1Land); try c.encodeIfPresent(lag1Ocean, forKey: .lag1Ocean)
+        try c.encodeIfPresent(lag12Land, forKey: .lag12Land); try c.encodeIfPresent(lag12Ocean, forKey: .lag12Ocean)
     }
 }
 

@@ -31,7 +31,8 @@ public struct NinoComparison: Codable, Sendable, Equatable {
 }
 
 extension NinoComparison {
-    /// Every key is written; a value that was not computed is null.
+    /// `standardDeviationByMonthRMSE` is always written (null for annual data);
+    /// `conditioningCorrelation` only when a conditioning member was given.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(standardDeviationRatio, forKey: .standardDeviationRatio)
@@ -39,7 +40,7 @@ extension NinoComparison {
         try c.encode(peakPeriodYears, forKey: .peakPeriodYears); try c.encode(referencePeakPeriodYears, forKey: .referencePeakPeriodYears)
         try c.encode(standardDeviationByMonthRMSE, forKey: .standardDeviationByMonthRMSE)
         try c.encode(regressionPatternCorrelation, forKey: .regressionPatternCorrelation)
-        try c.encode(conditioningCorrelation, forKey: .conditioningCorrelation)
+        try c.encodeIfPresent(conditioningCorrelation, forKey: .conditioningCorrelation)
     }
 }
 
@@ -67,11 +68,13 @@ public struct VariabilityComparison: Codable, Sendable, Equatable {
 }
 
 extension VariabilityComparison {
-    /// Every key is written; a value that was not computed is null.
+    /// `lag12` and `referenceLag12` are always written (null for annual data); the volcanic
+    /// values only when an eruption window lies inside the record.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(volcanicCompositeRMSE, forKey: .volcanicCompositeRMSE)
-        try c.encode(volcanicPeak, forKey: .volcanicPeak); try c.encode(referenceVolcanicPeak, forKey: .referenceVolcanicPeak)
+        try c.encodeIfPresent(volcanicCompositeRMSE, forKey: .volcanicCompositeRMSE)
+        try c.encodeIfPresent(volcanicPeak, forKey: .volcanicPeak)
+        try c.encodeIfPresent(referenceVolcanicPeak, forKey: .referenceVolcanicPeak)
         try c.encode(lag1, forKey: .lag1); try c.encode(referenceLag1, forKey: .referenceLag1)
         try c.encode(lag12, forKey: .lag12); try c.encode(referenceLag12, forKey: .referenceLag12)
         try c.encode(lag1PatternCorrelation, forKey: .lag1PatternCorrelation)
