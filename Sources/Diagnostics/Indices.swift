@@ -194,13 +194,7 @@ public struct GlobalMeanSummary: Codable, Sendable, Equatable {
         let em = (0..<Y).map { y in (0..<K).map { annual[$0][y] }.reduce(0, +) / Double(K) }
         let p5 = (0..<Y).map { y in Statistics.quantile((0..<K).map { annual[$0][y] }, 0.05) }
         let p95 = (0..<Y).map { y in Statistics.quantile((0..<K).map { annual[$0][y] }, 0.95) }
-        var trend: Double?
-        if Y > 2 {
-            let xs = keptYears.map(Double.init), mx = xs.reduce(0, +) / Double(Y), my = em.reduce(0, +) / Double(Y)
-            let sxx = xs.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
-            let sxy = zip(xs, em).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
-            trend = 100 * sxy / sxx
-        }
+        let trend = Y > 2 ? Statistics.linearTrend(x: keptYears.map(Double.init), y: em).map { 100 * $0.slope } : nil
         return GlobalMeanSummary(years: keptYears, annualMeans: annual, ensembleMean: em,
                                  percentile5: p5, percentile95: p95, trendPerCentury: trend)
     }

@@ -54,11 +54,8 @@ final class AnnualTests: XCTestCase {
         // Same annual global means (Float32 rounding of the annual fields only) …
         for (x, y) in zip(s.globalMean.ensembleMean, m.summary.globalMean.ensembleMean) { XCTAssertEqual(x, y, accuracy: 1e-4) }
         // … so the trend agrees with the monthly one within its sampling error (2 SE).
-        let years = m.summary.globalMean.years.map(Double.init), em = m.summary.globalMean.ensembleMean
-        let n = Double(years.count), mx = years.reduce(0, +) / n, my = em.reduce(0, +) / n
-        let sxx = years.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
-        let b = zip(years, em).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / sxx
-        let se = 100 * (zip(years, em).reduce(0) { $0 + pow($1.1 - my - b * ($1.0 - mx), 2) } / (n - 2) / sxx).squareRoot()
+        let fit = try XCTUnwrap(Statistics.linearTrend(x: m.summary.globalMean.years.map(Double.init), y: m.summary.globalMean.ensembleMean))
+        let se = 100 * fit.standardError
         XCTAssertEqual(try XCTUnwrap(s.globalMean.trendPerCentury), try XCTUnwrap(m.summary.globalMean.trendPerCentury), accuracy: 2 * se)
         // The 4-year ENSO oscillator (0.25 cycles/yr) is resolved by annual sampling: its peak
         // lies within two frequency bins (1/40 cycles/yr each) of it, as the monthly one does.
@@ -86,6 +83,15 @@ final class AnnualTests: XCTestCase {
         XCTAssertTrue((object["autocorrelation"] as? [String: Any])?["lag12"] is NSNull)
         XCTAssertFalse(String(decoding: data, as: UTF8.self).contains("NaN"))
         XCTAssertFalse(d.markdown.lowercased().contains("nan"))
+    }
+
+    func testLinearTrendAndStandardError() throws {
+        // y = 2 + 0.5x + (+1, −1, −1, +1): slope 0.5 + Σ(x−x̄)r/Σ(x−x̄)² = 0.5 + 0/5, Σr² = 4.
+        let fit = try XCTUnwrap(Statistics.linearTrend(x: [0, 1, 2, 3], y: [3, 1.5, 2, 4.5]))
+        XCTAssertEqual(fit.slope, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(fit.standardError, (4.0 / 2 / 5).squareRoot(), accuracy: 1e-12)
+        XCTAssertNil(Statistics.linearTrend(x: [0, 1], y: [0, 1]))
+        XCTAssertNil(Statistics.linearTrend(x: [1, 1, 1], y: [0, 1, 2]))
     }
 
     func testAnnualStepsAreValidated() {

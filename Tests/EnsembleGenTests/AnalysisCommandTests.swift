@@ -1,4 +1,5 @@
 import Climate
+import Diagnostics
 import Foundation
 import TestEnvironment
 import XCTest
@@ -116,7 +117,8 @@ final class AnalysisCommandTests: XCTestCase {
         XCTAssertEqual(annualMeans.count, means.count)
         for (x, y) in zip(annualMeans, means) { XCTAssertEqual(x, y, accuracy: 1e-3) }
         let trend = try XCTUnwrap(gm["trendPerCentury"] as? Double), annualTrend = try XCTUnwrap(ga["trendPerCentury"] as? Double)
-        XCTAssertEqual(annualTrend, trend, accuracy: 2 * trendStandardError(years: years, values: means))
+        let fit = try XCTUnwrap(Statistics.linearTrend(x: years.map(Double.init), y: means))
+        XCTAssertEqual(annualTrend, trend, accuracy: 2 * 100 * fit.standardError)
     }
 
     /// `evaluate` on annual files: valid JSON with the monthly-only comparisons null, the
@@ -200,16 +202,6 @@ final class AnalysisCommandTests: XCTestCase {
         let found = text.range(of: #"(?i)(?<![A-Za-z])[-+]?(nan|inf|infinity)(?![A-Za-z])"#, options: .regularExpression)
         XCTAssertNil(found, "a non-finite figure printed:\n\(text)", line: line)
         XCTAssertFalse(text.contains("0–0"), text, line: line)
-    }
-
-    /// Standard error (per century) of the least-squares slope of `values` on `years`.
-    func trendStandardError(years: [Int], values: [Double]) -> Double {
-        let n = Double(values.count), x = years.map(Double.init)
-        let mx = x.reduce(0, +) / n, my = values.reduce(0, +) / n
-        let sxx = x.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
-        let b = zip(x, values).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / sxx
-        let residual = zip(x, values).reduce(0) { $0 + pow($1.1 - my - b * ($1.0 - mx), 2) }
-        return 100 * (residual / (n - 2) / sxx).squareRoot()
     }
 }
 
