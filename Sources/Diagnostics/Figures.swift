@@ -39,7 +39,8 @@ enum Figures {
         let ax = Axes(canvas: canvas, x0: 90, y0: 50, width: 880, height: 440,
                       xRange: (years.min() ?? 0)...(years.max() ?? 1), yRange: dataRange(all.map { $0 - base }))
         ax.drawFrame(title: "Global-mean surface temperature (annual means)", xLabel: "year",
-                     yLabel: "anomaly (K) from \(g0.years[0])–\(g0.years[baseYears - 1]) mean of \(first.name)")
+                     yLabel: "anomaly (K) from \(g0.years[0])–\(g0.years[baseYears - 1]) mean of \(first.name)",
+                     xTicks: niceTicks(ax.xRange).filter { $0 == $0.rounded() })   // whole years
         var legend = [(String, RGB, LegendStyle)]()
         let memberAlpha = min(0.5, 6 / Double(max(g0.annualMeans.count, 1)))
         for m in g0.annualMeans { ax.line(g0.years.map(Double.init), m.map { $0 - base }, color: first.color, width: 0.5, alpha: memberAlpha) }
