@@ -68,7 +68,7 @@ public enum VolcanicComposite {
         // Months → steps, rounding outwards so an annual window keeps a pre-eruption year.
         let monthsPerStep = Double(12 / stepsPerYear)
         let stepWindow = Int((Double(window.lowerBound) / monthsPerStep).rounded(.down))...Int((Double(window.upperBound) / monthsPerStep).rounded(.up))
-        let months = annual ? [Int](repeating: 1, count: T) : monthsOfYear
+        let months = Climatology.classes(months: monthsOfYear, stepsPerYear: stepsPerYear)
         let anom = Climatology.anomalies(series, memberCount: K, months: months, years: years, basePeriod: nil)
         let lags = Array(stepWindow), preLags = lags.filter { $0 < 0 }
         let unit: TimeStepUnit = annual ? .year : .month

@@ -216,12 +216,12 @@ extension DiagnosticsSummary {
 
     /// The spectral peak, "3.8 years", or why there is none.
     public var peakText: String {
-        nino34.peakPeriodYears.isFinite ? String(format: "%.1f years", nino34.peakPeriodYears) : "none in the resolved part of the 1–10-year band"
+        nino34.peakPeriodYears.isFinite ? String(format: "%.1f years", nino34.peakPeriodYears) : "none (no resolved period in the search band)"
     }
 
     /// Pinatubo-style cooling: largest ensemble-mean cooling of eruption `name` within two
-    /// years after it, "-0.31 K at +14 months" (value < 0 is cooling); nil when the eruption
-    /// is not in the record.
+    /// years after it: `value` the peak anomaly (< 0 is cooling), `text` the cooling as a
+    /// positive number, "0.31 K at +14 months"; nil when the eruption is not in the record.
     public func peakCooling(eruption name: String) -> (value: Double, lag: Int, text: String)? {
         guard let c = volcanic.first(where: { $0.name.localizedCaseInsensitiveContains(name) }), c.peakAnomaly.isFinite else { return nil }
         return (c.peakAnomaly, c.peakLag, String(format: "%.2f K at +", -c.peakAnomaly) + c.lagUnit.count(c.peakLag))

@@ -101,7 +101,7 @@ public struct EnsembleFields: Sendable {
 
     /// Climatology class of each time step (1…12): the calendar month for monthly fields, 1
     /// for every step of annual fields (annual means have no seasonal cycle to remove).
-    var climatologyMonths: [Int] { isAnnual ? [Int](repeating: 1, count: timeCount) : monthsOfYear }
+    var climatologyMonths: [Int] { Climatology.classes(months: monthsOfYear, stepsPerYear: stepsPerYear) }
 
     /// Number of grid cells per field.
     public var cellCount: Int { grid.cellCount }

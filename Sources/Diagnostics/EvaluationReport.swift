@@ -177,7 +177,7 @@ public enum EnsembleEvaluation {
                                                variability: variability, diagnostics: d.summary))
             diags.append(d); maps.append(cmp.spreadRatioMap)
         }
-        return EvaluationReport(summary: EvaluationSummary(schemaVersion: 1, reference: refDiag.summary, candidates: results),
+        return EvaluationReport(summary: EvaluationSummary(schemaVersion: 2, reference: refDiag.summary, candidates: results),
                                 referenceDiagnostics: refDiag, candidateDiagnostics: diags, spreadRatioMaps: maps)
     }
 

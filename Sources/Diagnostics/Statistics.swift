@@ -134,6 +134,12 @@ public enum Statistics {
 
 /// Monthly climatology of series sampled at calendar months.
 enum Climatology {
+    /// Climatology class (1…12) of each step: the calendar month for monthly data
+    /// (`stepsPerYear` 12), 1 for every step of annual data (no seasonal cycle to remove).
+    static func classes(months: [Int], stepsPerYear: Int) -> [Int] {
+        stepsPerYear == 1 ? [Int](repeating: 1, count: months.count) : months
+    }
+
     /// Mean of `series[t]` by calendar month (index 0…11) over the time steps whose year is
     /// in `basePeriod` (all years when nil), pooling `memberCount` series laid out
     /// (member, time). NaN for a month without data.
