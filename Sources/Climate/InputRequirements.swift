@@ -41,7 +41,9 @@ public struct InputRequirements: Sendable, Equatable {
 
     /// Training and applying the models: complete monthly or annual fields.
     public static let models = InputRequirements(frequencies: [.monthly, .annual], completeFields: true, globalGrid: true)
-    /// The diagnostics and the statistical baseline: complete monthly fields.
+    /// The diagnostics (`diagnose`, `evaluate`): complete monthly or annual fields.
+    public static let analysis = InputRequirements(frequencies: [.monthly, .annual], completeFields: true)
+    /// The statistical baseline (its AR(1) and running mean are monthly): complete monthly fields.
     public static let monthlyAnalysis = InputRequirements(frequencies: [.monthly], completeFields: true)
     /// Describing and copying files (`info`, `merge`): any frequency, missing values kept.
     public static let inspection = InputRequirements(frequencies: Set(TimeFrequency.allCases), completeFields: false)

@@ -139,7 +139,8 @@ public struct StatisticalBaseline: Sendable {
         }
         return try EnsembleFields(values: try generate(memberCount: memberCount, forced: forced, seed: seed),
                                   memberCount: memberCount, timeCount: template.timeCount, grid: grid,
-                                  monthsOfYear: template.monthsOfYear, years: template.years, name: name)
+                                  monthsOfYear: template.monthsOfYear, years: template.years,
+                                  stepsPerYear: template.stepsPerYear, name: name)
     }
 
     /// Forced component as the ensemble mean of `fields`, order (time, lat, lon).
@@ -157,17 +158,17 @@ public struct StatisticalBaseline: Sendable {
     /// are smoothed out; prefer `ensembleMean(of:)` when a forced ensemble mean is available.
     public static func smoothedForcedComponent(of member: EnsembleFields, windowMonths: Int = 121) -> [Float] {
         let n = member.cellCount, T = member.timeCount
-        let clim = member.cellClimatology(basePeriod: nil)
+        let clim = member.cellClimatology(basePeriod: nil), months = member.climatologyMonths
         var out = [Float](repeating: .nan, count: T * n)
         let half = max(windowMonths, 1) / 2
         var cum = [Double](repeating: 0, count: T + 1)
         for c in 0..<n {
             for t in 0..<T {
-                cum[t + 1] = cum[t] + Double(member.values[t * n + c]) - clim[(member.monthsOfYear[t] - 1) * n + c]
+                cum[t + 1] = cum[t] + Double(member.values[t * n + c]) - clim[(months[t] - 1) * n + c]
             }
             for t in 0..<T {
                 let lo = max(0, t - half), hi = min(T - 1, t + half)
-                out[t * n + c] = Float(clim[(member.monthsOfYear[t] - 1) * n + c] + (cum[hi + 1] - cum[lo]) / Double(hi - lo + 1))
+                out[t * n + c] = Float(clim[(months[t] - 1) * n + c] + (cum[hi + 1] - cum[lo]) / Double(hi - lo + 1))
             }
         }
         return out

@@ -21,27 +21,43 @@ public struct NinoComparison: Codable, Sendable, Equatable {
     public var referenceSkewness: Double
     public var peakPeriodYears: Double
     public var referencePeakPeriodYears: Double
-    /// RMS over the 12 calendar months of the difference in standard deviation (K).
-    public var standardDeviationByMonthRMSE: Double
+    /// RMS over the 12 calendar months of the difference in standard deviation (K); nil
+    /// for annual data.
+    public var standardDeviationByMonthRMSE: Double?
     /// Centred area-weighted pattern correlation of the ENSO regression maps.
     public var regressionPatternCorrelation: Double
     /// nil when no conditioning member was given.
     public var conditioningCorrelation: ConditioningCorrelation?
 }
 
+extension NinoComparison {
+    /// `standardDeviationByMonthRMSE` is always written (null for annual data);
+    /// `conditioningCorrelation` only when a conditioning member was given.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(standardDeviationRatio, forKey: .standardDeviationRatio)
+        try c.encode(skewness, forKey: .skewness); try c.encode(referenceSkewness, forKey: .referenceSkewness)
+        try c.encode(peakPeriodYears, forKey: .peakPeriodYears); try c.encode(referencePeakPeriodYears, forKey: .referencePeakPeriodYears)
+        try c.encode(standardDeviationByMonthRMSE, forKey: .standardDeviationByMonthRMSE)
+        try c.encode(regressionPatternCorrelation, forKey: .regressionPatternCorrelation)
+        try c.encodeIfPresent(conditioningCorrelation, forKey: .conditioningCorrelation)
+    }
+}
+
 /// Variability statistics of a candidate beside the reference.
 public struct VariabilityComparison: Codable, Sendable, Equatable {
-    /// RMS over lags (−12…48) of the difference of the ensemble-mean volcanic composite
+    /// RMS over lags (−12…48 months, −1…4 years for annual data) of the difference of the ensemble-mean volcanic composite
     /// (mean over eruptions) from the reference's (K). nil when no eruption fits.
     public var volcanicCompositeRMSE: Double?
     /// Candidate and reference peak cooling of the composite (K).
     public var volcanicPeak: Double?
     public var referenceVolcanicPeak: Double?
-    /// Area-weighted mean lag-1 / lag-12 autocorrelation, candidate and reference.
+    /// Area-weighted mean lag-1-step (1 month, or 1 year for annual data) and lag-12-month
+    /// (nil for annual data) autocorrelation, candidate and reference.
     public var lag1: Double
     public var referenceLag1: Double
-    public var lag12: Double
-    public var referenceLag12: Double
+    public var lag12: Double?
+    public var referenceLag12: Double?
     /// Centred pattern correlation of the lag-1 maps.
     public var lag1PatternCorrelation: Double
     /// |uncentred area-weighted pattern correlation| of EOF 1 and EOF 2 with the reference's.
@@ -49,6 +65,24 @@ public struct VariabilityComparison: Codable, Sendable, Equatable {
     public var eof2PatternCorrelation: Double
     public var eofVarianceFractions: [Double]
     public var referenceEofVarianceFractions: [Double]
+}
+
+extension VariabilityComparison {
+    /// `lag12` and `referenceLag12` are always written (null for annual data); the volcanic
+    /// values only when an eruption window lies inside the record.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(volcanicCompositeRMSE, forKey: .volcanicCompositeRMSE)
+        try c.encodeIfPresent(volcanicPeak, forKey: .volcanicPeak)
+        try c.encodeIfPresent(referenceVolcanicPeak, forKey: .referenceVolcanicPeak)
+        try c.encode(lag1, forKey: .lag1); try c.encode(referenceLag1, forKey: .referenceLag1)
+        try c.encode(lag12, forKey: .lag12); try c.encode(referenceLag12, forKey: .referenceLag12)
+        try c.encode(lag1PatternCorrelation, forKey: .lag1PatternCorrelation)
+        try c.encode(eof1PatternCorrelation, forKey: .eof1PatternCorrelation)
+        try c.encode(eof2PatternCorrelation, forKey: .eof2PatternCorrelation)
+        try c.encode(eofVarianceFractions, forKey: .eofVarianceFractions)
+        try c.encode(referenceEofVarianceFractions, forKey: .referenceEofVarianceFractions)
+    }
 }
 
 /// Every score of one candidate ensemble (generated, training, baseline) against the reference.
@@ -80,7 +114,7 @@ public struct EvaluationReport: Sendable {
     /// Spread-ratio maps per candidate (count cellCount).
     public var spreadRatioMaps: [[Double]]
 
-    /// JSON of `summary` (pretty-printed, sorted keys, NaN as the string "NaN").
+    /// JSON of `summary` (pretty-printed, sorted keys; a non-finite number is written as null).
     public func json() throws -> Data { try DiagnosticsJSON.encode(summary) }
 }
 
@@ -114,7 +148,10 @@ public enum EnsembleEvaluation {
             let scores = try Verification.score(ensemble: cand, observations: reference, timeStride: options.verificationTimeStride)
             let cmp = try Verification.compare(cand, to: reference)
             let cn = d.summary.nino34, rn = refDiag.summary.nino34
-            let monthRMSE = (zip(cn.standardDeviationByMonth, rn.standardDeviationByMonth).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / 12).squareRoot()
+            var monthRMSE: Double?
+            if let c = cn.standardDeviationByMonth, let r = rn.standardDeviationByMonth {
+                monthRMSE = (zip(c, r).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / 12).squareRoot()
+            }
             let nino = NinoComparison(
                 standardDeviationRatio: cn.standardDeviation / rn.standardDeviation,
                 skewness: cn.skewness, referenceSkewness: rn.skewness,
@@ -140,7 +177,7 @@ public enum EnsembleEvaluation {
                                                variability: variability, diagnostics: d.summary))
             diags.append(d); maps.append(cmp.spreadRatioMap)
         }
-        return EvaluationReport(summary: EvaluationSummary(schemaVersion: 1, reference: refDiag.summary, candidates: results),
+        return EvaluationReport(summary: EvaluationSummary(schemaVersion: 2, reference: refDiag.summary, candidates: results),
                                 referenceDiagnostics: refDiag, candidateDiagnostics: diags, spreadRatioMaps: maps)
     }
 
@@ -159,7 +196,7 @@ extension EvaluationReport {
     /// Markdown report: one table with a column per candidate, then each ensemble's diagnostics.
     public var markdown: String {
         let cs = summary.candidates, ref = summary.reference
-        var md = "# Ensemble evaluation\n\nReference: **\(ref.name)** (\(ref.memberCount) members, \(ref.firstYear)–\(ref.lastYear), grid \(ref.grid)). "
+        var md = "# Ensemble evaluation\n\nReference: **\(ref.name)** (\(ref.memberCount) members × \(ref.timeStep.count(ref.timeCount)), \(ref.firstYear)–\(ref.lastYear), grid \(ref.grid)). "
         md += "Candidates: " + cs.map { "**\($0.name)** (\($0.diagnostics.memberCount) members)" }.joined(separator: ", ") + ".\n\n"
         let header = ["metric", "ideal"] + cs.map(\.name) + [ref.name]
         func row(_ name: String, _ ideal: String, _ f: (CandidateEvaluation) -> Double?, reference: Double? = nil, digits: Int = 3) -> [String] {
@@ -178,9 +215,11 @@ extension EvaluationReport {
             row("Niño3.4 std (K)", "", { $0.diagnostics.nino34.standardDeviation }, reference: ref.nino34.standardDeviation),
             row("Niño3.4 skewness", "", { $0.nino34.skewness }, reference: ref.nino34.skewness),
             row("Niño3.4 peak period (years)", "", { $0.nino34.peakPeriodYears }, reference: ref.nino34.peakPeriodYears, digits: 2),
-            row("Niño3.4 std-by-month RMSE (K)", "0", { $0.nino34.standardDeviationByMonthRMSE }),
             row("ENSO regression pattern correlation", "1", { $0.nino34.regressionPatternCorrelation }),
         ]
+        if !ref.isAnnual {
+            rows.insert(row("Niño3.4 std-by-month RMSE (K)", "0", { $0.nino34.standardDeviationByMonthRMSE }), at: rows.count - 1)
+        }
         if cs.contains(where: { $0.nino34.conditioningCorrelation != nil }) {
             rows.append(row("Niño3.4 corr. with conditioning member (mean)", "0", { $0.nino34.conditioningCorrelation?.mean }))
             rows.append(row("… largest absolute correlation", "< bound", { c in c.nino34.conditioningCorrelation.map { max(abs($0.minimum), abs($0.maximum)) } }))
@@ -189,8 +228,12 @@ extension EvaluationReport {
         rows += [
             row("volcanic composite RMSE (K)", "0", { $0.variability.volcanicCompositeRMSE }),
             row("volcanic peak cooling (K)", "", { $0.variability.volcanicPeak }, reference: cs.first?.variability.referenceVolcanicPeak),
-            row("lag-1 autocorrelation", "", { $0.variability.lag1 }, reference: ref.autocorrelation.lag1),
-            row("lag-12 autocorrelation", "", { $0.variability.lag12 }, reference: ref.autocorrelation.lag12),
+            row("lag-1 autocorrelation (1 \(ref.timeStep.rawValue))", "", { $0.variability.lag1 }, reference: ref.autocorrelation.lag1),
+        ]
+        if let lag12 = ref.autocorrelation.lag12 {
+            rows.append(row("lag-12 autocorrelation", "", { $0.variability.lag12 }, reference: lag12))
+        }
+        rows += [
             row("lag-1 pattern correlation", "1", { $0.variability.lag1PatternCorrelation }),
             row("EOF-1 pattern correlation", "1", { $0.variability.eof1PatternCorrelation }),
             row("EOF-2 pattern correlation", "1", { $0.variability.eof2PatternCorrelation }),
@@ -198,7 +241,9 @@ extension EvaluationReport {
             row("EOF-2 variance fraction", "", { $0.variability.eofVarianceFractions.dropFirst().first }, reference: ref.eofVarianceFractions.dropFirst().first),
         ]
         md += Fmt.table(header, rows)
-        md += "\nRank histogram χ² p-values assume independent samples; grid points and months are correlated, so compare χ²/dof between candidates rather than reading p literally.\n\n"
+        if ref.isAnnual { md += "\n" + MonthlyOnlyMetrics.line + "\n" }
+        if let note = ref.spectrumNote { md += "\nNiño3.4 spectra: \(note).\n" }
+        md += "\nRank histogram χ² p-values assume independent samples; grid points and time steps are correlated, so compare χ²/dof between candidates rather than reading p literally.\n\n"
         for c in cs {
             md += "Rank histogram counts (\(c.name)): " + c.verification.rankHistogram.counts.map(String.init).joined(separator: ", ") + "\n\n"
         }

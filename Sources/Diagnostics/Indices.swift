@@ -2,7 +2,7 @@ import Foundation
 import Climate
 
 /// How the forced (slow, common) signal is removed from an index after its monthly
-/// climatology has been subtracted.
+/// climatology (for annual data its mean) has been subtracted.
 public enum IndexDetrending: String, Codable, Sendable {
     /// Climatology removal only.
     case none
@@ -12,7 +12,7 @@ public enum IndexDetrending: String, Codable, Sendable {
     case ensembleMean
 }
 
-/// A monthly index for every member, order (member, time).
+/// An index (one value per time step) for every member, order (member, time).
 public struct MemberSeries: Sendable {
     public var values: [Double]
     public let memberCount: Int
@@ -25,30 +25,43 @@ public struct MemberSeries: Sendable {
 
 /// Statistics of the Niño3.4 index (all in the field's unit, normally K).
 public struct NinoStatistics: Codable, Sendable, Equatable {
-    /// Standard deviation (ddof = 1) pooled over all members and months.
+    /// Standard deviation (ddof = 1) pooled over all members and time steps.
     public var standardDeviation: Double
-    /// Skewness g₁ (moment estimator) pooled over all members and months.
+    /// Skewness g₁ (moment estimator) pooled over all members and time steps.
     public var skewness: Double
-    /// Standard deviation by calendar month (January first), pooled over members and years.
-    public var standardDeviationByMonth: [Double]
+    /// Standard deviation by calendar month (January first), pooled over members and years;
+    /// nil for annual data (it needs monthly data).
+    public var standardDeviationByMonth: [Double]?
     /// Welch spectrum averaged over members; frequencies in cycles per year, density in K²·yr.
     public var spectrum: PowerSpectrum
-    /// Period (years) of the spectral peak within the search band.
+    /// Period (years) of the spectral peak within the search band; NaN (JSON null) when no
+    /// resolved frequency lies in the band.
     public var peakPeriodYears: Double
+}
+
+extension NinoStatistics {
+    /// Every key is written; `standardDeviationByMonth` is null for annual data.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(standardDeviation, forKey: .standardDeviation); try c.encode(skewness, forKey: .skewness)
+        try c.encode(standardDeviationByMonth, forKey: .standardDeviationByMonth)
+        try c.encode(spectrum, forKey: .spectrum); try c.encode(peakPeriodYears, forKey: .peakPeriodYears)
+    }
 }
 
 /// ENSO diagnostics: Niño3.4 index, its statistics and the regression map.
 public enum ENSO {
     /// Niño3.4 index of every member: area-weighted mean over 5°S–5°N, 190°E–240°E (cells
     /// weighted by their overlap with the box), minus the monthly climatology of the base
-    /// period pooled over members, then detrended as requested.
+    /// period pooled over members (for annual fields the base-period mean), then detrended
+    /// as requested.
     /// - Parameters:
     ///   - basePeriod: years of the climatology (all years when nil).
     ///   - region: the box (Niño3.4 unless changed).
     public static func nino34Index(_ fields: EnsembleFields, basePeriod: ClosedRange<Int>? = nil,
                                    detrending: IndexDetrending = .linear, region: Region = .nino34) throws -> MemberSeries {
         let raw = try fields.regionalMean(region)
-        var anom = Climatology.anomalies(raw, memberCount: fields.memberCount, months: fields.monthsOfYear,
+        var anom = Climatology.anomalies(raw, memberCount: fields.memberCount, months: fields.climatologyMonths,
                                          years: fields.years, basePeriod: basePeriod)
         let K = fields.memberCount, T = fields.timeCount
         switch detrending {
@@ -74,18 +87,22 @@ public enum ENSO {
         return MemberSeries(values: anom, memberCount: K, timeCount: T)
     }
 
-    /// Standard deviation, skewness, calendar-month standard deviation and Welch spectrum
-    /// (segments of `segmentLength` months, default 40 years) with its peak in `peakBand` years.
-    public static func statistics(of index: MemberSeries, monthsOfYear: [Int], segmentLength: Int = 480,
+    /// Standard deviation, skewness, calendar-month standard deviation (monthly data only)
+    /// and Welch spectrum (segments of `segmentLength` time steps, default 40 years of
+    /// months) with its peak in `peakBand` years.
+    /// - Parameters:
+    ///   - stepsPerYear: 12 for a monthly index, 1 for an annual one (Nyquist 0.5 cycles/yr:
+    ///     periods under 2 years are not resolved).
+    public static func statistics(of index: MemberSeries, monthsOfYear: [Int], stepsPerYear: Int = 12, segmentLength: Int = 480,
                                   peakBand: ClosedRange<Double> = 1...10) throws -> NinoStatistics {
-        let byMonth: [Double] = (1...12).map { month in
+        let byMonth: [Double]? = stepsPerYear != 12 ? nil : (1...12).map { month in
             var v = [Double]()
             for m in 0..<index.memberCount {
                 for t in 0..<index.timeCount where monthsOfYear[t] == month { v.append(index.values[m * index.timeCount + t]) }
             }
             return Statistics.standardDeviation(v)
         }
-        let spectrum = try Spectral.welch(index.members, samplesPerYear: 12, segmentLength: segmentLength)
+        let spectrum = try Spectral.welch(index.members, samplesPerYear: Double(stepsPerYear), segmentLength: segmentLength)
         return NinoStatistics(standardDeviation: Statistics.standardDeviation(index.values),
                               skewness: Statistics.skewness(index.values),
                               standardDeviationByMonth: byMonth, spectrum: spectrum,
@@ -93,20 +110,21 @@ public enum ENSO {
     }
 
     /// Grid-point regression on the index: for every cell the least-squares slope of the
-    /// cell's anomaly (monthly climatology of the base period removed, pooled over members)
+    /// cell's anomaly (monthly climatology of the base period removed, pooled over members;
+    /// for annual fields the base-period mean)
     /// on the index, pooled over members and months: Σ(x−x̄)(n−n̄)/Σ(n−n̄)². Units: field
     /// unit per unit of index (K per K). Count `cellCount`, NaN where the cell is missing.
     /// With a detrended index this equals the slope on detrended anomalies.
     public static func regressionMap(_ fields: EnsembleFields, on index: MemberSeries,
                                      basePeriod: ClosedRange<Int>? = nil) -> [Double] {
         let n = fields.cellCount, T = fields.timeCount
-        let clim = fields.cellClimatology(basePeriod: basePeriod)
+        let clim = fields.cellClimatology(basePeriod: basePeriod), months = fields.climatologyMonths
         var sx = [Double](repeating: 0, count: n), sd = sx, sxd = sx, sdd = sx, cnt = sx
         fields.values.withUnsafeBufferPointer { v in
             for m in 0..<fields.memberCount {
                 for t in 0..<T {
                     let d = index.values[m * T + t]
-                    let base = fields.offset(member: m, time: t), cb = (fields.monthsOfYear[t] - 1) * n
+                    let base = fields.offset(member: m, time: t), cb = (months[t] - 1) * n
                     for c in 0..<n {
                         let x = Double(v[base + c]) - clim[cb + c]
                         guard x.isFinite else { continue }
@@ -126,13 +144,14 @@ public enum ENSO {
 extension EnsembleFields {
     /// Per-cell monthly climatology, order (calendar month 0…11, cell), pooled over members,
     /// over years in `basePeriod` (all when nil). NaN where a cell has no data in a month.
+    /// Annual fields have one class (index 0, the mean); the other eleven are NaN.
     func cellClimatology(basePeriod: ClosedRange<Int>?) -> [Double] {
-        let n = cellCount
+        let n = cellCount, months = climatologyMonths
         var s = [Double](repeating: 0, count: 12 * n), c = s
         values.withUnsafeBufferPointer { v in
             for m in 0..<memberCount {
                 for t in 0..<timeCount where basePeriod?.contains(years[t]) ?? true {
-                    let base = offset(member: m, time: t), cb = (monthsOfYear[t] - 1) * n
+                    let base = offset(member: m, time: t), cb = (months[t] - 1) * n
                     for i in 0..<n { let x = v[base + i]; if x.isFinite { s[cb + i] += Double(x); c[cb + i] += 1 } }
                 }
             }
@@ -143,7 +162,7 @@ extension EnsembleFields {
 
 /// Annual global-mean temperature of every member and its envelope.
 public struct GlobalMeanSummary: Codable, Sendable, Equatable {
-    /// Calendar years with 12 valid months in every member.
+    /// Calendar years with 12 valid months (annual data: a valid annual mean) in every member.
     public var years: [Int]
     /// Annual means, one array per member (order member, year), field unit.
     public var annualMeans: [[Double]]
@@ -152,18 +171,21 @@ public struct GlobalMeanSummary: Codable, Sendable, Equatable {
     /// 5th and 95th percentiles across members (linear interpolation).
     public var percentile5: [Double]
     public var percentile95: [Double]
-    /// Least-squares trend of the ensemble-mean annual series, unit per century.
-    public var trendPerCentury: Double
+    /// Least-squares trend of the ensemble-mean annual series over `years` (first to last),
+    /// unit per century; nil with fewer than 3 years.
+    public var trendPerCentury: Double?
 
-    /// Builds the summary from monthly global means laid out (member, time).
-    public static func make(globalMeans g: [Double], memberCount K: Int, months: [Int], years: [Int]) -> GlobalMeanSummary {
+    /// Builds the summary from global means laid out (member, time): monthly means
+    /// (`stepsPerYear` 12, averaged over whole calendar years) or annual means (1).
+    public static func make(globalMeans g: [Double], memberCount K: Int, months: [Int], years: [Int],
+                            stepsPerYear: Int = 12) -> GlobalMeanSummary {
         let T = months.count
         let uniqueYears = Array(Set(years)).sorted()
         var keptYears = [Int](), annual = [[Double]](repeating: [], count: K)
         for y in uniqueYears {
             let idx = (0..<T).filter { years[$0] == y }
-            guard Set(idx.map { months[$0] }).count == 12, idx.count == 12 else { continue }
-            let means = (0..<K).map { m in idx.map { g[m * T + $0] }.reduce(0, +) / 12 }
+            guard idx.count == stepsPerYear, stepsPerYear == 1 || Set(idx.map { months[$0] }).count == 12 else { continue }
+            let means = (0..<K).map { m in idx.map { g[m * T + $0] }.reduce(0, +) / Double(stepsPerYear) }
             guard means.allSatisfy({ $0.isFinite }) else { continue }
             keptYears.append(y)
             for m in 0..<K { annual[m].append(means[m]) }
@@ -172,14 +194,18 @@ public struct GlobalMeanSummary: Codable, Sendable, Equatable {
         let em = (0..<Y).map { y in (0..<K).map { annual[$0][y] }.reduce(0, +) / Double(K) }
         let p5 = (0..<Y).map { y in Statistics.quantile((0..<K).map { annual[$0][y] }, 0.05) }
         let p95 = (0..<Y).map { y in Statistics.quantile((0..<K).map { annual[$0][y] }, 0.95) }
-        var trend = Double.nan
-        if Y > 2 {
-            let xs = keptYears.map(Double.init), mx = xs.reduce(0, +) / Double(Y), my = em.reduce(0, +) / Double(Y)
-            let sxx = xs.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
-            let sxy = zip(xs, em).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
-            trend = 100 * sxy / sxx
-        }
+        let trend = Y > 2 ? Statistics.linearTrend(x: keptYears.map(Double.init), y: em).map { 100 * $0.slope } : nil
         return GlobalMeanSummary(years: keptYears, annualMeans: annual, ensembleMean: em,
                                  percentile5: p5, percentile95: p95, trendPerCentury: trend)
+    }
+}
+
+extension GlobalMeanSummary {
+    /// Every key is written; `trendPerCentury` is null when it could not be computed.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(years, forKey: .years); try c.encode(annualMeans, forKey: .annualMeans)
+        try c.encode(ensembleMean, forKey: .ensembleMean); try c.encode(percentile5, forKey: .percentile5)
+        try c.encode(percentile95, forKey: .percentile95); try c.encode(trendPerCentury, forKey: .trendPerCentury)
     }
 }

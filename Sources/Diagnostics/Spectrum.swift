@@ -2,12 +2,13 @@ import Foundation
 
 /// A one-sided power spectral density estimate.
 public struct PowerSpectrum: Codable, Sendable, Equatable {
-    /// Frequencies, cycles per year, from 0 to the Nyquist frequency.
+    /// Frequencies, cycles per year, from 0 to the Nyquist frequency (6 for monthly, 0.5 for
+    /// annual data).
     public var frequencies: [Double]
     /// Power spectral density, (unit of the series)² · year, one per frequency; the
     /// integral over frequency equals the variance of the (segment-demeaned) series.
     public var density: [Double]
-    /// Samples per segment (months).
+    /// Samples per segment (time steps: months, or years for annual data).
     public var segmentLength: Int
     /// Number of segments averaged (over all series).
     public var segmentCount: Int
@@ -23,7 +24,7 @@ public enum Spectral {
     ///
     /// - Parameters:
     ///   - series: one or more series (e.g. one per member), NaN-free, each ≥ `segmentLength` long.
-    ///   - samplesPerYear: sampling rate fs (12 for monthly data).
+    ///   - samplesPerYear: sampling rate fs (12 for monthly data, 1 for annual data).
     ///   - segmentLength: L; the series length when it is shorter than L.
     public static func welch(_ series: [[Double]], samplesPerYear: Double = 12, segmentLength: Int) throws -> PowerSpectrum {
         guard let shortest = series.map(\.count).min(), shortest >= 4 else {

@@ -73,6 +73,20 @@ public enum Statistics {
         for t in x.indices { x[t] -= mx + b * (Double(t) - mt) }
     }
 
+    /// Least-squares line y = a + b·x: the slope b (unit of y per unit of x) and its standard
+    /// error √(Σr²/(n−2)/Σ(x−x̄)²) from the residuals r. Nil with fewer than 3 points or
+    /// constant x. Non-finite values are not skipped (they make the result non-finite).
+    public static func linearTrend(x: [Double], y: [Double]) -> (slope: Double, standardError: Double)? {
+        let n = Double(min(x.count, y.count))
+        guard n > 2 else { return nil }
+        let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
+        let sxx = x.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
+        guard sxx > 0 else { return nil }
+        let b = zip(x, y).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / sxx
+        let residual = zip(x, y).reduce(0) { $0 + pow($1.1 - my - b * ($1.0 - mx), 2) }
+        return (b, (residual / (n - 2) / sxx).squareRoot())
+    }
+
     /// Quantile `p` ∈ [0, 1] of the finite values by linear interpolation between order
     /// statistics (numpy's default "linear" method). NaN when empty.
     public static func quantile(_ x: [Double], _ p: Double) -> Double {
@@ -120,6 +134,12 @@ public enum Statistics {
 
 /// Monthly climatology of series sampled at calendar months.
 enum Climatology {
+    /// Climatology class (1…12) of each step: the calendar month for monthly data
+    /// (`stepsPerYear` 12), 1 for every step of annual data (no seasonal cycle to remove).
+    static func classes(months: [Int], stepsPerYear: Int) -> [Int] {
+        stepsPerYear == 1 ? [Int](repeating: 1, count: months.count) : months
+    }
+
     /// Mean of `series[t]` by calendar month (index 0…11) over the time steps whose year is
     /// in `basePeriod` (all years when nil), pooling `memberCount` series laid out
     /// (member, time). NaN for a month without data.

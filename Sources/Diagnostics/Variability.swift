@@ -7,8 +7,8 @@ import CBLAS
 /// With K ≥ 2 members the anomaly of member m is (x_m − x̄)·√(K/(K−1)), x̄ the ensemble mean
 /// at the same month and cell: this removes the seasonal cycle and the forced response
 /// together, and the factor restores the variance lost to the finite-ensemble mean (for
-/// exchangeable members E[a²] = σ²). With one member the per-cell monthly climatology and
-/// then a per-cell least-squares line are removed instead.
+/// exchangeable members E[a²] = σ²). With one member the per-cell monthly climatology (for
+/// annual fields the mean) and then a per-cell least-squares line are removed instead.
 struct InternalAnomalies {
     let fields: EnsembleFields
     private let reference: [Double]       // (time, cell): ensemble mean, or climatology + trend
@@ -29,20 +29,20 @@ struct InternalAnomalies {
             for i in ref.indices { ref[i] /= cnt[i] }
             scale = (Double(K) / Double(K - 1)).squareRoot()
         } else {
-            let clim = fields.cellClimatology(basePeriod: nil)
+            let clim = fields.cellClimatology(basePeriod: nil), months = fields.climatologyMonths
             // Least-squares line through the deseasonalised series of each cell.
             let tMean = Double(T - 1) / 2
             var sty = [Double](repeating: 0, count: n), sy = sty, stt = 0.0
             for t in 0..<T { stt += (Double(t) - tMean) * (Double(t) - tMean) }
             for t in 0..<T {
-                let cb = (fields.monthsOfYear[t] - 1) * n
+                let cb = (months[t] - 1) * n
                 for c in 0..<n {
                     let y = Double(fields.values[t * n + c]) - clim[cb + c]
                     sy[c] += y; sty[c] += (Double(t) - tMean) * y
                 }
             }
             for t in 0..<T {
-                let cb = (fields.monthsOfYear[t] - 1) * n
+                let cb = (months[t] - 1) * n
                 for c in 0..<n { ref[t * n + c] = clim[cb + c] + sy[c] / Double(T) + sty[c] / stt * (Double(t) - tMean) }
             }
             scale = 1
@@ -174,7 +174,8 @@ public enum EOF {
 
 /// Grid-point autocorrelation of internal-variability anomalies.
 public enum Autocorrelation {
-    /// Lag-k autocorrelation of every cell for each lag in `lags` (months), pooled over
+    /// Lag-k autocorrelation of every cell for each lag in `lags` (time steps: months, or
+    /// years for annual fields), pooled over
     /// members: r_k = Σ_m Σ_t a'_{m,t} a'_{m,t+k} / Σ_m Σ_t a'²_{m,t}, a' the internal anomaly
     /// (see `InternalAnomalies`) minus its per-member time mean. Returns one map per lag,
     /// count `cellCount`, NaN at cells with missing values.

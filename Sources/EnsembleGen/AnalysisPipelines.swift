@@ -44,13 +44,18 @@ public enum MemberSelection {
 /// Reading ensembles for the analysis commands.
 enum AnalysisInput {
     /// Members `selection` (nil: all) of `path` as `EnsembleFields`, plus the metadata.
-    static func fields(_ path: String, variable: String? = nil, members selection: String? = nil,
-                       name: String) throws -> (fields: EnsembleFields, ensemble: EnsembleReader) {
-        let reader = try EnsembleReader(path: path, variable: variable, requirements: .monthlyAnalysis)
+    /// `requirements` says which sampling the command accepts (the diagnostics: monthly or
+    /// annual; the baseline: monthly).
+    static func fields(_ path: String, variable: String? = nil, members selection: String? = nil, name: String,
+                       requirements: InputRequirements = .analysis) throws -> (fields: EnsembleFields, ensemble: EnsembleReader) {
+        let reader = try EnsembleReader(path: path, variable: variable, requirements: requirements)
         defer { try? reader.close() }
-        // The trend, spectra and composites are computed on whole years.
-        guard reader.timeCount >= 36 else {
-            throw CFError(file: path, variable: reader.variable.name, "\(reader.timeCount) months are too few for the diagnostics; they need at least 3 whole years")
+        // The trend, spectra and composites are computed on whole years; the spectrum needs 4 steps.
+        let annual = reader.time.frequency == .annual
+        guard reader.timeCount >= (annual ? 4 : 36) else {
+            let have = annual ? "\(reader.timeCount) years are" : "\(reader.timeCount) months are"
+            throw CFError(file: path, variable: reader.variable.name,
+                          "\(have) too few for the diagnostics; they need at least \(annual ? "4 years of annual means" : "3 whole years")")
         }
         let indices = try selection.map { try MemberSelection.parse($0, count: reader.memberCount, file: path) }
             ?? Array(0..<reader.memberCount)
@@ -73,28 +78,24 @@ public enum DiagnosePipeline {
         /// Area-weighted mean ensemble standard deviation, K (nil for one member).
         public var spread: Double?
 
-        /// Short text for the terminal: members, spread, Niño3.4 std and peak, Pinatubo cooling.
+        /// Short text for the terminal: members and time steps, spread, Niño3.4 std and peak,
+        /// Pinatubo cooling, trend; for annual data the spectral resolution and the metrics
+        /// that need monthly data. No figure is printed that is not finite.
         public var text: String {
             let s = report.summary
-            var lines = ["members: \(memberCount)"]
-            if let sp = spread { lines.append(String(format: "spread (area-weighted mean ensemble std): %.3f K", sp)) }
-            lines.append(String(format: "Niño3.4: std %.2f K, skewness %.2f, spectral peak %.1f years",
-                                s.nino34.standardDeviation, s.nino34.skewness, s.nino34.peakPeriodYears))
-            if let p = DiagnosePipeline.peakCooling(s.volcanic, eruption: "Pinatubo") {
-                lines.append(String(format: "Pinatubo: ensemble-mean global cooling %.2f K at +%d months", -p.value, p.lag))
+            var lines = ["members: \(memberCount), \(s.timeStep.count(s.timeCount)) (\(s.firstYear)–\(s.lastYear))"]
+            if let sp = spread, sp.isFinite { lines.append(String(format: "spread (area-weighted mean ensemble std): %.3f K", sp)) }
+            let n = s.nino34
+            if n.standardDeviation.isFinite, n.skewness.isFinite {
+                lines.append(String(format: "Niño3.4: std %.2f K, skewness %.2f, spectral peak ", n.standardDeviation, n.skewness) + s.peakText)
             }
-            lines.append(String(format: "global-mean trend: %.2f K per century", s.globalMean.trendPerCentury))
+            if let note = s.spectrumNote { lines.append("Niño3.4 spectrum: " + note) }
+            if let p = s.peakCooling(eruption: "Pinatubo") { lines.append("Pinatubo: ensemble-mean global cooling " + p.text) }
+            lines.append("global-mean trend: " + (s.trendText ?? "not computed (fewer than 3 whole years)"))
+            if s.isAnnual { lines.append(MonthlyOnlyMetrics.line) }
             lines.append("wrote " + files.joined(separator: ", "))
             return lines.joined(separator: "\n")
         }
-    }
-
-    /// Largest ensemble-mean cooling within 24 months after an eruption (value < 0 is cooling).
-    public static func peakCooling(_ composites: [EpochComposite], eruption: String) -> (value: Double, lag: Int)? {
-        guard let c = composites.first(where: { $0.name.localizedCaseInsensitiveContains(eruption) }) else { return nil }
-        let window = c.lags.indices.filter { c.lags[$0] >= 0 && c.lags[$0] <= 24 && c.ensembleMean[$0].isFinite }
-        guard let i = window.min(by: { c.ensembleMean[$0] < c.ensembleMean[$1] }) else { return nil }
-        return (c.ensembleMean[i], c.lags[i])
     }
 
     public static func run(input: String, variable: String? = nil, members: String? = nil,
@@ -150,7 +151,9 @@ public enum EvaluatePipeline {
     public struct Result: Sendable {
         public var report: EvaluationReport
         public var files: [String]
-        /// One line per candidate: spread ratio, fair CRPS, Niño3.4 std ratio, spread–skill.
+        /// One line per candidate: spread ratio, fair CRPS, Niño3.4 std ratio, spread–skill
+        /// ("—" where a figure is not finite); for annual data the spectral resolution and
+        /// the metrics that need monthly data.
         public var text: String {
             func cell(_ text: String, _ width: Int) -> String {
                 text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
@@ -158,17 +161,20 @@ public enum EvaluatePipeline {
             func row(_ cols: [String]) -> String {
                 cols[0].padding(toLength: 12, withPad: " ", startingAt: 0) + cols.dropFirst().map { cell($0, 12) }.joined()
             }
-            var lines = [row(["ensemble", "spread", "CRPS (K)", "Niño σ", "sp/sk", "|r(Niño,c)|"])]
+            func num(_ x: Double, _ digits: Int) -> String { x.isFinite ? String(format: "%.\(digits)f", x) : "—" }
+            let ref = report.summary.reference
+            var lines = ["reference: \(ref.memberCount) members × \(ref.timeStep.count(ref.timeCount)) (\(ref.firstYear)–\(ref.lastYear))",
+                         row(["ensemble", "spread", "CRPS (K)", "Niño σ", "sp/sk", "|r(Niño,c)|"])]
             for c in report.summary.candidates {
-                lines.append(row([c.name, String(format: "%.3f", c.comparison.spreadRatio),
-                                  String(format: "%.4f", c.verification.crpsFair),
-                                  String(format: "%.3f", c.nino34.standardDeviationRatio),
-                                  String(format: "%.3f", c.verification.spreadSkillRatio),
+                lines.append(row([c.name, num(c.comparison.spreadRatio, 3), num(c.verification.crpsFair, 4),
+                                  num(c.nino34.standardDeviationRatio, 3), num(c.verification.spreadSkillRatio, 3),
                                   c.nino34.conditioningCorrelation.map { cc in
-                                      String(format: "%.3f", cc.perMember.map { abs($0) }.reduce(0, +) / Double(max(cc.perMember.count, 1)))
+                                      num(cc.perMember.map { abs($0) }.reduce(0, +) / Double(max(cc.perMember.count, 1)), 3)
                                   } ?? "—"]))
             }
             lines.append("(spread and Niño σ: ratios to the reference; sp/sk: spread–skill ratio; |r(Niño,c)|: mean absolute correlation with the conditioning member)")
+            if let note = ref.spectrumNote { lines.append("Niño3.4 spectra: " + note) }
+            if ref.isAnnual { lines.append(MonthlyOnlyMetrics.line) }
             lines.append("wrote " + files.joined(separator: ", "))
             return lines.joined(separator: "\n")
         }
@@ -244,9 +250,10 @@ public enum BaselinePipeline {
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> String {
         guard o.memberCount >= 1 else { throw EnsembleGenError("a baseline ensemble needs at least one member, not \(o.memberCount)") }
         try OutputFile.checkDestination(o.output, inputs: [o.training])
-        let (training, reader) = try AnalysisInput.fields(o.training, variable: o.variable, members: o.trainingMembers, name: o.training)
+        let (training, reader) = try AnalysisInput.fields(o.training, variable: o.variable, members: o.trainingMembers,
+                                                          name: o.training, requirements: .monthlyAnalysis)
         let conditioning = try AnalysisInput.fields(o.training, variable: o.variable, members: "\(o.conditioningMember)",
-                                                    name: "conditioning").fields
+                                                    name: "conditioning", requirements: .monthlyAnalysis).fields
         let model = try StatisticalBaseline.fit(training: training, modeCount: o.modeCount)
         let forced = StatisticalBaseline.smoothedForcedComponent(of: conditioning, windowMonths: o.smoothingMonths)
         let attributes = OutputAttributes(

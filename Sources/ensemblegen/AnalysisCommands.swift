@@ -7,7 +7,12 @@ struct DiagnoseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diagnose",
         abstract: "Diagnostics of one ensemble: GMST, Niño3.4 statistics and spectrum, ENSO regression, volcanic composites, autocorrelation, EOFs.",
-        discussion: "Writes report.md, report.json (keys documented in Docs/evaluation.md) and PNG figures.\n\nExample: ensemblegen diagnose ens.nc --output diagnostics/")
+        discussion: """
+            Monthly or annual data. Writes report.md, report.json (keys documented in Docs/evaluation.md) and PNG figures; \
+            with annual data everything is in years and the metrics that need monthly data are null.
+
+            Example: ensemblegen diagnose ens.nc --output diagnostics/
+            """)
 
     @Argument(help: ArgumentHelp("CF NetCDF ensemble file.", valueName: "file"))
     var file: String
@@ -38,6 +43,7 @@ struct EvaluateCommand: ParsableCommand {
             Every metric of the evaluation protocol (Docs/evaluation.md): spread ratio, ensemble-mean error, fair CRPS, \
             rank histogram, spread–skill, Niño3.4 statistics and spectrum, correlation with the conditioning member, \
             volcanic composites, autocorrelation, EOFs.
+            Monthly or annual data (all files the same sampling).
 
             Example (the evaluation protocol of Docs/evaluation.md): ensemblegen evaluate --generated gen.nc --reference ens40.nc \
             --reference-members 30-39 --training ens40.nc --training-members 0-29 --baseline base.nc \

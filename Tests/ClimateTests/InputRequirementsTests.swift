@@ -36,7 +36,7 @@ final class InputRequirementsTests: CFTestCase {
     /// by every command, inspection included; the message gives the value as read.
     func testImplausibleValuesRefusedEverywhere() throws {
         let degC = try fixture([280, 281, 282, 283, 284, 285, 286, 287], units: "degC", name: "degc.nc")
-        for requirements in [InputRequirements.models, .monthlyAnalysis, .inspection] {
+        for requirements in [InputRequirements.models, .analysis, .monthlyAnalysis, .inspection] {
             XCTAssertEqual(message(degC, requirements),
                            "\(degC): tas: value 553.15 K (280 degC in the file) at member degc, 2000-01-16, lat -45, lon 90 is outside the plausible range 150–350 K for near-surface temperature; check the units attribute and the fill value")
         }
@@ -57,6 +57,13 @@ final class InputRequirementsTests: CFTestCase {
         let annual = try fixture(Array(repeating: 280, count: 8), times: [182, 547], name: "annual.nc")
         XCTAssertNil(message(annual, .models))
         XCTAssertEqual(message(annual, .monthlyAnalysis), "\(annual): time: annual data; this command needs monthly data")
+        // The diagnostics take monthly and annual means; daily data get the same cdo hint.
+        XCTAssertNil(message(annual, .analysis))
+        XCTAssertEqual(message(daily, .analysis),
+                       "\(daily): time: daily data (2 steps); this command needs monthly or annual means: compute them first, e.g. cdo monmean \(daily) monthly.nc")
+        let subdaily = try fixture(Array(repeating: 280, count: 8), times: [0.25, 0.5], name: "subdaily.nc")
+        XCTAssertTrue(message(subdaily, .analysis)?.hasPrefix("\(subdaily): time: sub-daily data (2 steps); this command needs monthly or annual means: compute them first, e.g. cdo monmean") ?? false,
+                      message(subdaily, .analysis) ?? "accepted")
         let gap = try fixture(Array(repeating: 280, count: 8), times: [15, 75], name: "gap.nc")
         XCTAssertEqual(message(gap, .monthlyAnalysis),
                        "\(gap): time: time steps are not monthly: step 1 (2000-03-16) follows step 0 (2000-01-16); this command needs a gap-free monthly series")
