@@ -3,7 +3,8 @@
 #   1. cfchecks (CF checker, from .venv) with the offline tables in ../shared/cf-tables:
 #      0 errors and 0 warnings required;
 #   2. xarray opens and loads the file with every Python warning turned into an error;
-#   3. `cdo -s sinfon` and 4. `ncks -m` succeed without printing warnings or errors.
+#   3. `cdo -s sinfon`, then `cdo fldmean` and `cdo yearmean`, and 4. `ncks -m` succeed
+#      without printing warnings or errors.
 # Usage: Scripts/check-cf.sh FILE.nc [FILE.nc ...]
 # Exit status: 0 all checks passed; 1 a check failed; 2 usage error;
 #              77 skipped (Python/cfchecks/xarray, the CF tables, cdo or ncks missing).
@@ -73,6 +74,16 @@ PY
   if cdo -s sinfon "$file" >"$work/cdo.out" 2>"$work/cdo.err" && [ ! -s "$work/cdo.err" ] \
      && ! grep -qiE 'warning|error' "$work/cdo.out"; then
     echo "cdo sinfon: ok"
+    # 3b. What analyses run first: the global mean and annual means, under the same rule.
+    for operator in fldmean yearmean; do
+      if cdo -s "$operator" "$file" "$work/$operator.nc" >"$work/cdo.out" 2>"$work/cdo.err" && [ ! -s "$work/cdo.err" ] \
+         && ! grep -qiE 'warning|error' "$work/cdo.out"; then
+        echo "cdo $operator: ok"
+      else
+        cat "$work/cdo.out" "$work/cdo.err" >&2; fail "$file: cdo $operator reported a problem"
+      fi
+      rm -f "$work/$operator.nc"
+    done
   else
     cat "$work/cdo.out" "$work/cdo.err" >&2; fail "$file: cdo sinfon reported a problem"
   fi

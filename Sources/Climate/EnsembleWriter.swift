@@ -7,7 +7,8 @@ import OutputFiles
 ///
 /// `<var>(realization, time, lat, lon)` (or `(time, realization, lat, lon)`, see `Layout`) float32 in `variable.units` (K) with `standard_name`,
 /// `long_name`, `cell_methods` (default `time: mean`), `_FillValue`/`missing_value` 1e20 (NaN
-/// in memory is written as 1e20); deflate (level 1–4) + shuffle, chunks (1, 1, lat, lon).
+/// in memory is written as 1e20); deflate (level 0–9, default 1) + shuffle, chunks of one field
+/// or of time series on tiles (`OutputStorage`).
 /// Coordinates `realization` (int, `standard_name = realization`), `time` (double, units,
 /// calendar, `bounds = time_bnds`: the input's, else calendar months or years), `lat`/`lon`
 /// (double, `axis`, `standard_name`, units, bounds `lat_bnds`/`lon_bnds`), and the scalar
@@ -69,13 +70,14 @@ public final class EnsembleWriter {
     /// - Parameters:
     ///   - members: member labels; realization numbers are the labels when these are distinct
     ///     integers, the `k` of CMIP-style `r<k>i…` labels when distinct, otherwise 0, 1, 2 …
-    ///   - deflateLevel: zlib level, 1…4.
+    ///   - storage: chunk shape and deflate level of the data variable.
     ///   - layout: dimension order in the file (`timeFirst` by default: see Docs/output-format.md).
     ///   - inputs: files the command reads, which `path` must not be.
     public init(path: String, variable: VariableMetadata, grid: Grid, time: TimeAxis, members: [String],
-                attributes: OutputAttributes, deflateLevel: Int = 1, layout: Layout = .timeFirst, inputs: [String] = []) throws {
-        guard (1...4).contains(deflateLevel) else {
-            throw CFError(file: path, variable: variable.name, "deflate level must be 1…4, got \(deflateLevel)")
+                attributes: OutputAttributes, storage: OutputStorage = OutputStorage(), layout: Layout = .timeFirst,
+                inputs: [String] = []) throws {
+        guard OutputStorage.deflateLevels.contains(storage.deflateLevel) else {
+            throw CFError(file: path, variable: variable.name, "deflate level must be 0…9, got \(storage.deflateLevel)")
         }
         guard !members.isEmpty, time.count > 0 else {
             throw CFError(file: path, variable: variable.name, "nothing to write: \(members.count) members, \(time.count) time steps")
@@ -93,7 +95,7 @@ public final class EnsembleWriter {
         self.layout = layout
         self.written = [Bool](repeating: false, count: members.count * time.count)
         do {
-            try define(attributes: attributes, deflateLevel: deflateLevel)
+            try define(attributes: attributes, storage: storage)
         } catch {
             throw abandon(error)
         }
@@ -112,7 +114,7 @@ public final class EnsembleWriter {
         return (0..<Int32(labels.count)).map { $0 }
     }
 
-    private func define(attributes: OutputAttributes, deflateLevel: Int) throws {
+    private func define(attributes: OutputAttributes, storage: OutputStorage) throws {
         let f = try NetCDFFile.create(partialPath, format: .netCDF4, overwrite: true)
         file = f
         let r = try f.addDimension("realization", length: members.count)
@@ -174,8 +176,10 @@ public final class EnsembleWriter {
         }
         try data.setAttribute("_FillValue", .float([EnsembleWriter.fillValue]))
         try data.setAttribute("missing_value", .float([EnsembleWriter.fillValue]))
-        try data.setChunking([1, 1, grid.latitudeCount, grid.longitudeCount])
-        try data.setCompression(deflateLevel: deflateLevel, shuffle: true)
+        let chunk = storage.chunks(times: time.count, latitudes: grid.latitudeCount, longitudes: grid.longitudeCount)
+        try data.setChunking(layout == .realizationFirst ? [chunk.member, chunk.time, chunk.lat, chunk.lon]
+                                                         : [chunk.time, chunk.member, chunk.lat, chunk.lon])
+        if storage.deflateLevel > 0 { try data.setCompression(deflateLevel: storage.deflateLevel, shuffle: true) }
         dataVariable = data
 
         for (name, value) in attributes.all { try f.setAttribute(name, value) }
@@ -280,10 +284,10 @@ public final class EnsembleWriter {
     }
 
     /// Writes a whole in-memory ensemble to `path` (via `<path>.partial`).
-    public static func write(_ ensemble: Ensemble, to path: String, attributes: OutputAttributes, deflateLevel: Int = 1,
-                             layout: Layout = .timeFirst, inputs: [String] = []) throws {
+    public static func write(_ ensemble: Ensemble, to path: String, attributes: OutputAttributes,
+                             storage: OutputStorage = OutputStorage(), layout: Layout = .timeFirst, inputs: [String] = []) throws {
         let writer = try EnsembleWriter(path: path, variable: ensemble.variable, grid: ensemble.grid, time: ensemble.time,
-                                        members: ensemble.members, attributes: attributes, deflateLevel: deflateLevel, layout: layout,
+                                        members: ensemble.members, attributes: attributes, storage: storage, layout: layout,
                                         inputs: inputs)
         for m in 0..<ensemble.memberCount {
             try ensemble.data.withUnsafeBufferPointer { all in

@@ -62,6 +62,53 @@ public struct Grid: Equatable, Sendable, Codable {
         return try! Grid(latitudes: lat, longitudes: lon, latitudeBounds: latB, longitudeBounds: lonB)
     }
 
+    /// A global grid whose outer latitudes are the poles, as CMIP files on a 2.5° grid have
+    /// them (73 × 144: centres −90, −87.5 … 90; polar cells half as tall), longitudes from 0.
+    public static func withPolePoints(latitudeCount: Int, longitudeCount: Int) throws -> Grid {
+        guard latitudeCount >= 3, longitudeCount >= 2 else {
+            throw GridError.invalid("a grid with pole points needs at least 3 latitudes and 2 longitudes")
+        }
+        let dlat = 180.0 / Double(latitudeCount - 1), dlon = 360.0 / Double(longitudeCount)
+        let lat = (0..<latitudeCount).map { $0 == latitudeCount - 1 ? 90 : -90 + Double($0) * dlat }
+        let lon = (0..<longitudeCount).map { Double($0) * dlon }
+        let lonB = (0..<longitudeCount).map { [(Double($0) - 0.5) * dlon, (Double($0) + 0.5) * dlon] }
+        return try Grid(latitudes: lat, longitudes: lon, longitudeBounds: lonB)
+    }
+
+    /// A global Gaussian grid (as spectral models such as MPI-ESM T63, 96 × 192, use):
+    /// latitudes at the zeros of the Legendre polynomial P_n(sin φ), cell edges where the
+    /// Gaussian weights put them (sin φ of the edges accumulates the quadrature weights),
+    /// longitudes from 0.
+    public static func gaussian(latitudeCount n: Int, longitudeCount: Int) throws -> Grid {
+        guard n >= 2, longitudeCount >= 2 else { throw GridError.invalid("a Gaussian grid needs at least 2 latitudes and 2 longitudes") }
+        var nodes = [Double](repeating: 0, count: n), weights = [Double](repeating: 0, count: n)
+        for k in 0..<n {
+            // Newton's method on P_n from the classical first guess; nodes come out descending.
+            var x = cos(Double.pi * (Double(k) + 0.75) / (Double(n) + 0.5)), derivative = 0.0
+            for _ in 0..<100 {
+                var (p0, p1) = (1.0, x)
+                for order in 2...n {
+                    (p0, p1) = (p1, ((2 * Double(order) - 1) * x * p1 - Double(order - 1) * p0) / Double(order))
+                }
+                derivative = Double(n) * (x * p1 - p0) / (x * x - 1)
+                let step = p1 / derivative
+                x -= step
+                if abs(step) < 1e-15 { break }
+            }
+            nodes[n - 1 - k] = x
+            weights[n - 1 - k] = 2 / ((1 - x * x) * derivative * derivative)
+        }
+        var edges = [-1.0]
+        for w in weights { edges.append(min(edges[edges.count - 1] + w, 1)) }
+        edges[n] = 1
+        let degrees = { (s: Double) in asin(max(-1, min(1, s))) * 180 / .pi }
+        let latB = (0..<n).map { [degrees(edges[$0]), degrees(edges[$0 + 1])] }
+        let dlon = 360.0 / Double(longitudeCount)
+        let lon = (0..<longitudeCount).map { Double($0) * dlon }
+        let lonB = (0..<longitudeCount).map { [(Double($0) - 0.5) * dlon, (Double($0) + 0.5) * dlon] }
+        return try Grid(latitudes: nodes.map(degrees), longitudes: lon, latitudeBounds: latB, longitudeBounds: lonB)
+    }
+
     /// Bounds at midpoints between neighbours, extrapolated by half a step at the ends.
     static func derivedBounds(_ x: [Double], clampTo range: ClosedRange<Double>?) throws -> [[Double]] {
         guard x.count > 1 else { throw GridError.invalid("cannot derive bounds for a single coordinate value") }
@@ -69,7 +116,14 @@ public struct Grid: Equatable, Sendable, Codable {
         for i in 1..<x.count { edges[i] = 0.5 * (x[i - 1] + x[i]) }
         edges[0] = x[0] - (edges[1] - x[0])
         edges[x.count] = x[x.count - 1] + (x[x.count - 1] - edges[x.count - 1])
-        if let r = range { edges = edges.map { min(max($0, r.lowerBound), r.upperBound) } }
+        if let r = range {
+            // An outer edge within half a cell of the limit is the limit: the extrapolated
+            // edges of a Gaussian grid (first centre 88.57° on T63) fall just short of the pole.
+            let first = edges[1] - edges[0], last = edges[x.count] - edges[x.count - 1]
+            if edges[0] - r.lowerBound < 0.5 * first { edges[0] = r.lowerBound }
+            if r.upperBound - edges[x.count] < 0.5 * last { edges[x.count] = r.upperBound }
+            edges = edges.map { min(max($0, r.lowerBound), r.upperBound) }
+        }
         return (0..<x.count).map { [edges[$0], edges[$0 + 1]] }
     }
 
@@ -96,15 +150,70 @@ public struct Grid: Equatable, Sendable, Codable {
         return w
     }
 
-    /// Nominal spacing (degrees) of latitude and longitude: mean cell width.
+    /// Nominal spacing (degrees) of latitude and longitude: the distance between neighbouring
+    /// centres, averaged (2.5° on a 73×144 grid with pole points, whose clipped polar cells
+    /// are half as tall; the mean cell height there would be 2.466°).
     public var resolution: (latitude: Double, longitude: Double) {
-        (latitudeBounds.map { abs($0[1] - $0[0]) }.reduce(0, +) / Double(latitudeCount),
-         longitudeBounds.map { abs($0[1] - $0[0]) }.reduce(0, +) / Double(longitudeCount))
+        func spacing(_ x: [Double], bounds: [[Double]]) -> Double {
+            x.count > 1 ? (x[x.count - 1] - x[0]) / Double(x.count - 1) : abs(bounds[0][1] - bounds[0][0])
+        }
+        return (spacing(latitudes, bounds: latitudeBounds),
+                isGlobalInLongitude ? 360 / Double(longitudeCount) : spacing(longitudes, bounds: longitudeBounds))
     }
 
-    /// True when the longitudes cover the full circle (periodic in longitude).
+    /// Whether the latitudes are equally spaced (within 0.1 % of the spacing): a regular grid,
+    /// as opposed to a Gaussian one.
+    public var hasRegularLatitudes: Bool {
+        let step = resolution.latitude
+        return zip(latitudes, latitudes.dropFirst()).allSatisfy { abs($1 - $0 - step) <= 1e-3 * step }
+    }
+
+    /// True when the longitudes cover the full circle (periodic in longitude): the cells add
+    /// up to 360° and no gap between neighbouring centres, across 360° included, is wider than
+    /// two mean spacings (derived bounds of a box crossing 0° can also add up to 360°).
     public var isGlobalInLongitude: Bool {
-        abs(longitudeBounds.map { abs($0[1] - $0[0]) }.reduce(0, +) - 360) < 1e-6 * 360
+        let lon = longitudes, n = Double(lon.count)
+        let widest = zip(lon, lon.dropFirst()).map { $1 - $0 }.reduce(lon[0] + 360 - lon[lon.count - 1], max)
+        return abs(longitudeBounds.map { abs($0[1] - $0[0]) }.reduce(0, +) - 360) < 1e-6 * 360 && widest <= 2 * 360 / n
+    }
+
+    /// True when the latitudes reach both poles: the outer cell edges lie at ±90°, or the
+    /// outer centres within one spacing of them.
+    public var isGlobalInLatitude: Bool {
+        let step = resolution.latitude, south = latitudeBounds[0].min()!, north = latitudeBounds[latitudeCount - 1].max()!
+        return (south <= -90 + 1e-6 || latitudes[0] + 90 <= step * 1.001)
+            && (north >= 90 - 1e-6 || 90 - latitudes[latitudeCount - 1] <= step * 1.001)
+    }
+
+    /// True for a global grid: the full circle in longitude, pole to pole in latitude.
+    public var isGlobal: Bool { isGlobalInLongitude && isGlobalInLatitude }
+
+    /// Westernmost and easternmost cell centres, degrees east in [0, 360). On a regional grid
+    /// that crosses 0° (a European box from 350° to 30°) `west > east`; on a global grid
+    /// they are the first and last longitudes.
+    public var longitudeExtent: (west: Double, east: Double) {
+        let lon = longitudes
+        guard !isGlobalInLongitude, lon.count > 1 else { return (lon[0], lon[lon.count - 1]) }
+        // The box lies opposite its largest gap, the gap across 360° included.
+        var gapEnd = 0, widest = lon[0] + 360 - lon[lon.count - 1]
+        for i in 1..<lon.count where lon[i] - lon[i - 1] > widest { (gapEnd, widest) = (i, lon[i] - lon[i - 1]) }
+        return (lon[gapEnd], lon[(gapEnd + lon.count - 1) % lon.count])
+    }
+
+    /// "latitudes -20…20, longitudes 350…30 (crossing 0°)": the centres' extent, degrees.
+    public var extentDescription: String {
+        func g(_ x: Double) -> String { String(format: "%g", x) }
+        let (west, east) = longitudeExtent
+        return "latitudes \(g(latitudes[0]))…\(g(latitudes[latitudeCount - 1])), longitudes \(g(west))…\(g(east))"
+            + (west > east ? " (crossing 0°)" : "")
+    }
+
+    /// "2.5° × 2.5° regular", "1.87° × 1.88° Gaussian-like (mean spacing)": the spacings, and
+    /// whether the latitudes are equally spaced.
+    public var spacingDescription: String {
+        let r = resolution
+        func g(_ x: Double) -> String { String(format: "%.4g", x) }
+        return "\(g(r.latitude))° × \(g(r.longitude))°" + (hasRegularLatitudes ? "" : " (latitudes unequally spaced, mean spacing)")
     }
 
     /// Whether two grids have the same coordinates within `tolerance` degrees.
@@ -118,5 +227,24 @@ public struct Grid: Equatable, Sendable, Codable {
     public var summary: String {
         let r = resolution
         return "\(latitudeCount)×\(longitudeCount) (\(String(format: "%.3g", r.latitude))°×\(String(format: "%.3g", r.longitude))°)"
+    }
+}
+
+/// How the latitudes of a global grid are placed (the longitudes are equally spaced in each).
+public enum LatitudeSpacing: String, CaseIterable, Sendable {
+    /// Equal-angle cells with centres half a cell from the poles (`Grid.regular`).
+    case cellCentred = "cell-centred"
+    /// Equal spacing with the first and last centre at the poles (`Grid.withPolePoints`).
+    case polePoints = "pole-points"
+    /// The latitudes of a spectral model's Gaussian grid (`Grid.gaussian`).
+    case gaussian
+
+    /// The global grid of `latitudes` × `longitudes` with these latitudes.
+    public func grid(latitudes: Int, longitudes: Int) throws -> Grid {
+        switch self {
+        case .cellCentred: return Grid.regular(latitudeCount: latitudes, longitudeCount: longitudes)
+        case .polePoints: return try Grid.withPolePoints(latitudeCount: latitudes, longitudeCount: longitudes)
+        case .gaussian: return try Grid.gaussian(latitudeCount: latitudes, longitudeCount: longitudes)
+        }
     }
 }

@@ -52,10 +52,9 @@ public struct InputRequirements: Sendable, Equatable {
             throw CFError(file: layout.path, variable: layout.variable.name,
                           "no data: \(layout.time.count) time steps, \(layout.members.count) members")
         }
-        if globalGrid, !layout.grid.isGlobalInLongitude {
-            let lon = layout.grid.longitudes
+        if globalGrid, !layout.grid.isGlobal {
             throw CFError(file: layout.path, variable: layout.variable.name,
-                          String(format: "the grid covers longitudes %g–%g, not the whole globe; the models need a global grid (they wrap around in longitude): train on global fields and cut the region from the output", lon.first ?? 0, lon.last ?? 0))
+                          "the grid covers \(layout.grid.extentDescription), not the whole globe; the models need a global grid (they wrap around in longitude and across the poles): train and generate on global fields, then cut the region from the output (e.g. cdo sellonlatbox)")
         }
         try check(layout.time, file: layout.path)
     }

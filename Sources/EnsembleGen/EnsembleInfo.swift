@@ -69,8 +69,7 @@ public struct EnsembleInfo: Sendable {
         var names = [v.standardName, v.longName.map { "\"\($0)\"" }].compactMap { $0 }.joined(separator: ", ")
         if !names.isEmpty { names = " (\(names))" }
         let unitNote = sourceUnits == "K" ? "K" : "K (converted from \(sourceUnits))"
-        let r = grid.resolution
-        let global = grid.isGlobalInLongitude ? ", global" : ""
+        let global = grid.isGlobal ? ", global" : ", regional (the models need a global grid)"
         let dates = time.dates
         let years = time.years
         let timeLine: String
@@ -86,9 +85,8 @@ public struct EnsembleInfo: Sendable {
         var lines = [
             paths.count == 1 ? paths[0] : "\(paths.count) files: \(paths.joined(separator: ", "))",
             "  variable   \(v.name)\(names), units \(unitNote)" + (v.cellMethods.map { ", cell_methods \"\($0)\"" } ?? ""),
-            "  grid       \(grid.latitudeCount) × \(grid.longitudeCount) (lat × lon), \(g(r.latitude))° × \(g(r.longitude))°, "
-                + "lat \(g(grid.latitudes.first ?? .nan))…\(g(grid.latitudes.last ?? .nan)), "
-                + "lon \(g(grid.longitudes.first ?? .nan))…\(g(grid.longitudes.last ?? .nan))\(global)",
+            "  grid       \(grid.latitudeCount) × \(grid.longitudeCount) (lat × lon), \(grid.spacingDescription), "
+                + "\(grid.extentDescription)\(global)",
             "  calendar   \(time.calendar.cfName)",
             "  time       \(timeLine)",
             "  members    \(members.count): \(shownMembers)",

@@ -29,7 +29,8 @@ public enum GeneratePipeline {
         /// and one more, so that a core can sample while another decodes.
         public var batchSize: Int?
         public var output: String
-        public var deflateLevel: Int
+        /// Chunk shape and deflate level of the output's data variable.
+        public var storage: OutputStorage
         public var layout: OutputLayout
         /// Add the grid-scale variability the VAE does not reproduce (the model directory's
         /// unresolved-variability.safetensors) to every decoded field.
@@ -39,12 +40,12 @@ public enum GeneratePipeline {
         public init(model: String, generator: GeneratorKind, memberCount: Int, firstMember: Int = 0, startYear: Int? = nil,
                     endYear: Int? = nil, conditioning: String? = nil, conditioningMember: Int = 0, variable: String? = nil,
                     sampler: LatentDiffusion.Sampler = .ddim(), seed: UInt64 = 1, batchSize: Int? = nil, output: String,
-                    deflateLevel: Int = 1, layout: OutputLayout = .timeFirst, unresolvedVariability: Bool = true,
+                    storage: OutputStorage = OutputStorage(), layout: OutputLayout = .timeFirst, unresolvedVariability: Bool = true,
                     commandLine: [String] = CommandLine.arguments) {
             self.model = model; self.generator = generator; self.memberCount = memberCount; self.firstMember = firstMember
             self.startYear = startYear; self.endYear = endYear; self.conditioning = conditioning
             self.conditioningMember = conditioningMember; self.variable = variable; self.sampler = sampler
-            self.seed = seed; self.batchSize = batchSize; self.output = output; self.deflateLevel = deflateLevel
+            self.seed = seed; self.batchSize = batchSize; self.output = output; self.storage = storage
             self.layout = layout; self.unresolvedVariability = unresolvedVariability; self.commandLine = commandLine
         }
     }
@@ -150,7 +151,7 @@ public enum GeneratePipeline {
         try requireSpace(members: o.memberCount, values: T * vae.grid.cellCount, output: o.output)
         let writer = try EnsembleWriter(path: o.output, variable: variable, grid: vae.grid, time: time,
                                         members: members.map(String.init), attributes: attributes,
-                                        deflateLevel: o.deflateLevel, layout: o.layout,
+                                        storage: o.storage, layout: o.layout,
                                         inputs: [o.conditioning].compactMap { $0 } + model.files)
         writer.requiredRange = EnsembleWriter.plausibleTemperature
         do {

@@ -17,18 +17,19 @@ public enum MergePipeline {
         /// Data variable name; nil selects the single field-like variable.
         public var variable: String?
         /// zlib deflate level of the output, 1–4.
-        public var deflateLevel: Int
+        /// Chunk shape and deflate level of the output's data variable.
+        public var storage: OutputStorage
         /// The command line recorded in `history`.
         public var commandLine: [String]
         /// Dimension order of the output.
         public var layout: EnsembleWriter.Layout
 
-        public init(inputs: [String], output: String, variable: String? = nil, deflateLevel: Int = 1,
+        public init(inputs: [String], output: String, variable: String? = nil, storage: OutputStorage = OutputStorage(),
                     commandLine: [String] = CommandLine.arguments, layout: EnsembleWriter.Layout = .timeFirst) {
             self.inputs = inputs
             self.output = output
             self.variable = variable
-            self.deflateLevel = deflateLevel
+            self.storage = storage
             self.commandLine = commandLine
             self.layout = layout
         }
@@ -60,7 +61,7 @@ public enum MergePipeline {
         defer { try? reader.close() }
         let attributes = mergedAttributes(reader, options: options)
         let writer = try EnsembleWriter(path: options.output, variable: reader.variable, grid: reader.grid, time: reader.time,
-                                        members: reader.members, attributes: attributes, deflateLevel: options.deflateLevel,
+                                        members: reader.members, attributes: attributes, storage: options.storage,
                                         layout: options.layout, inputs: options.inputs)
         var buffer = [Float](repeating: 0, count: reader.valuesPerMember)
         var missing = 0

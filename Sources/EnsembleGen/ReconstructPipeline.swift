@@ -13,12 +13,14 @@ public enum ReconstructPipeline {
         public var variable: String?
         public var members: String?
         public var output: String?
+        /// Chunk shape and deflate level of the output's data variable.
+        public var storage: OutputStorage
         public var commandLine: [String]
 
         public init(model: String, data: [String], variable: String? = nil, members: String? = nil, output: String? = nil,
-                    commandLine: [String] = CommandLine.arguments) {
+                    storage: OutputStorage = OutputStorage(), commandLine: [String] = CommandLine.arguments) {
             self.model = model; self.data = data; self.variable = variable
-            self.members = members; self.output = output; self.commandLine = commandLine
+            self.members = members; self.output = output; self.storage = storage; self.commandLine = commandLine
         }
     }
 
@@ -59,7 +61,7 @@ public enum ReconstructPipeline {
             try EnsembleWriter(path: path, variable: reader.variable, grid: grid, time: reader.time,
                                members: members.map { reader.members[$0] },
                                attributes: attributes(o, output: path, reader: reader, source: source, compression: vae.compressionRatio),
-                               inputs: [o.model] + o.data)
+                               storage: o.storage, inputs: [o.model] + o.data)
         }
         writer?.requiredRange = EnsembleWriter.plausibleTemperature
         let weights = grid.areaWeights

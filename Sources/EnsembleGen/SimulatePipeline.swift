@@ -16,28 +16,32 @@ public enum SimulatePipeline {
         /// Grid size (latitudes, longitudes) of a global regular grid.
         public var latitudeCount: Int
         public var longitudeCount: Int
+        /// Where the grid's latitudes lie (cell-centred, at the poles, Gaussian).
+        public var latitudeSpacing: LatitudeSpacing
         public var seed: UInt64
         public var calendar: CalendarKind
         public var output: String
         /// Optional NetCDF file for the forcing series (W m-2 per agent) and the global-mean
         /// forced response (K).
         public var forcingOutput: String?
-        public var deflateLevel: Int
+        /// Chunk shape and deflate level of the output's data variable.
+        public var storage: OutputStorage
         public var layout: OutputLayout
         public var commandLine: [String]
         /// Forcing pathway (`historical`, or historical to 2014 then an SSP ending in 2100).
         public var scenario: ForcingScenario
 
         public init(memberCount: Int, firstMember: Int = 0, startYear: Int = 1850, endYear: Int = 2005,
-                    latitudeCount: Int = 32, longitudeCount: Int = 64, seed: UInt64 = 1,
+                    latitudeCount: Int = 32, longitudeCount: Int = 64, latitudeSpacing: LatitudeSpacing = .cellCentred,
+                    seed: UInt64 = 1,
                     calendar: CalendarKind = .standard, output: String, forcingOutput: String? = nil,
-                    deflateLevel: Int = 1, layout: OutputLayout = .timeFirst,
+                    storage: OutputStorage = OutputStorage(), layout: OutputLayout = .timeFirst,
                     commandLine: [String] = CommandLine.arguments, scenario: ForcingScenario = .historical) {
             self.memberCount = memberCount; self.firstMember = firstMember
             self.startYear = startYear; self.endYear = endYear
-            self.latitudeCount = latitudeCount; self.longitudeCount = longitudeCount
+            self.latitudeCount = latitudeCount; self.longitudeCount = longitudeCount; self.latitudeSpacing = latitudeSpacing
             self.seed = seed; self.calendar = calendar; self.output = output
-            self.forcingOutput = forcingOutput; self.deflateLevel = deflateLevel
+            self.forcingOutput = forcingOutput; self.storage = storage
             self.layout = layout; self.commandLine = commandLine; self.scenario = scenario
         }
     }
@@ -70,7 +74,10 @@ public enum SimulatePipeline {
         try OutputFile.checkDestination(o.output)
         if let forcing = o.forcingOutput { try OutputFile.checkDestination(forcing, inputs: [o.output]) }
         let started = Date()
-        let grid = Grid.regular(latitudeCount: o.latitudeCount, longitudeCount: o.longitudeCount)
+        let grid: Grid
+        do { grid = try o.latitudeSpacing.grid(latitudes: o.latitudeCount, longitudes: o.longitudeCount) } catch {
+            throw EnsembleGenError("--grid \(o.latitudeCount)x\(o.longitudeCount) with \(o.latitudeSpacing.rawValue) latitudes: \(error)")
+        }
         let simulator = try EnsembleSimulator(configuration: SimulatorConfiguration(
             grid: grid, startYear: o.startYear, endYear: o.endYear, seed: o.seed, calendar: o.calendar,
             scenario: o.scenario))
@@ -95,7 +102,7 @@ public enum SimulatePipeline {
         if let f = o.forcingOutput { try writeForcing(simulator, to: f, commandLine: o.commandLine) }
         let writer = try EnsembleWriter(path: o.output, variable: .nearSurfaceAirTemperature, grid: grid,
                                         time: simulator.timeAxis, members: members.map(String.init),
-                                        attributes: attributes, deflateLevel: o.deflateLevel, layout: o.layout)
+                                        attributes: attributes, storage: o.storage, layout: o.layout)
         var buffer = [Float](repeating: 0, count: simulator.valuesPerMember)
         for (i, k) in members.enumerated() {
             buffer.withUnsafeMutableBufferPointer { simulator.member(k, into: $0) }

@@ -100,9 +100,11 @@ public enum SpreadCalibrationPipeline {
             ratios.append(ratio.squareRoot())
             progress?(o.generatedMembers * (T + (iteration + 1) * used.count), total)
             guard iteration < o.iterations else { break }
-            scale = SpreadCalibration.updatedFactors(scale, latentShape: vae.latentShape, latitudes: vae.grid.latitudeCount,
-                                                     longitudes: vae.grid.longitudeCount, weights: weights, generated: variance,
-                                                     target: target)
+            // On the network's padded grid, where the latent grid tiles the cells; padded cells weigh nothing.
+            let p = vae.padding
+            scale = SpreadCalibration.updatedFactors(scale, latentShape: vae.latentShape, latitudes: p.paddedLatitudes,
+                                                     longitudes: p.paddedLongitudes, weights: p.maskedWeights(weights),
+                                                     generated: p.pad(variance, count: 1), target: p.pad(target, count: 1))
         }
         let calibration = SpreadCalibration(scale: scale, samplerSteps: o.sampler.steps, samplerEta: o.sampler.eta,
                                             generatedMembers: o.generatedMembers, referenceMembers: members.count, seed: o.seed,

@@ -96,7 +96,7 @@ public enum VAETrainingPipeline {
         let (training, validation) = try MemberSelection.split(training: o.trainingMembers, validation: o.validationMembers,
                                                                count: reader.memberCount, file: source)
         do {
-            try o.configuration.validate(latitudes: reader.grid.latitudeCount, longitudes: reader.grid.longitudeCount)
+            try o.configuration.validate()
         } catch let error as ModelError {
             throw CFError(file: source, "\(error)")
         }
@@ -104,7 +104,7 @@ public enum VAETrainingPipeline {
         // The fields and their normalised copy.
         try reader.requireMemory(members: training.count, copies: 2)
         let trainingFields = try training.map { try reader.readMember($0) }
-        let cells = reader.grid.cellCount, times = months.count
+        let times = months.count
         let fieldCount = trainingFields.count * times
         let samples = min(o.samplesPerEpoch ?? fieldCount, fieldCount)
         let stepsPerEpoch = (samples + o.batchSize - 1) / o.batchSize
@@ -129,12 +129,12 @@ public enum VAETrainingPipeline {
             restore: { try TrainedVAE.load(tensors: $0.tensors, metadata: $0.metadata, path: statePath(o.output)) })
         try vae.checkData(reader, dataPath: source)
         var normalized = [Float]()
-        normalized.reserveCapacity(trainingFields.count * times * cells)
+        normalized.reserveCapacity(trainingFields.count * times * vae.padding.paddedLatitudes * vae.padding.paddedLongitudes)
         for member in trainingFields { normalized += vae.networkInput(vae.normalization.normalize(member, monthsOfYear: months), count: times) }
         let validationSet = try validationFields(reader: reader, members: validation, samples: o.validationSamples, vae: vae)
 
-        let areaWeights = Tensor(shape: [reader.grid.latitudeCount, reader.grid.longitudeCount],
-                                 values: reader.grid.areaWeights.map { Float($0 * Double(cells)) })
+        let areaWeights = vae.trainingWeights
+        let padding = vae.padding, paddedCells = padding.paddedLatitudes * padding.paddedLongitudes
         let parameters = vae.model.parameters
         var reports: [EpochReport] = []
         vae.provenance = ["data": source, "training_members": "\(training)", "seed": "\(o.seed)", "epochs": "\(o.epochs)",
@@ -153,10 +153,10 @@ public enum VAETrainingPipeline {
             },
             step: { epoch, step in
                 let indices = order[(step * o.batchSize)..<min(samples, (step + 1) * o.batchSize)]
-                let batch = Tensor(uninitializedShape: [indices.count, reader.grid.latitudeCount, reader.grid.longitudeCount, 1])
+                let batch = Tensor(uninitializedShape: [indices.count, padding.paddedLatitudes, padding.paddedLongitudes, 1])
                 for (row, index) in indices.enumerated() {
                     normalized.withUnsafeBufferPointer {
-                        (batch.pointer + row * cells).update(from: $0.baseAddress! + index * cells, count: cells)
+                        (batch.pointer + row * paddedCells).update(from: $0.baseAddress! + index * paddedCells, count: paddedCells)
                     }
                 }
                 let noise = RandomStream(seed: o.seed).substream("vae-noise-\(epoch)-\(step)")

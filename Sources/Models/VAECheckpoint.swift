@@ -34,18 +34,30 @@ public final class TrainedVAE {
     public var grid: Grid { normalization.grid }
     public var configuration: VAEConfiguration { model.configuration }
 
-    /// Latent grid [lat/d, lon/d, latentChannels] for this model's grid.
+    /// How the training grid is extended to the downsampling multiple d for the network
+    /// (identity when its sizes are multiples of d).
+    public var padding: GridPadding { GridPadding(grid: grid, multiple: configuration.downsampling) }
+
+    /// Latent grid [⌈lat/d⌉, ⌈lon/d⌉, latentChannels] for this model's grid.
     public var latentShape: [Int] {
-        let d = configuration.downsampling
-        return [grid.latitudeCount / d, grid.longitudeCount / d, configuration.latentChannels]
+        let d = configuration.downsampling, p = padding
+        return [p.paddedLatitudes / d, p.paddedLongitudes / d, configuration.latentChannels]
     }
 
     /// Latent values per field, D: the latent grid's values, plus the global mean when separated.
     public var latentDimension: Int { latentShape.reduce(1, *) + (separatesGlobalMean ? 1 : 0) }
 
-    /// Input values per latent value.
+    /// Grid cells per value of the latent grid (the separated global mean not counted).
     public var compressionRatio: Double {
         configuration.compressionRatio(latitudes: grid.latitudeCount, longitudes: grid.longitudeCount)
+    }
+
+    /// Weights [paddedLat, paddedLon] of the training loss: area weights with mean 1 over the
+    /// grid's cells, zero on the padded cells.
+    public var trainingWeights: Tensor {
+        let p = padding, cells = Double(grid.cellCount)
+        return Tensor(shape: [p.paddedLatitudes, p.paddedLongitudes],
+                      values: p.maskedWeights(grid.areaWeights).map { Float($0 * cells) })
     }
 
     /// Fails with a message naming `dataPath` when `other` differs from the training grid.
@@ -145,7 +157,8 @@ public final class TrainedVAE {
     public func encode(normalizedFields fields: [Float], count: Int) -> [Float] {
         let grid = latentShape.reduce(1, *)
         let (patterns, means) = separated(fields, count: count)
-        let z = inBatches(patterns, count: count, inputShape: [self.grid.latitudeCount, self.grid.longitudeCount, 1],
+        let p = padding
+        let z = inBatches(p.pad(patterns, count: count), count: count, inputShape: [p.paddedLatitudes, p.paddedLongitudes, 1],
                           outputCount: grid) { model.encode($0).mean }
         guard let means else { return z }
         var latents = [Float](repeating: 0, count: count * (grid + 1))
@@ -159,12 +172,15 @@ public final class TrainedVAE {
     /// Normalised anomaly fields [n, lat, lon] decoded from latents [n, D] (`encode`),
     /// batches spread over the cores.
     public func decode(latents: [Float], count: Int) -> [Float] {
+        let p = padding, paddedCells = p.paddedLatitudes * p.paddedLongitudes
         guard separatesGlobalMean else {
-            return inBatches(latents, count: count, inputShape: latentShape, outputCount: grid.cellCount) { model.decode($0) }
+            return p.crop(inBatches(latents, count: count, inputShape: latentShape, outputCount: paddedCells) { model.decode($0) },
+                          count: count)
         }
         let d = latentDimension, cells = grid.cellCount
         let spatial = (0..<count).flatMap { latents[($0 * d)..<(($0 + 1) * d - 1)] }
-        var fields = inBatches(spatial, count: count, inputShape: latentShape, outputCount: cells) { model.decode($0) }
+        var fields = p.crop(inBatches(spatial, count: count, inputShape: latentShape, outputCount: paddedCells) { model.decode($0) },
+                            count: count)
         for n in 0..<count {
             let mean = latents[(n + 1) * d - 1]
             for c in 0..<cells { fields[n * cells + c] += mean }
@@ -173,8 +189,10 @@ public final class TrainedVAE {
     }
 
     /// What the network is trained on and encodes: the normalised fields [n, lat, lon], less
-    /// each field's global mean when it is separated.
-    public func networkInput(_ fields: [Float], count: Int) -> [Float] { separated(fields, count: count).patterns }
+    /// each field's global mean when it is separated, on the padded grid [n, paddedLat, paddedLon].
+    public func networkInput(_ fields: [Float], count: Int) -> [Float] {
+        padding.pad(separated(fields, count: count).patterns, count: count)
+    }
 
     /// Fields [n, lat, lon] less their area-weighted means, and the means [n], when the
     /// global mean is separated; the fields unchanged and nil otherwise.

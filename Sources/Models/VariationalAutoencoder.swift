@@ -24,18 +24,17 @@ public struct VAEConfiguration: Codable, Equatable, Sendable {
 
     public var downsampling: Int { 1 << (channels.count - 1) }
 
-    /// Input values per latent value for a grid of `latitudes` × `longitudes`.
+    /// Input values per latent value for a grid of `latitudes` × `longitudes`, padded to
+    /// multiples of `downsampling` (`GridPadding`), without a separated global mean.
     public func compressionRatio(latitudes: Int, longitudes: Int) -> Double {
-        let latent = (latitudes / downsampling) * (longitudes / downsampling) * latentChannels
+        let d = downsampling
+        let latent = ((latitudes + d - 1) / d) * ((longitudes + d - 1) / d) * latentChannels
         return Double(latitudes * longitudes) / Double(latent)
     }
 
-    /// Throws when the grid cannot be halved `channels.count − 1` times or groups do not divide channels.
-    public func validate(latitudes: Int, longitudes: Int) throws {
-        guard latitudes % downsampling == 0, longitudes % downsampling == 0 else {
-            throw ModelError.invalidConfiguration(
-                "a \(latitudes)x\(longitudes) grid cannot be downsampled ×\(downsampling): both sizes must be multiples of \(downsampling)")
-        }
+    /// Throws when groups do not divide the channels. Any grid size is accepted: `TrainedVAE`
+    /// pads the grid to multiples of `downsampling`.
+    public func validate() throws {
         guard channels.allSatisfy({ $0 % groups == 0 }), latentChannels > 0 else {
             throw ModelError.invalidConfiguration("every channel count in \(channels) must be a multiple of \(groups) groups")
         }

@@ -11,6 +11,8 @@ extension GeneratorKind: ExpressibleByArgument {}
 extension ConditioningForm: ExpressibleByArgument {}
 extension AnomalyNormalization.Scaling: ExpressibleByArgument {}
 extension OutputLayout: ExpressibleByArgument {}
+extension LatitudeSpacing: ExpressibleByArgument {}
+extension OutputStorage.Chunking: ExpressibleByArgument {}
 
 extension ForcingScenario: ExpressibleByArgument {
     /// Accepts the names in any case.

@@ -178,7 +178,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: [.short, .long], help: ArgumentHelp("Output NetCDF file.", valueName: "file"))
     var output: String
 
-    @OptionGroup var compression: DeflateLevelOption
+    @OptionGroup var storage: OutputStorageOptions
 
     @Flag(inversion: .prefixedNo, help: "Add the grid-scale variability the VAE does not reproduce.")
     var unresolvedVariability = true
@@ -204,7 +204,7 @@ struct GenerateCommand: ParsableCommand {
             let result = try GeneratePipeline.run(GeneratePipeline.Options(
                 model: try trained.directory(), generator: trained.generator, memberCount: count.members, firstMember: count.firstMember, startYear: start,
                 endYear: end, conditioning: conditioning, conditioningMember: conditioningMember ?? 0, sampler: chosen, seed: seed,
-                batchSize: batchSize, output: output, deflateLevel: compression.deflateLevel,
+                batchSize: batchSize, output: output, storage: storage.storage,
                 unresolvedVariability: unresolvedVariability)) { status in
                 bar.update(status.membersWritten, detail: status.text)
             }

@@ -16,10 +16,7 @@ struct MergeCommand: ParsableCommand {
 
     @OptionGroup var field: VariableOption
 
-    // Not DeflateLevelOption: merge leaves the range check to the writer, which refuses a
-    // level outside 1-4 naming the output file (exit 1).
-    @Option(name: .long, help: ArgumentHelp("zlib deflate level, 1 (fastest) to 4.", valueName: "level"))
-    var deflateLevel: Int = 1
+    @OptionGroup var storage: OutputStorageOptions
 
     @OptionGroup var dimensions: LayoutOption
     @OptionGroup var progress: QuietOption
@@ -29,7 +26,7 @@ struct MergeCommand: ParsableCommand {
     func run() throws {
         do {
             let options = MergePipeline.Options(inputs: files, output: output, variable: field.variable,
-                                                deflateLevel: deflateLevel, commandLine: CommandLine.arguments,
+                                                storage: storage.storage, commandLine: CommandLine.arguments,
                                                 layout: dimensions.layout)
             let bar = CountProgress("merge", quiet: progress.quiet)
             let result = try MergePipeline.run(options, progress: bar.update)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Climate
 import EnsembleGen
 
 // Options shared by several commands, declared once each: the help text, default and
@@ -54,12 +55,20 @@ struct MemberCountOptions: ParsableArguments {
     func validate() throws { try OptionCheck.requireMembers(members, first: firstMember) }
 }
 
-/// `--deflate-level`: zlib compression of a NetCDF output.
-struct DeflateLevelOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("zlib deflate level, 1 (fastest) to 4.", valueName: "level"))
+/// `--chunking` and `--deflate-level`: how an ensemble output's data variable is stored.
+struct OutputStorageOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Chunk shape: fields (one month's map per chunk: fast maps, CDO) or time-series (up to 2048 months on 8x16-cell tiles: fast per-cell series, slow maps and CDO). See Docs/output-format.md.",
+        valueName: "shape"))
+    var chunking: OutputStorage.Chunking = .fields
+
+    @Option(name: .long, help: ArgumentHelp("zlib deflate level, 0 (none) to 9; 1 compresses nearly as well as 9, faster.",
+                                            valueName: "level"))
     var deflateLevel: Int = 1
 
-    func validate() throws { try OptionCheck.require(deflateLevel, in: 1...4, "--deflate-level") }
+    func validate() throws { try OptionCheck.require(deflateLevel, in: OutputStorage.deflateLevels, "--deflate-level") }
+
+    var storage: OutputStorage { OutputStorage(chunking: chunking, deflateLevel: deflateLevel) }
 }
 
 /// `--layout`: the dimension order of an ensemble output.

@@ -35,6 +35,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Global grid, latitudes x longitudes, up to 4096x8192.", valueName: "grid"))
     var grid: String = "32x64"
 
+    @Option(name: .long, help: ArgumentHelp("Latitudes of the grid: cell-centred (half a cell from the poles), pole-points (first and last at ±90°, as 2.5° CMIP grids of 73 latitudes), or gaussian (a spectral model's, as MPI-ESM T63 at 96x192).", valueName: "spacing"))
+    var latitudes: LatitudeSpacing = .cellCentred
+
     @Option(name: .long, help: ArgumentHelp("Forcing pathway: historical, or historical to 2014 then an SSP (to 2100).",
                                             valueName: "name"))
     var scenario: ForcingScenario = .historical
@@ -51,7 +54,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Also write the forcings and forced response here.", valueName: "file"))
     var forcingOutput: String?
 
-    @OptionGroup var compression: DeflateLevelOption
+    @OptionGroup var storage: OutputStorageOptions
     @OptionGroup var dimensions: LayoutOption
     @OptionGroup var progress: QuietOption
 
@@ -72,8 +75,8 @@ struct SimulateCommand: ParsableCommand {
             let size = try SimulatePipeline.parseGrid(grid)
             let options = SimulatePipeline.Options(
                 memberCount: count.members, firstMember: count.firstMember, startYear: start, endYear: end,
-                latitudeCount: size.latitudes, longitudeCount: size.longitudes, seed: seed, calendar: calendar,
-                output: output, forcingOutput: forcingOutput, deflateLevel: compression.deflateLevel, layout: dimensions.layout,
+                latitudeCount: size.latitudes, longitudeCount: size.longitudes, latitudeSpacing: latitudes, seed: seed, calendar: calendar,
+                output: output, forcingOutput: forcingOutput, storage: storage.storage, layout: dimensions.layout,
                 commandLine: CommandLine.arguments, scenario: scenario)
             let bar = ProgressBar("simulate", total: count.members, unit: "members", quiet: progress.quiet)
             let result = try SimulatePipeline.run(options) { done, _ in bar.update(done) }

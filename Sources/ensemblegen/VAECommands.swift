@@ -140,6 +140,7 @@ struct ReconstructCommand: ParsableCommand {
     @Option(name: [.short, .long], help: ArgumentHelp("Also write the reconstruction to this NetCDF file.", valueName: "file"))
     var output: String?
 
+    @OptionGroup var storage: OutputStorageOptions
     @OptionGroup var compute: ThreadsOption
     @OptionGroup var progress: QuietOption
 
@@ -153,7 +154,8 @@ struct ReconstructCommand: ParsableCommand {
             try compute.configure()
             let bar = CountProgress("reconstruct", quiet: progress.quiet)
             let result = try ReconstructPipeline.run(
-                ReconstructPipeline.Options(model: try DefaultModel.vaePath(model), data: input.data, variable: input.variable, members: input.members, output: output),
+                ReconstructPipeline.Options(model: try DefaultModel.vaePath(model), data: input.data, variable: input.variable, members: input.members, output: output,
+                                            storage: storage.storage),
                 progress: bar.update)
             bar.finish()
             print(result.text)

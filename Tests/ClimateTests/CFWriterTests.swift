@@ -30,7 +30,7 @@ final class CFWriterTests: CFTestCase {
     func testRoundTrip() throws {
         let e = try sampleEnsemble()
         let p = path("ens.nc")
-        try EnsembleWriter.write(e, to: p, attributes: attributes(), deflateLevel: 2)
+        try EnsembleWriter.write(e, to: p, attributes: attributes(), storage: OutputStorage(deflateLevel: 2))
         XCTAssertEqual(try directoryContents(), ["ens.nc"])   // no .partial left
         let back = try EnsembleReader.read(paths: [p])
         XCTAssertEqual(back.variable, e.variable)
@@ -47,7 +47,7 @@ final class CFWriterTests: CFTestCase {
     func testOutputContract() throws {
         let e = try sampleEnsemble(members: ["r1i1p1f1", "r2i1p1f1", "r10i1p1f1"])
         let p = path("contract.nc")
-        try EnsembleWriter.write(e, to: p, attributes: attributes(), deflateLevel: 3)
+        try EnsembleWriter.write(e, to: p, attributes: attributes(), storage: OutputStorage(deflateLevel: 3))
         try NetCDFFile.withFile(p) { f in
             XCTAssertEqual(f.format, .netCDF4)
             let tas = try XCTUnwrap(f.variable("tas"))
@@ -134,7 +134,7 @@ final class CFWriterTests: CFTestCase {
         }
         XCTAssertEqual(try directoryContents(), [])
         XCTAssertThrowsError(try EnsembleWriter(path: p, variable: e.variable, grid: e.grid, time: e.time,
-                                                members: e.members, attributes: attributes(), deflateLevel: 9))
+                                                members: e.members, attributes: attributes(), storage: OutputStorage(deflateLevel: 10)))
         XCTAssertEqual(try directoryContents(), [])
     }
 

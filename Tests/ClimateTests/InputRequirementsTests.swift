@@ -97,7 +97,7 @@ final class InputRequirementsTests: CFTestCase {
         let p = try ncgen(temperatureCDL(latitudes: [-5, 5], longitudes: [190, 200, 210], data: Array(repeating: 290, count: 12)),
                           name: "box.nc")
         XCTAssertNil(message(p, .inspection))
-        XCTAssertTrue(message(p, .models)?.hasPrefix("\(p): tas: the grid covers longitudes 190–210, not the whole globe") ?? false,
+        XCTAssertTrue(message(p, .models)?.hasPrefix("\(p): tas: the grid covers latitudes -5…5, longitudes 190…210, not the whole globe") ?? false,
                       message(p, .models) ?? "")
     }
 

@@ -23,7 +23,7 @@ final class CFComplianceTests: XCTestCase {
             references: "arXiv:2407.02070",
             extra: [("conditioning_member", .int32([0])), ("seed", .int64([1234])), ("checkpoint_sha256", .text(String(repeating: "ab", count: 32)))])
         let path = directory.appendingPathComponent("synthetic.nc").path
-        try EnsembleWriter.write(ensemble, to: path, attributes: attributes, deflateLevel: 2, layout: .timeFirst)
+        try EnsembleWriter.write(ensemble, to: path, attributes: attributes, storage: OutputStorage(deflateLevel: 2), layout: .timeFirst)
         let r = try runCheckCF(path)
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         XCTAssertTrue(r.stdout.contains("cfchecks: 0 errors, 0 warnings"), r.stdout)

@@ -91,8 +91,9 @@ final class CommandLineErrorTests: XCTestCase {
         XCTAssertTrue(info.stdout.contains("members    2: m1, m2"), info.stdout)
         XCTAssertTrue(info.stdout.contains("calendar   360_day"), info.stdout)
         XCTAssertTrue(info.stdout.contains("3 monthly steps"), info.stdout)
-        let bad = try runProcess(exe, ["merge", a, "--output", out, "--deflate-level", "7"])
-        XCTAssertEqual(bad.status, 1)
-        XCTAssertEqual(bad.stderr, "error: \(out): tas: deflate level must be 1…4, got 7\n")
+        let bad = try runProcess(exe, ["merge", a, "--output", path("bad.nc"), "--deflate-level", "10"])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.hasPrefix("Error: --deflate-level must be 0–9, not 10"), bad.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("bad.nc")))
     }
 }

@@ -95,7 +95,7 @@ enum AcceptedCases {
 
     static let all: [MalformedCase] = [
         MalformedCase(name: "info-latitude-descending", arguments: Cmd.info("{d}/n2s.nc"), files: [north],
-                      expectation: .accepted([.stdout("lat -78.75")])),
+                      expectation: .accepted([.stdout("latitudes -78.75")])),
         MalformedCase(name: "reconstruct-latitude-descending", arguments: Cmd.reconstruct("{d}/n2s.nc"), files: [north],
                       expectation: .accepted([.netCDF("rec.nc", members: 1), .stdout("RMSE")])),
         MalformedCase(name: "train-vae-longitudes-180", arguments: Cmd.trainVAE(["{d}/lon180.nc"]), files: [lon180],

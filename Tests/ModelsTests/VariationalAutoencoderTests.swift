@@ -31,8 +31,10 @@ final class VariationalAutoencoderTests: XCTestCase {
             XCTAssertEqual(vae.decode(mean).shape, x.shape)
             XCTAssertEqual(configuration.compressionRatio(latitudes: 16, longitudes: 32), ratio)
         }
-        XCTAssertThrowsError(try VAEConfiguration(channels: [8, 16, 16]).validate(latitudes: 18, longitudes: 32)) {
-            XCTAssertTrue("\($0)".contains("multiples of 4"), "\($0)")
+        XCTAssertEqual(VAEConfiguration(channels: [8, 16, 16], latentChannels: 4).compressionRatio(latitudes: 18, longitudes: 30),
+                       540 / Double(5 * 8 * 4), "a grid of 18 × 30 is padded to 20 × 32 for a ×4 VAE")
+        XCTAssertThrowsError(try VAEConfiguration(channels: [8, 12], groups: 8).validate()) {
+            XCTAssertTrue("\($0)".contains("multiple of 8 groups"), "\($0)")
         }
     }
 
