@@ -11,7 +11,8 @@ import NetCDF
 /// - `data_sha256` (path → SHA-256 of each data file) and `data_tas_sha256` (one `tas` file);
 /// - `data_source_id`, `data_experiment_id`: the data's CMIP `source_id`/`experiment_id`;
 /// - `training_members`, `validation_members` ("0-29");
-/// - `durations_seconds.<step>`; `commands.<step>`: command line, date, version and commit;
+/// - `durations_seconds.<step>`; `commands.<step>`: command line (with its date), version,
+///   commit, data checksums and training members of that step;
 /// - `ensemblegen_version`: the version of the last command.
 /// `generate`, `reconstruct` and `info` read it back (`Summary`).
 public enum TrainingRecord {
@@ -70,8 +71,11 @@ public enum TrainingRecord {
         durations[step] = Int(Date().timeIntervalSince(started).rounded())
         record["durations_seconds"] = durations
         var commands = record["commands"] as? [String: Any] ?? [:]
-        commands[step] = ["command_line": EnsembleGenVersion.historyLine(commandLine: commandLine, files: data),
-                          "ensemblegen_version": EnsembleGenVersion.number, "ensemblegen_commit": EnsembleGenVersion.commit]
+        var command: [String: Any] = ["command_line": EnsembleGenVersion.historyLine(commandLine: commandLine, files: data),
+                                      "ensemblegen_version": EnsembleGenVersion.number, "ensemblegen_commit": EnsembleGenVersion.commit,
+                                      "data_sha256": digests]
+        if let t = trainingMembers { command["training_members"] = MemberSelection.describe(t) }
+        commands[step] = command
         record["commands"] = commands
         record["ensemblegen_version"] = EnsembleGenVersion.string
         let json = try JSONSerialization.data(withJSONObject: record, options: [.prettyPrinted, .sortedKeys])

@@ -164,6 +164,8 @@ final class ProvenanceTests: XCTestCase {
         XCTAssertEqual(after["training_members"] as? String, "0")
         let command = try XCTUnwrap((after["commands"] as? [String: Any])?["vae"] as? [String: Any])
         XCTAssertEqual(command["ensemblegen_commit"] as? String, EnsembleGenVersion.commit)
+        XCTAssertEqual(command["training_members"] as? String, "0")
+        XCTAssertEqual((command["data_sha256"] as? [String: String])?[data], sha)
         XCTAssertTrue((command["command_line"] as? String)?.contains("train-vae --data \(data)") == true)
         let summary = try XCTUnwrap(try TrainingRecord.summary(directory: model))
         XCTAssertEqual(summary, TrainingRecord.Summary(sourceID: "FAKE-ESM", experimentID: "historical", dataSHA256: sha,
