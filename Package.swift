@@ -40,7 +40,10 @@ let package = Package(
                 dependencies: ["Climate", "CBLAS", "CProj", "CCairo", "RandomStreams", "OutputFiles"],
                 swiftSettings: fastRelease),
         .target(name: "EnsembleGen",
-                dependencies: ["NetCDF", "Climate", "Simulator", "Tensor", "Models", "Diagnostics", "RandomStreams", "OutputFiles"]),
+                dependencies: ["NetCDF", "Climate", "Simulator", "Tensor", "Models", "Diagnostics", "RandomStreams", "OutputFiles"],
+                plugins: ["BuildCommit"]),
+        // Writes the git commit the binary is built from into EnsembleGen (`EnsembleGenVersion.commit`).
+        .plugin(name: "BuildCommit", capability: .buildTool()),
         // Engine benchmark driven by Scripts/bench/engine.sh (release builds).
         .executableTarget(name: "TensorBench", dependencies: ["Tensor", "Models", "RandomStreams", "CBLAS"],
                           swiftSettings: fastRelease),

@@ -22,8 +22,14 @@ struct CFFieldLayout {
     /// Raw (packed) values that mean "missing": `_FillValue`, `missing_value` or the default fill.
     let missingValues: [Double]
     let validMin: Double, validMax: Double
-    /// Scalar coordinates (such as `height`) that were dropped.
+    /// Scalar coordinates named in the data variable's `coordinates` or with an `axis` (such as `height`).
+    let scalarCoordinates: [ScalarCoordinate]
+    /// Other scalar variables (not flags), which are not carried.
     let droppedScalarCoordinates: [String]
+    /// The data variable's `cell_measures`, e.g. `area: areacella`.
+    let cellMeasures: String?
+    /// The file's global attributes.
+    let globalAttributes: [(name: String, value: AttributeValue)]
 
     /// Analyses `file`; `name` selects the data variable (otherwise the single field-like one).
     init(file: NetCDFFile, variableName name: String?) throws {
@@ -108,10 +114,22 @@ struct CFFieldLayout {
         if let a = try number("valid_min") { lo = a }
         if let b = try number("valid_max") { hi = b }
         (validMin, validMax) = (lo, hi)
-        droppedScalarCoordinates = try all.filter { s in
-            let isFlag = try s.attribute("flag_values") != nil
-            return s.rank == 0 && s.name != v.name && !isFlag
-        }.map(\.name)
+        cellMeasures = try text("cell_measures")
+        let named = Set(try text("coordinates")?.split(separator: " ").map(String.init) ?? [])
+        var scalars: [ScalarCoordinate] = [], dropped: [String] = []
+        for s in all where s.rank == 0 && s.name != v.name {
+            guard try s.attribute("flag_values") == nil else { continue }
+            // Named in `coordinates`, or (as EnsembleWriter writes them beside time-first data) with an axis.
+            let isCoordinate = try named.contains(s.name) || s.attribute("axis") != nil
+            guard isCoordinate, s.dataType.isNumeric, let value = try s.read(Double.self).first, value.isFinite else {
+                dropped.append(s.name)
+                continue
+            }
+            let texts = try s.attributes().compactMap { a in a.value.text.map { ScalarCoordinate.Attribute(a.name, $0) } }
+            scalars.append(ScalarCoordinate(name: s.name, value: value, attributes: texts.filter { $0.name != "bounds" }))
+        }
+        (scalarCoordinates, droppedScalarCoordinates) = (scalars, dropped)
+        globalAttributes = try file.attributes()
     }
 
     /// netCDF's default fill value of a type (CF: applies when `_FillValue` is absent; not for bytes).
@@ -178,13 +196,28 @@ struct CFFieldLayout {
         }
     }
 
+    /// Whether `text` is a CMIP variant label `r<k>i<l>p<m>f<n>`.
+    static func isVariantLabel(_ text: String) -> Bool {
+        var rest = Substring(text)
+        for letter in "ripf" {
+            guard rest.first == letter else { return false }
+            rest = rest.dropFirst()
+            let digits = rest.prefix(while: \.isASCII).prefix(while: \.isNumber)
+            guard !digits.isEmpty else { return false }
+            rest = rest.dropFirst(digits.count)
+        }
+        return rest.isEmpty
+    }
+
     /// Labels from a char label variable over the member dimension, else the member coordinate
     /// variable's `member_labels` attribute or values, else 0, 1, …; `variant_label` (CMIP) or the file name for single-member files.
     static func memberLabels(file: NetCDFFile, memberDimension: String?, count: Int) throws -> [String] {
         guard let dim = memberDimension else {
             if let label = try file.attribute("variant_label")?.text?.trimmed(), !label.isEmpty { return [label] }
             let base = file.path.split(separator: "/").last.map(String.init) ?? file.path
-            return [base.hasSuffix(".nc") ? String(base.dropLast(3)) : base]
+            let name = base.hasSuffix(".nc") ? String(base.dropLast(3)) : base
+            // CMIP file names carry the variant label: tas_Amon_IPSL-CM6A-LR_historical_r1i1p1f1_gr_….
+            return [name.split(whereSeparator: { "_.".contains($0) }).map(String.init).first(where: isVariantLabel) ?? name]
         }
         // A char label variable over the member dimension (e.g. `member_id(realization, n)`).
         if let labels = try file.variables().first(where: { $0.dataType == .char && $0.rank == 2 && $0.dimensions[0].name == dim }) {

@@ -28,8 +28,15 @@ public final class EnsembleReader {
     public let paths: [String]
     /// `units` attribute of the data variable in the (first) file, before conversion to K.
     public let sourceUnits: String
-    /// Scalar coordinates (e.g. `height`) present in the first file and dropped.
+    /// Scalar coordinates of the first file: named in the data variable's `coordinates`, or
+    /// scalar variables with an `axis` (e.g. `height` = 2 m); outputs of the data carry them.
+    public let scalarCoordinates: [ScalarCoordinate]
+    /// Other scalar variables of the first file (not flags), which are not carried.
     public let droppedScalarCoordinates: [String]
+    /// The data variable's `cell_measures` in the first file (e.g. `area: areacella`).
+    public let cellMeasures: String?
+    /// Global attributes of each file, in the order of `paths`.
+    public let globalAttributes: [[(name: String, value: AttributeValue)]]
     /// What the data must satisfy (checked at opening and while reading).
     public let requirements: InputRequirements
 
@@ -75,7 +82,10 @@ public final class EnsembleReader {
         self.grid = reference.grid
         self.time = reference.time
         self.sourceUnits = reference.sourceUnits
+        self.scalarCoordinates = reference.scalarCoordinates
         self.droppedScalarCoordinates = reference.droppedScalarCoordinates
+        self.cellMeasures = reference.cellMeasures
+        self.globalAttributes = layouts.map(\.globalAttributes)
         self.paths = paths
         self.requirements = requirements
         self.layouts = layouts
@@ -90,6 +100,25 @@ public final class EnsembleReader {
     }
 
     deinit { try? openFile?.file.close() }
+
+    /// The global attributes every file has with the same value, in the first file's order:
+    /// what is true of the whole ensemble (e.g. CMIP `source_id`, `experiment_id`), not of one
+    /// member (`variant_label`, `tracking_id` …, which differ).
+    public var commonGlobalAttributes: [(name: String, value: AttributeValue)] {
+        guard let first = globalAttributes.first else { return [] }
+        return first.filter { a in
+            globalAttributes.dropFirst().allSatisfy { file in file.contains { $0.name == a.name && $0.value == a.value } }
+        }
+    }
+
+    /// The text of global attribute `name` in each file that has it, without repeats, in file order.
+    public func globalText(_ name: String) -> [String] {
+        var seen: [String] = []
+        for file in globalAttributes {
+            if let t = file.first(where: { $0.name == name })?.value.text?.trimmed(), !t.isEmpty, !seen.contains(t) { seen.append(t) }
+        }
+        return seen
+    }
 
     /// Closes the open file (reading again reopens it).
     public func close() throws {

@@ -10,9 +10,14 @@ import OutputFiles
 /// in memory is written as 1e20); deflate (level 0–9, default 1) + shuffle, chunks of one field
 /// or of time series on tiles (`OutputStorage`).
 /// Coordinates `realization` (int, `standard_name = realization`), `time` (double, units,
-/// calendar, `bounds = time_bnds`), `lat`/`lon` (double, `axis`, `standard_name`, units,
-/// bounds `lat_bnds`/`lon_bnds`). Member labels that are not just the realization numbers
-/// (e.g. `r1i1p1f1`) are kept in the attribute `realization:member_labels` (space-separated).
+/// calendar, `bounds = time_bnds`: the input's, else calendar months or years), `lat`/`lon`
+/// (double, `axis`, `standard_name`, units, bounds `lat_bnds`/`lon_bnds`), and the scalar
+/// coordinates of `OutputAttributes` (e.g. `height`), named in the data variable's
+/// `coordinates` in the realization-first layout (CDO 2.1 refuses the time-first file if they
+/// are named, so there they are scalar variables beside the data). Member labels that are not just the realization numbers (CMIP variant
+/// labels `r1i1p1f1`, whose `k` is the realization number) are kept in the attribute
+/// `realization:member_labels` (space-separated): CDO 2.1 warns about a char auxiliary
+/// coordinate over `realization` and fails on a char variable not named in `coordinates`.
 ///
 /// The file is an `OutputFile`: the destination is checked, `<path>.partial` is created
 /// exclusively (a concurrent run writing the same path is refused, never clobbered) and renamed
@@ -148,11 +153,27 @@ public final class EnsembleWriter {
         }
         let lonBounds = try f.addVariable("lon_bnds", type: .double, dimensions: [x, b])
 
+        var scalars: [(Variable, Double)] = []
+        for c in attributes.scalarCoordinates {
+            let v = try f.addVariable(c.name, type: .double, dimensions: [])
+            for a in c.attributes { try v.setAttribute(a.name, .text(a.value)) }
+            scalars.append((v, c.value))
+        }
+
         let data = try f.addVariable(variable.name, type: .float, dimensions: layout == .realizationFirst ? [r, t, y, x] : [t, r, y, x])
         if let s = variable.standardName { try data.setAttribute("standard_name", .text(s)) }
         if let l = variable.longName { try data.setAttribute("long_name", .text(l)) }
         try data.setAttribute("units", .text(variable.units))
         try data.setAttribute("cell_methods", .text(variable.cellMethods ?? "time: mean"))
+        // CDO 2.1 cannot read a time-first file whose data variable names a vertical scalar
+        // coordinate (it takes `realization` as the vertical axis): there the scalar variables
+        // stand beside the data, with their axis attributes, unnamed.
+        if layout == .realizationFirst, !attributes.scalarCoordinates.isEmpty {
+            try data.setAttribute("coordinates", .text(attributes.scalarCoordinates.map(\.name).joined(separator: " ")))
+        }
+        if let measures = attributes.cellMeasures, !attributes.measureVariables.isEmpty {
+            try data.setAttribute("cell_measures", .text(measures))
+        }
         try data.setAttribute("_FillValue", .float([EnsembleWriter.fillValue]))
         try data.setAttribute("missing_value", .float([EnsembleWriter.fillValue]))
         let chunk = storage.chunks(times: time.count, latitudes: grid.latitudeCount, longitudes: grid.longitudeCount)
@@ -165,24 +186,13 @@ public final class EnsembleWriter {
 
         // Coordinate values.
         try realization.write(realizations)
+        for (v, value) in scalars { try v.write([value]) }
         try timeVariable.write(time.values)
-        try timeBounds.write(EnsembleWriter.timeBounds(time).flatMap { $0 })
+        try timeBounds.write(time.cellBounds.flatMap { $0 })
         try lat.write(grid.latitudes)
         try latBounds.write(grid.latitudeBounds.flatMap { $0 })
         try lon.write(grid.longitudes)
         try lonBounds.write(grid.longitudeBounds.flatMap { $0 })
-    }
-
-    /// The axis' bounds, or bounds at midpoints between values (half a step beyond the ends).
-    static func timeBounds(_ time: TimeAxis) -> [[Double]] {
-        if let b = time.bounds, b.count == time.count { return b }
-        let v = time.values
-        guard v.count > 1 else { return v.map { [$0, $0] } }
-        var edges = [Double](repeating: 0, count: v.count + 1)
-        for i in 1..<v.count { edges[i] = 0.5 * (v[i - 1] + v[i]) }
-        edges[0] = v[0] - (edges[1] - v[0])
-        edges[v.count] = v[v.count - 1] + (v[v.count - 1] - edges[v.count - 1])
-        return (0..<v.count).map { [edges[$0], edges[$0 + 1]] }
     }
 
     /// Writes all time steps of member `member`: `values` has shape (time, lat, lon), kelvin,

@@ -279,6 +279,35 @@ public struct TimeAxis: Equatable, Codable, Sendable {
         }
     }
 
+    /// Cell bounds for every value: the axis' own bounds when it has them; otherwise the edges
+    /// of each value's calendar month (monthly data) or year (annual data) in this calendar,
+    /// and for other steps the midpoints between values (half a step beyond the ends).
+    public var cellBounds: [[Double]] {
+        if let b = bounds, b.count == count { return b }
+        let d = dates
+        func edges(_ start: (CFDateTime) -> CFDateTime, _ next: (CFDateTime) -> CFDateTime) -> [[Double]]? {
+            try? d.map { date in
+                let a = start(date)
+                return [try offset(of: a), try offset(of: next(a))]
+            }
+        }
+        switch frequency {
+        case .monthly:
+            if let b = edges({ CFDateTime(year: $0.year, month: $0.month) },
+                             { $0.month == 12 ? CFDateTime(year: $0.year + 1) : CFDateTime(year: $0.year, month: $0.month + 1) }) { return b }
+        case .annual:
+            if let b = edges({ CFDateTime(year: $0.year) }, { CFDateTime(year: $0.year + 1) }) { return b }
+        default: break
+        }
+        let v = values
+        guard v.count > 1 else { return v.map { [$0, $0] } }
+        var e = [Double](repeating: 0, count: v.count + 1)
+        for i in 1..<v.count { e[i] = 0.5 * (v[i - 1] + v[i]) }
+        e[0] = v[0] - (e[1] - v[0])
+        e[v.count] = v[v.count - 1] + (v[v.count - 1] - e[v.count - 1])
+        return (0..<v.count).map { [e[$0], e[$0 + 1]] }
+    }
+
     /// A monthly axis for January `startYear` … December `endYear` (inclusive): values at
     /// mid-month, bounds at the month edges, units `days since <startYear>-01-01`.
     public static func monthly(startYear: Int, endYear: Int, calendar: CalendarKind = .standard) -> TimeAxis {

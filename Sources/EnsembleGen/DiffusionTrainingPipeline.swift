@@ -229,6 +229,8 @@ public enum DiffusionTrainingPipeline {
         if completed {
             try saveModel()
             run.finish()
+            try TrainingRecord.update(directory: o.output, step: kind.rawValue, data: o.data, reader: reader,
+                                      trainingMembers: training, validationMembers: validation, started: started)
         }
         return Result(modelPath: modelPath, epochs: reports, completed: completed, seconds: Date().timeIntervalSince(started))
     }

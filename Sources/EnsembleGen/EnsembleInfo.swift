@@ -21,8 +21,13 @@ public struct EnsembleInfo: Sendable {
     public var maximum: Double
     /// Area-weighted mean over all valid values, K.
     public var areaWeightedMean: Double
-    /// Scalar coordinates dropped by the reader (e.g. `height`).
+    /// Scalar variables the reader does not carry (not coordinates of the data).
     public var droppedScalarCoordinates: [String]
+    /// Scalar coordinates carried to outputs, e.g. `height = 2 m`.
+    public var scalarCoordinates: [ScalarCoordinate] = []
+    /// The first file's CMIP identity (`source_id`, `experiment_id`), when it has one.
+    public var sourceID: String?
+    public var experimentID: String?
 
     /// Fraction of missing values, in [0, 1].
     public var missingFraction: Double { valueCount > 0 ? Double(missingCount) / Double(valueCount) : 0 }
@@ -53,7 +58,8 @@ public struct EnsembleInfo: Sendable {
                             valueCount: reader.memberCount * reader.valuesPerMember, missingCount: missing,
                             minimum: lo.isFinite ? lo : .nan, maximum: hi.isFinite ? hi : .nan,
                             areaWeightedMean: weightTotal > 0 ? weightedSum / weightTotal : .nan,
-                            droppedScalarCoordinates: reader.droppedScalarCoordinates)
+                            droppedScalarCoordinates: reader.droppedScalarCoordinates, scalarCoordinates: reader.scalarCoordinates,
+                            sourceID: reader.globalText("source_id").first, experimentID: reader.globalText("experiment_id").first)
     }
 
     /// Multi-line human-readable summary.
@@ -88,6 +94,15 @@ public struct EnsembleInfo: Sendable {
             minimum.isNaN ? "  values     none: every value is missing (check _FillValue, missing_value and valid_range)"
                 : "  values     min \(String(format: "%.2f", minimum)) K, area-weighted mean \(String(format: "%.2f", areaWeightedMean)) K, max \(String(format: "%.2f", maximum)) K",
         ]
+        if !scalarCoordinates.isEmpty {
+            let described = scalarCoordinates.map { c in
+                "\(c.name) = \(g(c.value))" + (c.attributes.first { $0.name == "units" }.map { " " + $0.value } ?? "")
+            }
+            lines.append("  scalar     \(described.joined(separator: ", "))")
+        }
+        if let s = sourceID {
+            lines.append("  source_id  \(s)" + (experimentID.map { ", experiment_id \($0)" } ?? ""))
+        }
         if !droppedScalarCoordinates.isEmpty {
             lines.append("  dropped    scalar coordinate\(droppedScalarCoordinates.count > 1 ? "s" : "") \(droppedScalarCoordinates.joined(separator: ", "))")
         }

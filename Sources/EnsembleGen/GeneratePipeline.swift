@@ -1,5 +1,6 @@
 import Climate
 import Foundation
+import NetCDF
 import Models
 import OutputFiles
 import RandomStreams
@@ -107,6 +108,8 @@ public enum GeneratePipeline {
         }
         let d = try model.latentDimension()
         let conditioning: ConditioningSeries
+        var variable = VariableMetadata.nearSurfaceAirTemperature
+        var scalarCoordinates = ScalarCoordinate.standard(for: variable)
         if let path = o.conditioning {
             let reader = try EnsembleReader(path: path, variable: o.variable, requirements: .models)
             defer { try? reader.close() }
@@ -115,6 +118,9 @@ public enum GeneratePipeline {
                 throw CFError(file: path, "conditioning member \(o.conditioningMember) does not exist (0…\(reader.memberCount - 1))")
             }
             let normalized = vae.normalization.normalize(try reader.readMember(o.conditioningMember), monthsOfYear: reader.time.monthsOfYear)
+            // What the conditioning simulation says of its variable holds for the generated one.
+            variable.cellMethods = reader.variable.cellMethods ?? variable.cellMethods
+            scalarCoordinates = reader.scalarCoordinates.isEmpty ? scalarCoordinates : reader.scalarCoordinates
             conditioning = ConditioningSeries(latents: vae.encode(normalizedFields: normalized, count: reader.timeCount), dimension: d,
                                               time: reader.time, member: reader.members[o.conditioningMember], source: path)
         } else {
@@ -139,23 +145,11 @@ public enum GeneratePipeline {
         var samplerText = o.sampler.text
         let block = diffusion.configuration.blockMonths
         if let kept = o.sampler.keptMonths, kept < block { samplerText += ", \(kept) of \(block) months kept per window" }
-        let unresolvedText = unresolved == nil ? "none" : "Gaussian noise with the statistics of \(UnresolvedVariability.fileName) (digest \(try model.digest(UnresolvedVariability.fileName)))"
-        let attributes = OutputAttributes(
-            title: "Generated ensemble of near-surface air temperature (EnsembleGen latent diffusion)",
-            institution: "EnsembleGen",
-            source: "EnsembleGen \(EnsembleGenVersion.string), \(o.generator.rawValue) latent diffusion model \(model.path)",
-            history: OutputAttributes.historyLine(commandLine: o.commandLine),
-            references: "arXiv:2407.02070 (latent diffusion for climate ensembles); Docs/model-card.md",
-            comment: "Member k = VAE-decode(z_c + sampled residual k\(diffusion.spreadCalibration == nil ? "" : " × spread calibration factors")) + climatology\(unresolved == nil ? "" : " + unresolved grid-scale variability"); conditioned on member \(conditioning.member) of \(conditioning.source). Sampler: \(samplerText).",
-            extra: [("seed", .int64([Int64(bitPattern: o.seed)])), ("conditioning_member", .text(conditioning.member)),
-                    ("conditioning_source", .text(conditioning.source)), ("generator", .text(o.generator.rawValue)),
-                    ("sampler", .text(samplerText)), ("checkpoint_hash", .text(try model.digest(LatentDiffusion.fileName(o.generator)))),
-                    ("vae_hash", .text(try model.digest(ModelDirectory.vaeFileName))),
-                    ("unresolved_variability", .text(unresolvedText)),
-                    ("spread_calibration", .text(diffusion.spreadCalibration?.summary ?? "none")),
-                    ("first_member", .int32([Int32(o.firstMember)]))])
+        var attributes = try provenance(o, model: model, conditioning: conditioning, samplerText: samplerText,
+                                        unresolved: unresolved, calibrated: diffusion.spreadCalibration)
+        attributes.scalarCoordinates = scalarCoordinates
         try requireSpace(members: o.memberCount, values: T * vae.grid.cellCount, output: o.output)
-        let writer = try EnsembleWriter(path: o.output, variable: .nearSurfaceAirTemperature, grid: vae.grid, time: time,
+        let writer = try EnsembleWriter(path: o.output, variable: variable, grid: vae.grid, time: time,
                                         members: members.map(String.init), attributes: attributes,
                                         storage: o.storage, layout: o.layout,
                                         inputs: [o.conditioning].compactMap { $0 } + model.files)
@@ -187,6 +181,43 @@ public enum GeneratePipeline {
             throw error
         }
         return Result(output: o.output, members: members, months: T, seconds: Date().timeIntervalSince(started), note: note)
+    }
+
+    /// The generated file's global attributes: what was generated, when, by which version and
+    /// commit, from which model files (SHA-256), emulating which model trained on which data
+    /// (`TrainingRecord`), conditioned on which file (absolute path and SHA-256). No
+    /// `institution`: an emulation is not the output of the institution whose model it emulates.
+    static func provenance(_ o: Options, model: ModelDirectory, conditioning: ConditioningSeries, samplerText: String,
+                           unresolved: UnresolvedVariability?, calibrated: SpreadCalibration?) throws -> OutputAttributes {
+        let record = try TrainingRecord.summary(directory: model.path)
+        let emulated = record?.sourceID
+        let conditioningFile = o.conditioning ?? model.file(ConditioningSeries.fileName)
+        var files = [ModelDirectory.vaeFileName, LatentDiffusion.fileName(o.generator)]
+        if o.conditioning == nil { files.append(ConditioningSeries.fileName) }
+        if unresolved != nil { files.append(UnresolvedVariability.fileName) }
+        let unresolvedText = unresolved == nil ? "none" : "Gaussian noise with the statistics of \(UnresolvedVariability.fileName) (digest \(try model.digest(UnresolvedVariability.fileName)))"
+        let extra: [(name: String, value: AttributeValue)] = [
+            ("creation_date", .text(OutputAttributes.timestamp())),
+            ("software", .text("EnsembleGen \(EnsembleGenVersion.number)")), ("software_commit", .text(EnsembleGenVersion.commit)),
+            ("model", .text(EnsembleGenVersion.absolutePath(model.path))), ("model_sha256", .text(try model.checksums(files))),
+            ("seed", .int64([Int64(bitPattern: o.seed)])), ("conditioning_member", .text(conditioning.member)),
+            ("conditioning_source", .text(EnsembleGenVersion.absolutePath(conditioningFile))),
+            ("conditioning_sha256", .text(try FileDigest.sha256(path: conditioningFile))),
+            ("generator", .text(o.generator.rawValue)), ("sampler", .text(samplerText)),
+            ("checkpoint_hash", .text(try model.digest(LatentDiffusion.fileName(o.generator)))),
+            ("vae_hash", .text(try model.digest(ModelDirectory.vaeFileName))),
+            ("unresolved_variability", .text(unresolvedText)), ("spread_calibration", .text(calibrated?.summary ?? "none")),
+            ("first_member", .int32([Int32(o.firstMember)])),
+        ]
+        let provenance = try model.diffusion(o.generator).provenance
+        return OutputAttributes(
+            title: "Generated ensemble of near-surface air temperature (EnsembleGen latent diffusion\(emulated.map { " emulation of " + $0 } ?? ""))",
+            institution: "",
+            source: "EnsembleGen \(EnsembleGenVersion.string) emulation of \(emulated ?? "the simulations it was trained on"): \(o.generator.rawValue) latent diffusion model \(EnsembleGenVersion.absolutePath(model.path))",
+            history: EnsembleGenVersion.historyLine(commandLine: o.commandLine, files: [o.model, o.output] + [o.conditioning].compactMap { $0 }),
+            references: "arXiv:2407.02070 (latent diffusion for climate ensembles); Docs/model-card.md",
+            comment: "Member k = VAE-decode(z_c + sampled residual k\(calibrated == nil ? "" : " × spread calibration factors")) + climatology\(unresolved == nil ? "" : " + unresolved grid-scale variability"); conditioned on member \(conditioning.member) of \(conditioning.source). Sampler: \(samplerText).",
+            extra: extra + TrainingRecord.outputAttributes(record, provenance: provenance))
     }
 
     /// Refuses an ensemble that cannot fit on the output's file system before sampling

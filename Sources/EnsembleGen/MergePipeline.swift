@@ -59,14 +59,7 @@ public enum MergePipeline {
         try OutputFile.checkDestination(options.output, inputs: options.inputs)
         let reader = try EnsembleReader(paths: options.inputs, variable: options.variable, requirements: .inspection)
         defer { try? reader.close() }
-        let (institution, source, references) = try inputProvenance(options.inputs[0])
-        let attributes = OutputAttributes(
-            title: "\(reader.variable.longName ?? reader.variable.name) ensemble of \(reader.memberCount) members",
-            institution: institution ?? "unknown",
-            source: (source.map { $0 + "; " } ?? "") + "members merged by EnsembleGen \(EnsembleGenVersion.string)",
-            history: OutputAttributes.historyLine(commandLine: options.commandLine),
-            references: references ?? "",
-            extra: [("merged_from", .text(options.inputs.map { ($0 as NSString).lastPathComponent }.joined(separator: " ")))])
+        let attributes = mergedAttributes(reader, options: options)
         let writer = try EnsembleWriter(path: options.output, variable: reader.variable, grid: reader.grid, time: reader.time,
                                         members: reader.members, attributes: attributes, storage: options.storage,
                                         layout: options.layout, inputs: options.inputs)
@@ -91,10 +84,46 @@ public enum MergePipeline {
                       bytes: bytes)
     }
 
-    /// `institution`, `source` and `references` global attributes of an input file.
-    static func inputProvenance(_ path: String) throws -> (String?, String?, String?) {
-        try NetCDFFile.withFile(path) { f in
-            (try f.attribute("institution")?.text, try f.attribute("source")?.text, try f.attribute("references")?.text)
-        }
+    /// Global attributes of each input that are never copied: those the merge writes itself,
+    /// and those describing one member or one file (`variant_label`, `tracking_id` …) even when
+    /// all inputs share them.
+    static let notCopied: Set<String> = [
+        "Conventions", "title", "institution", "source", "history", "references", "comment", "external_variables",
+        "variant_label", "realization_index", "tracking_id", "creation_date", "further_info_url", "name",
+        "CDI", "CDO", "NCO", "nco_openmp_thread_number", "merged_from",
+    ]
+
+    /// The output's attributes: the inputs' common global attributes (CMIP `source_id`,
+    /// `experiment_id`, `parent_*`, `license` …) with valid CF names, their `institution`,
+    /// `source` and `references` when common, the scalar coordinates, `cell_methods` and
+    /// `cell_measures` of the data, and the history: one new line (absolute paths, version and
+    /// commit) before the inputs' history, kept once when all share it, else the first
+    /// input's, which the new line says.
+    static func mergedAttributes(_ reader: EnsembleReader, options: Options) -> OutputAttributes {
+        let common = reader.commonGlobalAttributes
+        func text(_ name: String) -> String? { common.first { $0.name == name }?.value.text }
+        let histories = reader.globalAttributes.map { file in file.first { $0.name == "history" }?.value.text ?? "" }
+        let shared = Set(histories).count == 1
+        let note = shared ? nil : "the older history below is that of \(EnsembleGenVersion.absolutePath(options.inputs[0])) (the inputs' histories differ)"
+        let line = EnsembleGenVersion.historyLine(commandLine: options.commandLine, files: options.inputs + [options.output], note: note)
+        let emulated = [text("source_id"), text("experiment_id")].compactMap { $0 }.joined(separator: " ")
+        var attributes = OutputAttributes(
+            title: "\(reader.variable.longName ?? reader.variable.name) ensemble of \(reader.memberCount) members"
+                + (emulated.isEmpty ? "" : " of \(emulated)"),
+            institution: text("institution") ?? "",
+            source: (text("source").map { $0 + "; " } ?? "") + "members merged by EnsembleGen \(EnsembleGenVersion.string)",
+            history: OutputAttributes.history(prepending: line, to: histories[0]),
+            references: text("references") ?? "",
+            extra: [("merged_from", .text(options.inputs.map { ($0 as NSString).lastPathComponent }.joined(separator: " ")))]
+                + common.filter { !notCopied.contains($0.name) && isCFName($0.name) })
+        attributes.scalarCoordinates = reader.scalarCoordinates
+        attributes.cellMeasures = reader.cellMeasures
+        return attributes
+    }
+
+    /// CF names: a letter, then letters, digits and underscores (e.g. not `cmip6-ng`).
+    static func isCFName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first.isASCII, CharacterSet.letters.contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") }
     }
 }

@@ -40,6 +40,12 @@ public enum ModelInfo {
         guard lines.count > 1 else {
             throw EnsembleGenError("\(directory): holds no model files (\(ModelDirectory.vaeFileName), \(ConditioningSeries.fileName), diffusion-<generator>.safetensors); info describes NetCDF files and model directories")
         }
+        if let record = try TrainingRecord.summary(directory: directory) {
+            let parts = [record.sourceID.map { "source_id \($0)" }, record.experimentID.map { "experiment_id \($0)" },
+                         record.trainingMembers.map { "members \($0)" }, record.dataSHA256.map { "data sha256 \($0)" },
+                         record.version.map { "by EnsembleGen \($0)" }].compactMap { $0 }
+            lines.append("  \(TrainingRecord.fileName)   " + (parts.isEmpty ? "no provenance keys" : parts.joined(separator: ", ")))
+        }
         return lines.joined(separator: "\n")
     }
 

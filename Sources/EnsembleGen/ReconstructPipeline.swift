@@ -60,13 +60,7 @@ public enum ReconstructPipeline {
         let writer = try o.output.map { path in
             try EnsembleWriter(path: path, variable: reader.variable, grid: grid, time: reader.time,
                                members: members.map { reader.members[$0] },
-                               attributes: OutputAttributes(
-                                title: "VAE reconstruction of \(reader.variable.name)",
-                                institution: "EnsembleGen",
-                                source: "EnsembleGen \(EnsembleGenVersion.string), VAE \(o.model) (compression \(String(format: "%.1f", vae.compressionRatio)))",
-                                history: OutputAttributes.historyLine(commandLine: o.commandLine),
-                                references: "Docs/models.md",
-                                comment: "Each field is decode(mean of q(z | field)) of \(source)."),
+                               attributes: attributes(o, output: path, reader: reader, source: source, compression: vae.compressionRatio),
                                storage: o.storage, inputs: [o.model] + o.data)
         }
         writer?.requiredRange = EnsembleWriter.plausibleTemperature
@@ -113,6 +107,31 @@ public enum ReconstructPipeline {
         return Result(members: members, rmse: (total / n).squareRoot(), bandRMSE: bandRMSE,
                       nino34RMSE: (ninoTotal / n).squareRoot(), nino34Correlation: correlations / Double(members.count),
                       compressionRatio: vae.compressionRatio, output: o.output)
+    }
+}
+
+extension ReconstructPipeline {
+    /// The reconstruction's attributes: the data's scalar coordinates, `cell_measures`, common
+    /// CMIP identity (`source_id`, `experiment_id` …: still the simulation reconstructed) and
+    /// history, one line added (absolute paths, version, commit); the VAE's SHA-256.
+    static func attributes(_ o: Options, output: String, reader: EnsembleReader, source: String, compression: Double) throws -> OutputAttributes {
+        let kept: Set<String> = ["source_id", "experiment_id", "activity_id", "mip_era", "variant_label", "grid_label", "frequency", "license"]
+        let line = EnsembleGenVersion.historyLine(commandLine: o.commandLine, files: [o.model, output] + o.data)
+        let history = reader.globalAttributes.first?.first { $0.name == "history" }?.value.text
+        var attributes = OutputAttributes(
+            title: "VAE reconstruction of \(reader.variable.name)",
+            institution: "",
+            source: "EnsembleGen \(EnsembleGenVersion.string), VAE \(EnsembleGenVersion.absolutePath(o.model)) (compression \(String(format: "%.1f", compression)))",
+            history: OutputAttributes.history(prepending: line, to: history),
+            references: "Docs/models.md",
+            comment: "Each field is decode(mean of q(z | field)) of \(source).",
+            extra: [("creation_date", .text(OutputAttributes.timestamp())),
+                    ("software", .text("EnsembleGen \(EnsembleGenVersion.number)")), ("software_commit", .text(EnsembleGenVersion.commit)),
+                    ("model_sha256", .text("\((o.model as NSString).lastPathComponent):\(try FileDigest.sha256(path: o.model))"))]
+                + reader.commonGlobalAttributes.filter { kept.contains($0.name) })
+        attributes.scalarCoordinates = reader.scalarCoordinates
+        attributes.cellMeasures = reader.cellMeasures
+        return attributes
     }
 }
 

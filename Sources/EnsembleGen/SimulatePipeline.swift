@@ -88,15 +88,17 @@ public enum SimulatePipeline {
                                           o.startYear, o.endYear, o.latitudeCount, o.longitudeCount, bytes / 1e9, MemoryBudget.physical / 1e9))
         }
         let members = o.firstMember...(o.firstMember + o.memberCount - 1)
-        let attributes = OutputAttributes(
+        var attributes = OutputAttributes(
             title: "Synthetic large ensemble of near-surface air temperature (EnsembleGen simulator)",
             institution: "EnsembleGen",
             source: "EnsembleGen \(EnsembleGenVersion.string), \(simulator.sourceDescription)",
-            history: OutputAttributes.historyLine(commandLine: o.commandLine),
+            history: EnsembleGenVersion.historyLine(commandLine: o.commandLine, files: [o.output] + [o.forcingOutput].compactMap { $0 }),
             references: references(o.scenario),
             comment: "Monthly means. Member k depends only on (seed, k). " + o.scenario.forcingDescription,
             extra: [("seed", .int64([Int64(bitPattern: o.seed)])), ("first_member", .int32([Int32(o.firstMember)])),
-                    ("experiment_id", .text(o.scenario.experimentID))])
+                    ("experiment_id", .text(o.scenario.experimentID)), ("creation_date", .text(OutputAttributes.timestamp())),
+                    ("software", .text("EnsembleGen \(EnsembleGenVersion.number)")), ("software_commit", .text(EnsembleGenVersion.commit))])
+        attributes.scalarCoordinates = ScalarCoordinate.standard(for: .nearSurfaceAirTemperature)
         if let f = o.forcingOutput { try writeForcing(simulator, to: f, commandLine: o.commandLine) }
         let writer = try EnsembleWriter(path: o.output, variable: .nearSurfaceAirTemperature, grid: grid,
                                         time: simulator.timeAxis, members: members.map(String.init),
@@ -159,7 +161,7 @@ public enum SimulatePipeline {
             try f.setAttribute("Conventions", .text("CF-1.8"))
             try f.setAttribute("title", .text("Forcing of the EnsembleGen synthetic ensemble"))
             try f.setAttribute("source", .text("EnsembleGen \(EnsembleGenVersion.string)"))
-            try f.setAttribute("history", .text(OutputAttributes.historyLine(commandLine: commandLine)))
+            try f.setAttribute("history", .text(EnsembleGenVersion.historyLine(commandLine: commandLine, files: [path])))
             try f.setAttribute("experiment_id", .text(simulator.configuration.scenario.experimentID))
             try f.setAttribute("comment", .text(simulator.configuration.scenario.forcingDescription))
             try t.write(time.values)

@@ -110,6 +110,7 @@ public enum SpreadCalibrationPipeline {
                                             generatedMembers: o.generatedMembers, referenceMembers: members.count, seed: o.seed,
                                             spreadRatios: ratios)
         try model.store(calibration, generator: o.generator)
+        try TrainingRecord.update(directory: o.model, step: "spread_calibration", data: o.data, reader: reader, started: started)
         return Result(path: diffusionPath, calibration: calibration, seconds: Date().timeIntervalSince(started))
     }
 

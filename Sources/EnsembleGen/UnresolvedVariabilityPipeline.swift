@@ -35,7 +35,7 @@ public enum UnresolvedVariabilityPipeline {
     }
 
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
-        let model = ModelDirectory(o.model)
+        let model = ModelDirectory(o.model), started = Date()
         let vaePath = try model.require(ModelDirectory.vaeFileName)
         let path = model.file(UnresolvedVariability.fileName)
         try OutputFile.checkDestination(path, inputs: o.data)
@@ -46,6 +46,7 @@ public enum UnresolvedVariabilityPipeline {
         let statistics = try fit(vae: vae, vaeDigest: try model.digest(ModelDirectory.vaeFileName), reader: reader, source: source,
                                  members: members, latents: latents, progress: progress)
         try statistics.save(to: path)
+        try TrainingRecord.update(directory: o.model, step: "unresolved_variability", data: o.data, reader: reader, started: started)
         return Result(path: path, statistics: statistics)
     }
 

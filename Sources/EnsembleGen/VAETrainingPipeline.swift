@@ -184,6 +184,8 @@ public enum VAETrainingPipeline {
             vae.provenance["training_seconds"] = String(format: "%.0f", Date().timeIntervalSince(started))
             try vae.save(to: o.output)
             run.finish()
+            try TrainingRecord.update(directory: (o.output as NSString).deletingLastPathComponent, step: "vae", data: o.data,
+                                      reader: reader, trainingMembers: training, validationMembers: validation, started: started)
         }
         return Result(output: o.output, epochs: reports, compressionRatio: vae.compressionRatio,
                       seconds: Date().timeIntervalSince(started), completed: completed)

@@ -163,7 +163,10 @@ final class CFReaderTests: CFTestCase {
             extraData: "time_bnds = 0, 30, 30, 60 ; height = 2 ; file_qf = 0 ;"), name: "aux.nc")
         let reader = try EnsembleReader(path: p)
         XCTAssertEqual(reader.variable.name, "tas")
-        XCTAssertEqual(reader.droppedScalarCoordinates, ["height"])
+        // `height`, named in `coordinates`, is carried; the flag variable is not a coordinate.
+        XCTAssertEqual(reader.scalarCoordinates, [ScalarCoordinate(name: "height", value: 2, attributes: [
+            .init("units", "m"), .init("standard_name", "height")])])
+        XCTAssertEqual(reader.droppedScalarCoordinates, [])
         // Several candidates: temperature-like preferred; otherwise an explicit name is needed.
         let q = try ncgen(temperatureCDL(latitudes: [-45, 45], longitudes: [0, 180], data: ramp(8, from: 280),
                                          extraVariables: "float pr(time, lat, lon) ; pr:units = \"kg m-2 s-1\" ;",

@@ -157,4 +157,36 @@ final class TimeAxisTests: XCTestCase {
         XCTAssertEqual(try axis([15.5], bounds: [[0, 31]]).frequency, .monthly)
         XCTAssertEqual(try axis([15.5]).frequency, .irregular)
     }
+
+    /// Without bounds in the input, monthly values get the edges of their calendar month and
+    /// annual values those of their year, in every calendar; not midpoints between values.
+    func testCellBoundsAreCalendarMonthsAndYearsInEveryCalendar() throws {
+        for cal in CalendarKind.allCases {
+            // Values a few days off mid-month (as CDO's monmean puts them), bounds dropped.
+            var monthly = TimeAxis.monthly(startYear: 1999, endYear: 2001, calendar: cal)
+            let expected = try XCTUnwrap(monthly.bounds)
+            monthly.values = monthly.values.enumerated().map { k, v in v + Double(k % 3) - 1 }
+            monthly.bounds = nil
+            XCTAssertEqual(monthly.frequency, .monthly, "\(cal)")
+            XCTAssertEqual(monthly.cellBounds, expected, "\(cal)")
+            // February 2000: 29 days (28 in noleap, 30 in 360_day, 29 in all_leap/julian/standard).
+            let february = monthly.cellBounds[13]
+            XCTAssertEqual(february[1] - february[0], Double(cal.daysInMonth(year: 2000, month: 2)), "\(cal)")
+
+            let origin = try cal.dayNumber(year: 1850, month: 1, day: 1)
+            let years = 1850...1853
+            let starts = try years.map { Double(try cal.dayNumber(year: $0, month: 1, day: 1) - origin) }
+            let ends = try years.map { Double(try cal.dayNumber(year: $0 + 1, month: 1, day: 1) - origin) }
+            let annual = TimeAxis(units: TimeUnits(unit: .days, reference: CFDateTime(year: 1850)), calendar: cal,
+                                  values: zip(starts, ends).map { 0.5 * ($0 + $1) + 3 })
+            XCTAssertEqual(annual.frequency, .annual, "\(cal)")
+            XCTAssertEqual(annual.cellBounds, zip(starts, ends).map { [$0, $1] }, "\(cal)")
+        }
+        // Bounds in the input are kept; irregular steps fall back to midpoints.
+        let given = TimeAxis(units: TimeUnits(unit: .days, reference: CFDateTime(year: 2000)), calendar: .standard,
+                             values: [1, 2], bounds: [[0.5, 1.5], [1.5, 2.5]])
+        XCTAssertEqual(given.cellBounds, [[0.5, 1.5], [1.5, 2.5]])
+        let daily = TimeAxis(units: TimeUnits(unit: .days, reference: CFDateTime(year: 2000)), calendar: .noLeap, values: [0.5, 1.5, 2.5])
+        XCTAssertEqual(daily.cellBounds, [[0, 1], [1, 2], [2, 3]])
+    }
 }

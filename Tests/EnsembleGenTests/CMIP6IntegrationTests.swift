@@ -35,7 +35,11 @@ final class CMIP6IntegrationTests: XCTestCase {
         XCTAssertEqual(info.time.years.last, 2014)
         XCTAssertEqual(info.members, ["r1i1p1f1"])
         XCTAssertEqual(info.missingCount, 0)
-        XCTAssertEqual(info.droppedScalarCoordinates, ["height"])
+        XCTAssertEqual(info.droppedScalarCoordinates, [])
+        XCTAssertEqual(info.scalarCoordinates.map(\.name), ["height"])
+        XCTAssertEqual(info.scalarCoordinates.first?.value, 2)
+        XCTAssertEqual(info.sourceID, "IPSL-CM6A-LR")
+        XCTAssertEqual(info.experimentID, "historical")
         // Annual global-mean surface air temperature of a CMIP6 model is 286–289 K.
         XCTAssertGreaterThan(info.areaWeightedMean, 284)
         XCTAssertLessThan(info.areaWeightedMean, 290)
@@ -44,7 +48,8 @@ final class CMIP6IntegrationTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stderr, "")
         for expected in ["tas (air_temperature", "units K", "20 × 20", "165 annual steps", "1850–2014", "calendar   standard",
-                         "members    1: r1i1p1f1", "missing    0 of 66000 values"] {
+                         "members    1: r1i1p1f1", "missing    0 of 66000 values",
+                         "scalar     height = 2 m", "source_id  IPSL-CM6A-LR, experiment_id historical"] {
             XCTAssertTrue(r.stdout.contains(expected), "'\(expected)' missing from:\n\(r.stdout)")
         }
     }
@@ -125,5 +130,42 @@ final class CMIP6IntegrationTests: XCTestCase {
         XCTAssertTrue(try reader.readMember(1).allSatisfy { $0 > 150 && $0 < 350 }, "temperatures in kelvin")
         let check = try runCheckCF(output)
         XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
+        // The generated file names the model it emulates and the data it was trained on.
+        try NetCDFFile.withFile(output) { f in
+            XCTAssertEqual(try f.attribute("emulated_source_id")?.text, "IPSL-CM6A-LR")
+            XCTAssertEqual(try f.attribute("training_experiment_id")?.text, "historical")
+            XCTAssertNil(try f.attribute("institution"))
+            XCTAssertEqual(try f.variable("height")?.read(Double.self), [2])
+        }
+        let record = try XCTUnwrap(try TrainingRecord.read(directory: model))
+        XCTAssertEqual(record["data_source_id"] as? String, "IPSL-CM6A-LR")
+        XCTAssertEqual((record["data_sha256"] as? [String: String])?[inputs[0]], try FileDigest.sha256(path: inputs[0]))
+    }
+
+    /// The merged file keeps the inputs' CMIP identity, scalar coordinate, cell methods and
+    /// measures, variant labels and history, and drops what differs per member.
+    func testMergeKeepsCMIPMetadata() throws {
+        let out = directory.appendingPathComponent("ens.nc").path
+        _ = try MergePipeline.run(.init(inputs: inputs, output: out, commandLine: ["ensemblegen", "merge"] + inputs + ["--output", out]))
+        try NetCDFFile.withFile(out) { f in
+            XCTAssertEqual(try f.attribute("source_id")?.text, "IPSL-CM6A-LR")
+            XCTAssertEqual(try f.attribute("experiment_id")?.text, "historical")
+            XCTAssertEqual(try f.attribute("parent_experiment_id")?.text, "piControl")
+            XCTAssertEqual(try f.attribute("external_variables")?.text, "areacella")
+            for perMember in ["variant_label", "realization_index", "tracking_id", "creation_date", "cmip6-ng", "CDI"] {
+                XCTAssertNil(try f.attribute(perMember), perMember)
+            }
+            let tas = try XCTUnwrap(f.variable("tas"))
+            XCTAssertEqual(try tas.attribute("cell_methods")?.text, "area: time: mean")
+            XCTAssertEqual(try tas.attribute("cell_measures")?.text, "area: areacella")
+            XCTAssertEqual(try f.variable("height")?.read(Double.self), [2])
+            XCTAssertEqual(try f.variable("realization")?.read(Int32.self), [1, 2])
+            XCTAssertEqual(try f.variable("realization")?.attribute("member_labels")?.text, "r1i1p1f1 r2i1p1f1")
+            let history = try XCTUnwrap(f.attribute("history")?.text).components(separatedBy: "\n")
+            XCTAssertTrue(history[0].contains("ensemblegen merge \(inputs[0]) \(inputs[1]) --output \(out) (EnsembleGen \(EnsembleGenVersion.number), commit "), history[0])
+            XCTAssertTrue(history[1].hasPrefix("Thu Mar 18 19:05:09 2021: cdo remapbil"), history[1])
+        }
+        let r = try runCheckCF(out)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
     }
 }

@@ -1,5 +1,6 @@
 import Climate
 import Foundation
+import NetCDF
 import TestEnvironment
 import XCTest
 
@@ -268,7 +269,8 @@ final class EndToEndCommandTests: XCTestCase {
         // The conditioning member is left out of the training members (its residual is zero).
         try assertInfo(path("model"), shows: ["(model directory)", "vae ", "channels 8, 16", "conditioning    member 0 of \(try ensemble())",
                                               "48 time steps 1850–1853", "autoregressive  MLP width 32, 1 blocks",
-                                              "members 1-3, conditioning members 0, data \(try ensemble())", "spread calibration: none", "unresolved"])
+                                              "members 1-3, conditioning members 0, data \(try ensemble())", "spread calibration: none", "unresolved",
+                                              "training.json   experiment_id historical, members 1-3, data sha256 \(try sha256sum(try ensemble()))"])
     }
 
     /// fit-unresolved and calibrate-spread change the model: they work on a copy, which then generates.
@@ -302,10 +304,69 @@ final class EndToEndCommandTests: XCTestCase {
     func testGenerate() throws {
         let file = try generated()
         try assertInfo(file, shows: ["tas (air_temperature", "members    2: 0, 1", "48 monthly steps", "1850–1853", "16 × 32",
-                                     "missing    0 of"])
+                                     "missing    0 of", "scalar     height = 2 m"])
         let members = try assertEnsemble(file, members: 2, months: 48, grid: (16, 32))
         XCTAssertNotEqual(members[0], members[1], "members differ")
         try assertCFValid(file)
+        // Provenance: when, by which commit, from which model files (checked with sha256sum).
+        let model = try model()
+        try NetCDFFile.withFile(file) { f in
+            let created = try XCTUnwrap(f.attribute("creation_date")?.text)
+            XCTAssertNotNil(created.range(of: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$", options: .regularExpression), created)
+            XCTAssertNotNil(try f.attribute("software_commit")?.text?.range(of: "^([0-9a-f]{7,40}(-dirty)?|unknown)$", options: .regularExpression))
+            XCTAssertNil(try f.attribute("institution"), "an emulation is not the institution's output")
+            let checksums = try XCTUnwrap(f.attribute("model_sha256")?.text).split(separator: " ")
+            XCTAssertEqual(checksums.map { String($0.split(separator: ":")[0]) },
+                           ["vae.safetensors", "diffusion-autoregressive.safetensors", "conditioning.safetensors", "unresolved-variability.safetensors"])
+            for entry in checksums {
+                let parts = entry.split(separator: ":").map(String.init)
+                XCTAssertEqual(parts[1], try sha256sum(model + "/" + parts[0]), parts[0])
+            }
+            XCTAssertEqual(try f.attribute("conditioning_source")?.text, model + "/conditioning.safetensors")
+            XCTAssertEqual(try f.attribute("conditioning_sha256")?.text, try sha256sum(model + "/conditioning.safetensors"))
+            XCTAssertEqual(try f.attribute("training_members")?.text, "1-3")
+            let source = try XCTUnwrap(f.attribute("source")?.text)
+            XCTAssertTrue(source.contains("emulation of"), source)
+        }
+    }
+
+    /// sha256sum's checksum of `file` (independent of EnsembleGen's SHA-256).
+    func sha256sum(_ file: String) throws -> String {
+        let r = try runProcess(URL(fileURLWithPath: "/usr/bin/sha256sum"), [file])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return String(r.stdout.prefix(64))
+    }
+
+    /// A conditioning file given by a relative path is recorded by its absolute path and
+    /// SHA-256, in the attributes and the history line.
+    func testGenerateRecordsTheConditioningFile() throws {
+        let ensemble = try ensemble()
+        try ensemblegen(["generate", "--model", try model(), "--conditioning", "ens.nc", "--conditioning-member", "1",
+                         "--members", "1", "--steps", "2", "--quiet", "--output", "gen-conditioned.nc"], in: Self.directory)
+        let file = path("gen-conditioned.nc")
+        try NetCDFFile.withFile(file) { f in
+            XCTAssertEqual(try f.attribute("conditioning_source")?.text, ensemble)
+            XCTAssertEqual(try f.attribute("conditioning_sha256")?.text, try sha256sum(ensemble))
+            XCTAssertEqual(try f.attribute("conditioning_member")?.text, "1")
+            let history = try XCTUnwrap(f.attribute("history")?.text)
+            XCTAssertTrue(history.contains("--conditioning \(ensemble) "), history)
+            XCTAssertTrue(history.contains("--output \(file) (EnsembleGen "), history)
+        }
+        try assertCFValid(file)
+    }
+
+    /// --conditioning-member chooses a member of --conditioning: alone it is refused.
+    func testConditioningMemberWithoutConditioningIsRefused() throws {
+        let r = try runProcess(try releaseEnsemblegenExecutable(), ["generate", "--model", try model(), "--conditioning-member", "1",
+                                                                     "--members", "1", "--output", path("refused.nc")])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--conditioning-member chooses a member of --conditioning; give the file too"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("refused.nc")))
+    }
+
+    func testVersionNamesTheCommit() throws {
+        let r = try ensemblegen(["--version"])
+        XCTAssertNotNil(r.stdout.range(of: "^[0-9]+\\.[0-9]+\\.[0-9]+ \\(commit ([0-9a-f]{7,40}(-dirty)?|unknown)\\)$", options: .regularExpression), r.stdout)
     }
 
     func testDiagnose() throws {
