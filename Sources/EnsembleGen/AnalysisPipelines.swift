@@ -235,15 +235,17 @@ public enum BaselinePipeline {
         public var smoothingMonths: Int
         public var variable: String?
         public var output: String
+        /// Chunk shape and deflate level of the output's data variable.
+        public var storage: OutputStorage
         public var commandLine: [String]
 
         public init(training: String, trainingMembers: String? = nil, conditioningMember: Int = 0, memberCount: Int,
                     seed: UInt64 = 1, modeCount: Int = 50, smoothingMonths: Int = 121, variable: String? = nil,
-                    output: String, commandLine: [String] = CommandLine.arguments) {
+                    output: String, storage: OutputStorage = OutputStorage(), commandLine: [String] = CommandLine.arguments) {
             self.training = training; self.trainingMembers = trainingMembers
             self.conditioningMember = conditioningMember; self.memberCount = memberCount; self.seed = seed
             self.modeCount = modeCount; self.smoothingMonths = smoothingMonths; self.variable = variable
-            self.output = output; self.commandLine = commandLine
+            self.output = output; self.storage = storage; self.commandLine = commandLine
         }
     }
 
@@ -256,19 +258,23 @@ public enum BaselinePipeline {
                                                     name: "conditioning", requirements: .monthlyAnalysis).fields
         let model = try StatisticalBaseline.fit(training: training, modeCount: o.modeCount)
         let forced = StatisticalBaseline.smoothedForcedComponent(of: conditioning, windowMonths: o.smoothingMonths)
-        let attributes = OutputAttributes(
+        var attributes = OutputAttributes(
             title: "Statistical-baseline ensemble (AR(1) + EOF-truncated spatial covariance, MESMER style)",
-            institution: "EnsembleGen",
+            institution: "",
             source: "EnsembleGen \(EnsembleGenVersion.string), statistical baseline, \(o.modeCount) EOF modes, "
                 + "forced component: \(o.smoothingMonths)-month running mean of member \(o.conditioningMember)",
-            history: OutputAttributes.historyLine(commandLine: o.commandLine),
+            history: EnsembleGenVersion.historyLine(commandLine: o.commandLine, files: [o.training, o.output]),
             references: "Beusch et al. 2020, Earth Syst. Dynam. (MESMER)",
-            extra: [("seed", .int64([Int64(bitPattern: o.seed)])), ("conditioning_member", .int32([Int32(o.conditioningMember)])),
-                    ("training_file", .text((o.training as NSString).lastPathComponent)),
-                    ("training_members", .text(o.trainingMembers ?? "all"))])
+            extra: EnsembleGenVersion.creationAttributes()
+                + [("seed", .int64([Int64(bitPattern: o.seed)])), ("conditioning_member", .int32([Int32(o.conditioningMember)])),
+                   ("training_file", .text(EnsembleGenVersion.absolutePath(o.training))),
+                   ("training_sha256", .text(try FileDigest.sha256(path: o.training))),
+                   ("training_members", .text(o.trainingMembers ?? "all"))])
+        attributes.scalarCoordinates = reader.scalarCoordinates
+        attributes.cellMeasures = reader.cellMeasures
         let writer = try EnsembleWriter(path: o.output, variable: reader.variable, grid: reader.grid, time: reader.time,
                                         members: (0..<o.memberCount).map(String.init), attributes: attributes,
-                                        inputs: [o.training])
+                                        storage: o.storage, inputs: [o.training])
         writer.requiredRange = EnsembleWriter.plausibleTemperature
         for k in 0..<o.memberCount {
             try writer.write(member: k, values: try model.generateMember(k, forced: forced, seed: o.seed))

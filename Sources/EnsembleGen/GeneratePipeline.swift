@@ -196,9 +196,7 @@ public enum GeneratePipeline {
         if o.conditioning == nil { files.append(ConditioningSeries.fileName) }
         if unresolved != nil { files.append(UnresolvedVariability.fileName) }
         let unresolvedText = unresolved == nil ? "none" : "Gaussian noise with the statistics of \(UnresolvedVariability.fileName) (digest \(try model.digest(UnresolvedVariability.fileName)))"
-        let extra: [(name: String, value: AttributeValue)] = [
-            ("creation_date", .text(OutputAttributes.timestamp())),
-            ("software", .text("EnsembleGen \(EnsembleGenVersion.number)")), ("software_commit", .text(EnsembleGenVersion.commit)),
+        let extra: [(name: String, value: AttributeValue)] = EnsembleGenVersion.creationAttributes() + [
             ("model", .text(EnsembleGenVersion.absolutePath(model.path))), ("model_sha256", .text(try model.checksums(files))),
             ("seed", .int64([Int64(bitPattern: o.seed)])), ("conditioning_member", .text(conditioning.member)),
             ("conditioning_source", .text(EnsembleGenVersion.absolutePath(conditioningFile))),

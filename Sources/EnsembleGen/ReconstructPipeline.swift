@@ -125,9 +125,8 @@ extension ReconstructPipeline {
             history: OutputAttributes.history(prepending: line, to: history),
             references: "Docs/models.md",
             comment: "Each field is decode(mean of q(z | field)) of \(source).",
-            extra: [("creation_date", .text(OutputAttributes.timestamp())),
-                    ("software", .text("EnsembleGen \(EnsembleGenVersion.number)")), ("software_commit", .text(EnsembleGenVersion.commit)),
-                    ("model_sha256", .text("\((o.model as NSString).lastPathComponent):\(try FileDigest.sha256(path: o.model))"))]
+            extra: EnsembleGenVersion.creationAttributes()
+                + [("model_sha256", .text("\((o.model as NSString).lastPathComponent):\(try FileDigest.sha256(path: o.model))"))]
                 + reader.commonGlobalAttributes.filter { kept.contains($0.name) })
         attributes.scalarCoordinates = reader.scalarCoordinates
         attributes.cellMeasures = reader.cellMeasures

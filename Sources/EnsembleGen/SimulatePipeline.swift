@@ -96,8 +96,7 @@ public enum SimulatePipeline {
             references: references(o.scenario),
             comment: "Monthly means. Member k depends only on (seed, k). " + o.scenario.forcingDescription,
             extra: [("seed", .int64([Int64(bitPattern: o.seed)])), ("first_member", .int32([Int32(o.firstMember)])),
-                    ("experiment_id", .text(o.scenario.experimentID)), ("creation_date", .text(OutputAttributes.timestamp())),
-                    ("software", .text("EnsembleGen \(EnsembleGenVersion.number)")), ("software_commit", .text(EnsembleGenVersion.commit))])
+                    ("experiment_id", .text(o.scenario.experimentID))] + EnsembleGenVersion.creationAttributes())
         attributes.scalarCoordinates = ScalarCoordinate.standard(for: .nearSurfaceAirTemperature)
         if let f = o.forcingOutput { try writeForcing(simulator, to: f, commandLine: o.commandLine) }
         let writer = try EnsembleWriter(path: o.output, variable: .nearSurfaceAirTemperature, grid: grid,

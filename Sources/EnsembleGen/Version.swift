@@ -1,5 +1,6 @@
 import Climate
 import Foundation
+import NetCDF
 
 /// The EnsembleGen release and the git commit it was built from, written into every output
 /// file's `source`/`history` attributes and printed by `ensemblegen --version`.
@@ -34,6 +35,13 @@ extension EnsembleGenVersion {
         }
         return OutputAttributes.historyLine(commandLine: words, date: date)
             + " (EnsembleGen \(number), commit \(commit))" + (note.map { "; " + $0 } ?? "")
+    }
+
+    /// `creation_date` (ISO 8601 UTC), `software` and `software_commit`: the global
+    /// attributes every ensemble file the tool writes carries.
+    public static func creationAttributes(date: Date = Date()) -> [(name: String, value: AttributeValue)] {
+        [("creation_date", .text(OutputAttributes.timestamp(date))), ("software", .text("EnsembleGen \(number)")),
+         ("software_commit", .text(commit))]
     }
 
     /// `path` made absolute (for provenance attributes).

@@ -131,6 +131,7 @@ struct BaselineCommand: ParsableCommand {
     @Option(name: [.short, .long], help: ArgumentHelp("Output NetCDF file.", valueName: "file"))
     var output: String
 
+    @OptionGroup var storage: OutputStorageOptions
     @OptionGroup var progress: QuietOption
 
     func validate() throws {
@@ -147,7 +148,7 @@ struct BaselineCommand: ParsableCommand {
             let text = try BaselinePipeline.run(.init(
                 training: training, trainingMembers: trainingMembers, conditioningMember: conditioningMember,
                 memberCount: members, seed: seed, modeCount: modes, smoothingMonths: smoothingMonths,
-                variable: field.variable, output: output, commandLine: CommandLine.arguments)) { done, _ in bar.update(done) }
+                variable: field.variable, output: output, storage: storage.storage, commandLine: CommandLine.arguments)) { done, _ in bar.update(done) }
             bar.finish()
             print(text)
         }

@@ -384,8 +384,14 @@ final class EndToEndCommandTests: XCTestCase {
 
     func testBaselineAndEvaluate() throws {
         let b = try ensemblegen(["baseline", "--training", try ensemble(), "--training-members", "0-3", "--conditioning-member", "0",
-                                 "--members", "3", "--modes", "5", "--seed", "2", "--output", path("base.nc")])
+                                 "--members", "3", "--modes", "5", "--seed", "2", "--chunking", "time-series", "--deflate-level", "4",
+                                 "--output", path("base.nc")])
         XCTAssertTrue(b.stdout.contains("from 4 training members"), b.stdout)
+        let header = try runProcess(URL(fileURLWithPath: "/usr/bin/ncdump"), ["-hs", path("base.nc")]).stdout
+        for attribute in [":creation_date = \"", ":software_commit = \"", ":training_file = \"/", ":training_sha256 = \"",
+                          "tas:_ChunkSizes = 48, 1, 8, 16", "tas:_DeflateLevel = 4"] {
+            XCTAssertTrue(header.contains(attribute), "missing \(attribute) in\n\(header)")
+        }
         try assertInfo(path("base.nc"), shows: ["members    3: 0, 1, 2", "48 monthly steps", "16 × 32"])
         try assertEnsemble(path("base.nc"), members: 3, months: 48, grid: (16, 32))
         try assertCFValid(path("base.nc"))
