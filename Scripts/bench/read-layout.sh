@@ -3,7 +3,7 @@
 # Writes the same simulated ensemble with each setting, then times, in one run, side by side:
 # writing it (simulate), its size, and reading with xarray one grid cell's series (all
 # members and months) and one month's field (all members); plus `cdo fldmean` over the file.
-# Usage: Scripts/bench/read-layout.sh [GRID] [MEMBERS]   (default 32x64 40; 1850-2005)
+# Usage: [LEVELS="0 1 4 9"] Scripts/bench/read-layout.sh [GRID] [MEMBERS]   (default 32x64 40; 1850-2005)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source Scripts/bench/common.sh
@@ -15,7 +15,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 echo "grid=$grid members=$members years=1850-2005"
 printf '%-12s %-7s %9s %9s %12s %12s %10s\n' chunking deflate write_s size_MB cell_series_s month_field_s cdo_fldmean_s
 for chunking in fields time-series; do
-  for level in 0 1 4 9; do
+  for level in ${LEVELS:-0 1 4 9}; do
     f="$tmp/$chunking-$level.nc"
     read -r ws _ < <(peak_rss "$exe" simulate --members "$members" --start 1850 --end 2005 --grid "$grid" --seed 1 --quiet \
                        --chunking "$chunking" --deflate-level "$level" --output "$f")
