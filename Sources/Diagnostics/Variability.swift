@@ -106,9 +106,19 @@ public enum EOF {
     }
 
     /// General driver: `fillRow(r, &row)` writes sample r's anomalies at `validCells`
-    /// (already demeaned or not: the column means are removed here).
+    /// (already demeaned or not: the column means are removed here). Up to
+    /// `exactCellLimit` valid cells the full covariance is diagonalised (`exact`); beyond,
+    /// only the leading modes are computed (`truncated`).
     static func analyze(rowCount N: Int, cellCount: Int, validCells: [Int], weights: [Double], modeCount: Int,
                         fillRow: (Int, inout [Double]) -> Void) throws -> EOFResult {
+        validCells.count <= exactCellLimit
+            ? try exact(rowCount: N, cellCount: cellCount, validCells: validCells, weights: weights, modeCount: modeCount, fillRow: fillRow)
+            : try truncated(rowCount: N, cellCount: cellCount, validCells: validCells, weights: weights, modeCount: modeCount, fillRow: fillRow)
+    }
+
+    /// Every mode, from the full P × P covariance (P valid cells).
+    static func exact(rowCount N: Int, cellCount: Int, validCells: [Int], weights: [Double], modeCount: Int,
+                      fillRow: (Int, inout [Double]) -> Void) throws -> EOFResult {
         let P = validCells.count
         guard P >= 1, N >= 2 else { throw DiagnosticsError.insufficientData("EOF needs ≥ 2 samples and ≥ 1 valid cell (got \(N), \(P))") }
         let sw = validCells.map { weights[$0].squareRoot() }
