@@ -111,6 +111,24 @@ public final class EnsembleReader {
         }
     }
 
+    /// `commonGlobalAttributes` with what the data contradict corrected, and a note per
+    /// correction: a CMIP `frequency` of `mon` on an annual time axis (as files averaged to
+    /// annual means by a tool that kept the attributes have) becomes `yr`, and the reverse.
+    public var verifiedCommonGlobalAttributes: (attributes: [(name: String, value: AttributeValue)], corrections: [String]) {
+        var corrections: [String] = []
+        let actual: String? = switch time.frequency {
+        case .monthly: "mon"
+        case .annual: "yr"
+        default: nil
+        }
+        let attributes = commonGlobalAttributes.map { a -> (name: String, value: AttributeValue) in
+            guard a.name == "frequency", let actual, let claimed = a.value.text, ["mon", "yr"].contains(claimed), claimed != actual else { return a }
+            corrections.append("frequency \(claimed) corrected to \(actual): the time axis is \(time.frequency.rawValue)")
+            return (a.name, .text(actual))
+        }
+        return (attributes, corrections)
+    }
+
     /// The text of global attribute `name` in each file that has it, without repeats, in file order.
     public func globalText(_ name: String) -> [String] {
         var seen: [String] = []

@@ -100,11 +100,12 @@ public enum MergePipeline {
     /// commit) before the inputs' history, kept once when all share it, else the first
     /// input's, which the new line says.
     static func mergedAttributes(_ reader: EnsembleReader, options: Options) -> OutputAttributes {
-        let common = reader.commonGlobalAttributes
+        let (common, corrections) = reader.verifiedCommonGlobalAttributes
         func text(_ name: String) -> String? { common.first { $0.name == name }?.value.text }
         let histories = reader.globalAttributes.map { file in file.first { $0.name == "history" }?.value.text ?? "" }
         let shared = Set(histories).count == 1
-        let note = shared ? nil : "the older history below is that of \(EnsembleGenVersion.absolutePath(options.inputs[0])) (the inputs' histories differ)"
+        let notes = corrections + (shared ? [] : ["the older history below is that of \(EnsembleGenVersion.absolutePath(options.inputs[0])) (the inputs' histories differ)"])
+        let note = notes.isEmpty ? nil : notes.joined(separator: "; ")
         let line = EnsembleGenVersion.historyLine(commandLine: options.commandLine, files: options.inputs + [options.output], note: note)
         let emulated = [text("source_id"), text("experiment_id")].compactMap { $0 }.joined(separator: " ")
         var attributes = OutputAttributes(

@@ -116,7 +116,9 @@ extension ReconstructPipeline {
     /// history, one line added (absolute paths, version, commit); the VAE's SHA-256.
     static func attributes(_ o: Options, output: String, reader: EnsembleReader, source: String, compression: Double) throws -> OutputAttributes {
         let kept: Set<String> = ["source_id", "experiment_id", "activity_id", "mip_era", "variant_label", "grid_label", "frequency", "license"]
-        let line = EnsembleGenVersion.historyLine(commandLine: o.commandLine, files: [o.model, output] + o.data)
+        let (common, corrections) = reader.verifiedCommonGlobalAttributes
+        let line = EnsembleGenVersion.historyLine(commandLine: o.commandLine, files: [o.model, output] + o.data,
+                                                  note: corrections.isEmpty ? nil : corrections.joined(separator: "; "))
         let history = reader.globalAttributes.first?.first { $0.name == "history" }?.value.text
         var attributes = OutputAttributes(
             title: "VAE reconstruction of \(reader.variable.name)",
@@ -127,7 +129,7 @@ extension ReconstructPipeline {
             comment: "Each field is decode(mean of q(z | field)) of \(source).",
             extra: EnsembleGenVersion.creationAttributes()
                 + [("model_sha256", .text("\((o.model as NSString).lastPathComponent):\(try FileDigest.sha256(path: o.model))"))]
-                + reader.commonGlobalAttributes.filter { kept.contains($0.name) })
+                + common.filter { kept.contains($0.name) })
         attributes.scalarCoordinates = reader.scalarCoordinates
         attributes.cellMeasures = reader.cellMeasures
         return attributes

@@ -27,9 +27,11 @@ final class ProvenanceTests: XCTestCase {
     /// A one-member CMIP6-style monthly `tas` file (2 years, noleap, 4 × 8 grid) named like
     /// `tas_Amon_FAKE-ESM_historical_r<k>i1p1f1_gn.nc`, without time bounds.
     @discardableResult
-    func cmipMember(_ k: Int, history: String, variantAttribute: Bool = true) throws -> String {
-        let file = path("tas_Amon_FAKE-ESM_historical_r\(k)i1p1f1_gn.nc")
-        let time = TimeAxis.monthly(startYear: 1850, endYear: 1851, calendar: .noLeap)
+    func cmipMember(_ k: Int, history: String, variantAttribute: Bool = true, annual: Bool = false) throws -> String {
+        let file = path("tas_Amon_FAKE-ESM_historical_r\(k)i1p1f1_gn\(annual ? "_ann" : "").nc")
+        var time = TimeAxis.monthly(startYear: 1850, endYear: 1851, calendar: .noLeap)
+        // Annual means of 24 years that still claim the monthly CMIP frequency (as cmip6-ng's do).
+        if annual { time.values = (0..<24).map { 182.5 + 365 * Double($0) }; time.bounds = nil }
         let f = try NetCDFFile.create(file, format: .netCDF4)
         let t = try f.addDimension("time", length: time.count), y = try f.addDimension("lat", length: 4), x = try f.addDimension("lon", length: 8)
         let tv = try f.addVariable("time", type: .double, dimensions: [t])
@@ -52,7 +54,7 @@ final class ProvenanceTests: XCTestCase {
         var globals: [(String, AttributeValue)] = [
             ("Conventions", "CF-1.7 CMIP-6.2"), ("institution", "Fake Institute, Nowhere"), ("source", "FAKE-ESM (2020)"),
             ("source_id", "FAKE-ESM"), ("experiment_id", "historical"), ("parent_experiment_id", "piControl"),
-            ("license", "CC BY 4.0"), ("external_variables", "areacella"), ("history", .text(history)),
+            ("license", "CC BY 4.0"), ("external_variables", "areacella"), ("history", .text(history)), ("frequency", "mon"),
             ("tracking_id", .text("hdl:21.14100/\(UUID().uuidString)")), ("creation_date", .text("2019-0\(k)-01T00:00:00Z")),
             ("realization_index", .int32([Int32(k)])), ("cmip6-ng", "not a CF name"), ("branch_time_in_parent", .double([21914])),
         ]
@@ -81,7 +83,7 @@ final class ProvenanceTests: XCTestCase {
         try NetCDFFile.withFile(out) { f in
             for (name, value) in [("source_id", "FAKE-ESM"), ("experiment_id", "historical"), ("parent_experiment_id", "piControl"),
                                   ("license", "CC BY 4.0"), ("institution", "Fake Institute, Nowhere"), ("external_variables", "areacella"),
-                                  ("Conventions", "CF-1.8")] {
+                                  ("Conventions", "CF-1.8"), ("frequency", "mon")] {
                 XCTAssertEqual(try f.attribute(name)?.text, value, name)
             }
             XCTAssertEqual(try f.attribute("branch_time_in_parent"), .double([21914]))
@@ -114,6 +116,19 @@ final class ProvenanceTests: XCTestCase {
         let check = try runCheckCF(out)
         XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
         XCTAssertTrue(check.stdout.contains("cfchecks: 0 errors, 0 warnings"), check.stdout)
+    }
+
+    /// Annual means whose `frequency` still says `mon`: the merged file says `yr`, and its new
+    /// history line says why.
+    func testMergeCorrectsAFrequencyTheTimeAxisContradicts() throws {
+        let inputs = [try cmipMember(1, history: "h", annual: true), try cmipMember(2, history: "h", annual: true)]
+        let out = path("merged-annual.nc")
+        _ = try MergePipeline.run(.init(inputs: inputs, output: out, commandLine: ["ensemblegen", "merge"]))
+        try NetCDFFile.withFile(out) { f in
+            XCTAssertEqual(try f.attribute("frequency")?.text, "yr")
+            let history = try XCTUnwrap(f.attribute("history")?.text)
+            XCTAssertTrue(history.contains("; frequency mon corrected to yr: the time axis is annual"), history)
+        }
     }
 
     /// Inputs with different histories: the first input's is kept, and the new line says so.
