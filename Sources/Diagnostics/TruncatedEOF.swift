@@ -76,22 +76,11 @@ extension EOF {
         var eig = [Double](repeating: 0, count: width)
         let info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(width), &small, Int32(width), &eig)
         guard info == 0 else { throw DiagnosticsError.lapack(routine: "LAPACKE_dsyevd", info: info) }
-        var values = [Double](), patterns = [[Double]]()
-        for mode in 0..<k {
-            let col = width - 1 - mode            // eigenvalues ascend
-            let lambda = max(eig[col], 0)
-            var p = [Double](repeating: .nan, count: cellCount)
-            var wsum = 0.0
-            for (j, c) in validCells.enumerated() {
-                var v = 0.0
-                for i in 0..<width { v += basis[j * width + i] * small[i * width + col] }
-                p[c] = v * lambda.squareRoot() / sw[j]
-                wsum += weights[c] * p[c]
-            }
-            if wsum < 0 { for c in validCells { p[c] = -p[c] } }
-            values.append(lambda); patterns.append(p)
-        }
-        return EOFResult(varianceFractions: values.map { $0 / total }, eigenvalues: values, totalVariance: total, patterns: patterns)
+        // Eigenvalues ascend: mode m is column width − 1 − m; its vector on the grid is Q·w.
+        return result(modes: k, totalVariance: total, cellCount: cellCount, validCells: validCells, weights: weights,
+                      eigenvalue: { eig[width - 1 - $0] }, component: { j, mode in
+                          (0..<width).reduce(0.0) { $0 + basis[j * width + $1] * small[$1 * width + width - 1 - mode] }
+                      })
     }
 
     /// An orthonormal basis [rows, columns] (row-major) of the columns of `a`: Householder QR.

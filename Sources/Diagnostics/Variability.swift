@@ -156,22 +156,30 @@ public enum EOF {
             LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(P), c.baseAddress, Int32(P), w.baseAddress)
         } }
         guard info == 0 else { throw DiagnosticsError.lapack(routine: "LAPACKE_dsyevd", info: info) }
-        let k = min(modeCount, P)
+        // Eigenvalues ascend: mode m is column P − 1 − m.
+        return result(modes: min(modeCount, P), totalVariance: total, cellCount: cellCount, validCells: validCells,
+                      weights: weights, eigenvalue: { eig[P - 1 - $0] }, component: { j, mode in cov[j * P + P - 1 - mode] })
+    }
+
+    /// The EOFs of the `modes` leading eigenpairs of the covariance of √w-weighted anomalies:
+    /// `eigenvalue(m)` and `component(j, m)`, the unit eigenvector's value at valid cell j.
+    /// Patterns are scaled by √λ and unweighted (K per unit amplitude), their sign chosen so the
+    /// area-weighted sum is positive; NaN outside `validCells`.
+    static func result(modes: Int, totalVariance total: Double, cellCount: Int, validCells: [Int], weights: [Double],
+                       eigenvalue: (Int) -> Double, component: (Int, Int) -> Double) -> EOFResult {
         var values = [Double](), patterns = [[Double]]()
-        for mode in 0..<k {
-            let col = P - 1 - mode            // eigenvalues ascend
-            let lambda = max(eig[col], 0)
+        for mode in 0..<modes {
+            let lambda = max(eigenvalue(mode), 0)
             var p = [Double](repeating: .nan, count: cellCount)
             var wsum = 0.0
             for (j, c) in validCells.enumerated() {
-                p[c] = cov[j * P + col] * lambda.squareRoot() / sw[j]
+                p[c] = component(j, mode) * lambda.squareRoot() / weights[c].squareRoot()
                 wsum += weights[c] * p[c]
             }
             if wsum < 0 { for c in validCells { p[c] = -p[c] } }
             values.append(lambda); patterns.append(p)
         }
-        return EOFResult(varianceFractions: values.map { total > 0 ? $0 / total : .nan }, eigenvalues: values,
-                         totalVariance: total, patterns: patterns)
+        return EOFResult(varianceFractions: values.map { $0 / total }, eigenvalues: values, totalVariance: total, patterns: patterns)
     }
 
     /// |area-weighted uncentred pattern correlation| of mode `mode` of two analyses
