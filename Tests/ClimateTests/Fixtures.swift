@@ -6,19 +6,7 @@ import TestEnvironment
 
 /// Test base class: a temporary directory per test and helpers that build NetCDF fixtures
 /// from CDL text (via `ncgen`).
-class CFTestCase: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("climate-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+class CFTestCase: TemporaryDirectoryTestCase {
 
     /// Files currently in the test directory (to check nothing is left behind).
     func directoryContents() throws -> [String] {

@@ -8,18 +8,12 @@ import Climate
 /// Real CMIP6 data (two IPSL-CM6A-LR members, annual tas 1850–2014 on a 20 × 20 grid) from
 /// `<repo>/../shared/data/cmip6-ng`, written by CDO: double data, _FillValue, time_bnds, an
 /// unlimited time, a scalar `height` coordinate and a `file_qf` flag variable.
-final class CMIP6IntegrationTests: XCTestCase {
+final class CMIP6IntegrationTests: TemporaryDirectoryTestCase {
     var inputs: [String] = []
-    var directory: URL!
 
     override func setUpWithError() throws {
         inputs = try sharedData(["r1i1p1f1", "r2i1p1f1"].map { "cmip6-ng/tas_ann_IPSL-CM6A-LR_historical_\($0)_g025.nc" }).map(\.path)
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cmip6-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let d = directory { try? FileManager.default.removeItem(at: d) }
+        try super.setUpWithError()
     }
 
     func testInfoReportsGridTimeAndUnits() throws {

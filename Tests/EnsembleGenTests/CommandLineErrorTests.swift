@@ -5,14 +5,7 @@ import NetCDF
 
 /// Bad input given to the built `ensemblegen` binary: every case must give exactly one line
 /// `error: <file>: …` on standard error, a non-zero exit (not a crash), and no output file.
-final class CommandLineErrorTests: XCTestCase {
-    var directory: URL!
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+final class CommandLineErrorTests: TemporaryDirectoryTestCase {
 
     /// Runs `info BAD` and `merge GOOD BAD --output out.nc` and checks the error contract.
     func assertCleanFailure(_ bad: String, mentions expected: String, file: StaticString = #filePath, line: UInt = #line) throws {

@@ -7,20 +7,16 @@ import XCTest
 @testable import EnsembleGen
 
 /// train-diffusion and generate on a small simulated ensemble (16x32, 3 years, 4 members).
-final class DiffusionPipelineTests: XCTestCase {
-    var directory: URL!
+final class DiffusionPipelineTests: TemporaryDirectoryTestCase {
     override func setUpWithError() throws {
+        try super.setUpWithError()
         ComputeThreads.configure(1)
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("diffusion-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         _ = try SimulatePipeline.run(.init(memberCount: 4, startYear: 1990, endYear: 1992, latitudeCount: 16,
                                            longitudeCount: 32, seed: 3, output: path("ens.nc"), commandLine: ["test"]))
         _ = try VAETrainingPipeline.run(.init(data: [path("ens.nc")], trainingMembers: "0-2",
                                               configuration: VAEConfiguration(channels: [8, 16], latentChannels: 1, groups: 4),
                                               epochs: 1, batchSize: 8, samplesPerEpoch: 16, seed: 5, output: path("vae.safetensors")))
     }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     func options(_ kind: GeneratorKind, resume: Bool = false, stopAfter: Int? = nil) -> DiffusionTrainingPipeline.Options {
         .init(vae: path("vae.safetensors"), data: [path("ens.nc")], members: "0-2", validationMembers: "3", conditioningMember: 0,

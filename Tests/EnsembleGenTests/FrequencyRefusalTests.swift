@@ -7,18 +7,14 @@ import XCTest
 
 /// A model trained on one sampling frequency refuses data of the other, naming the file:
 /// the climatology and the latents of monthly and annual models mean nothing on the other.
-final class FrequencyRefusalTests: XCTestCase {
-    var directory: URL!
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+final class FrequencyRefusalTests: TemporaryDirectoryTestCase {
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("frequency-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try super.setUpWithError()
         _ = try SimulatePipeline.run(.init(memberCount: 3, startYear: 1990, endYear: 2001, latitudeCount: 16,
                                            longitudeCount: 32, seed: 3, output: path("monthly.nc"), commandLine: ["test"]))
         try writeAnnualMeans(of: path("monthly.nc"), to: path("annual.nc"))
     }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
     func trainVAE(on data: String, output: String) throws {
         _ = try VAETrainingPipeline.run(.init(data: [data], trainingMembers: "0-1", validationMembers: "2",

@@ -10,14 +10,7 @@ import XCTest
 /// CMIP users bring, none of whose sizes are all multiples of the VAE's ×4 downsampling
 /// except T63's: generated and reconstructed files have the input's coordinates and bounds
 /// and pass the CF checks. A regional grid is refused before any training.
-final class GridCoverageTests: XCTestCase {
-    var directory: URL!
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("grids-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+final class GridCoverageTests: TemporaryDirectoryTestCase {
 
     func assertPipelineRuns(latitudes: Int, longitudes: Int, spacing: LatitudeSpacing,
                             file: StaticString = #filePath, line: UInt = #line) throws {

@@ -8,9 +8,7 @@ import Glibc
 /// Hostile outputs given to the release binary: nothing is lost or overwritten and nothing
 /// half-built is left. Every refusal is exit 1 with exactly one line `error: <path>: …`,
 /// inputs byte-identical, no partial file, another run's partial untouched.
-final class OutputSafetyTests: XCTestCase {
-    var directory: URL!
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+final class OutputSafetyTests: TemporaryDirectoryTestCase {
 
     /// A 4-member 16x32 ensemble, a small VAE and model, made once for all tests.
     static var fixtures: URL?
@@ -40,11 +38,9 @@ final class OutputSafetyTests: XCTestCase {
     override func setUpWithError() throws {
         exe = try releaseEnsemblegenExecutable()
         fixtures = try Self.makeFixtures(exe)
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("output-safety-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try super.setUpWithError()
         try FileManager.default.copyItem(atPath: fixtures.appendingPathComponent("ens.nc").path, toPath: path("ens.nc"))
     }
-    override func tearDownWithError() throws { if let d = directory { try? FileManager.default.removeItem(at: d) } }
 
     var model: String { fixtures.appendingPathComponent("model").path }
     var vae: String { fixtures.appendingPathComponent("vae.safetensors").path }

@@ -10,20 +10,7 @@ import Climate
 /// global attributes common to the members kept and per-member ones not, variant labels on the
 /// realization coordinate, `height`, `cell_methods` verbatim, `cell_measures` with
 /// `external_variables`, calendar-month time bounds, and the history chain.
-final class ProvenanceTests: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("provenance-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let d = directory { try? FileManager.default.removeItem(at: d) }
-    }
-
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
+final class ProvenanceTests: TemporaryDirectoryTestCase {
     /// A one-member CMIP6-style monthly `tas` file (2 years, noleap, 4 × 8 grid) named like
     /// `tas_Amon_FAKE-ESM_historical_r<k>i1p1f1_gn.nc`, without time bounds.
     @discardableResult

@@ -4,14 +4,7 @@ import TestEnvironment
 import XCTest
 @testable import EnsembleGen
 
-final class SimulateCommandTests: XCTestCase {
-    var directory: URL!
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("simulate-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+final class SimulateCommandTests: TemporaryDirectoryTestCase {
 
     /// Batches made with --first-member equal the same members of one run, bit for bit, and
     /// the file (and the forcing file) pass the CF checks.

@@ -7,16 +7,12 @@ import XCTest
 @testable import EnsembleGen
 
 /// train-vae and reconstruct on a small simulated ensemble (16x32, 3 years, 3 members).
-final class VAEPipelineTests: XCTestCase {
-    var directory: URL!
+final class VAEPipelineTests: TemporaryDirectoryTestCase {
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("vae-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try super.setUpWithError()
         _ = try SimulatePipeline.run(.init(memberCount: 3, startYear: 1990, endYear: 1992, latitudeCount: 16,
                                            longitudeCount: 32, seed: 3, output: path("ens.nc"), commandLine: ["test"]))
     }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     func options(output: String, resume: Bool = false, stopAfter: Int? = nil) -> VAETrainingPipeline.Options {
         .init(data: [path("ens.nc")], trainingMembers: "0-1", validationMembers: "2",
