@@ -102,7 +102,7 @@ public enum GeneratePipeline {
         guard (1...diffusion.configuration.diffusionSteps).contains(o.sampler.steps) else {
             throw EnsembleGenError("\(o.sampler.steps) sampling steps: the model has \(diffusion.configuration.diffusionSteps) noise levels, so 1–\(diffusion.configuration.diffusionSteps) steps")
         }
-        if let calibration = diffusion.spreadCalibration, calibration.samplerSteps != o.sampler.steps || calibration.samplerEta != o.sampler.eta {
+        if let calibration = diffusion.spreadCalibration, !calibration.sampler.samples(like: o.sampler) {
             note = [note, "the model's spread calibration was fitted with \(calibration.sampler.text), not \(o.sampler.text): the spread may differ from the training members'; refit it with `ensemblegen calibrate-spread` and the same sampler options"]
                 .compactMap { $0 }.joined(separator: "\nnote: ")
         }

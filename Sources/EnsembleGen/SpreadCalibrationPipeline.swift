@@ -106,7 +106,7 @@ public enum SpreadCalibrationPipeline {
                                                      longitudes: p.paddedLongitudes, weights: p.maskedWeights(weights),
                                                      generated: p.pad(variance, count: 1), target: p.pad(target, count: 1))
         }
-        let calibration = SpreadCalibration(scale: scale, samplerSteps: o.sampler.steps, samplerEta: o.sampler.eta,
+        let calibration = SpreadCalibration(scale: scale, samplerSteps: o.sampler.steps, samplerEta: o.sampler.eta, samplerMethod: o.sampler.method,
                                             generatedMembers: o.generatedMembers, referenceMembers: members.count, seed: o.seed,
                                             spreadRatios: ratios)
         try model.store(calibration, generator: o.generator)

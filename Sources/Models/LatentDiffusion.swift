@@ -95,11 +95,20 @@ public final class LatentDiffusion {
     /// previous window rather than from its last months, where a bidirectional network sees
     /// no future and its samples are damped; the months after them are re-generated.
     public struct Sampler: Sendable, Equatable {
+        /// The update rule from one noise level to the next.
+        public enum Method: String, Codable, Sendable {
+            /// DDIM with noise η (η = 1: ancestral DDPM): first order.
+            case ddim
+            /// DPM-Solver++(2M): second-order multistep solver of the probability-flow ODE
+            /// (deterministic; `NoiseSchedule.multistepStep`).
+            case dpmSolver2M = "dpm-solver++(2M)"
+        }
         public var steps: Int
         public var eta: Double
         public var keptMonths: Int?
-        public init(steps: Int, eta: Double, keptMonths: Int? = nil) {
-            self.steps = steps; self.eta = eta; self.keptMonths = keptMonths
+        public var method: Method
+        public init(steps: Int, eta: Double, keptMonths: Int? = nil, method: Method = .ddim) {
+            self.steps = steps; self.eta = eta; self.keptMonths = keptMonths; self.method = method
         }
         public static func ddim(steps: Int = 50, eta: Double = 0, keptMonths: Int? = nil) -> Sampler {
             Sampler(steps: steps, eta: eta, keptMonths: keptMonths)
@@ -107,8 +116,19 @@ public final class LatentDiffusion {
         public static func ddpm(steps: Int = 1000, keptMonths: Int? = nil) -> Sampler {
             Sampler(steps: steps, eta: 1, keptMonths: keptMonths)
         }
-        /// "DDPM ancestral, 1000 steps" or "DDIM eta=0.0, 50 steps".
-        public var text: String { eta == 1 ? "DDPM ancestral, \(steps) steps" : "DDIM eta=\(eta), \(steps) steps" }
+        public static func dpmSolver(steps: Int = 12, keptMonths: Int? = nil) -> Sampler {
+            Sampler(steps: steps, eta: 0, keptMonths: keptMonths, method: .dpmSolver2M)
+        }
+        /// "DDPM ancestral, 1000 steps", "DDIM eta=0.0, 50 steps" or "DPM-Solver++(2M), 12 steps".
+        public var text: String {
+            switch method {
+            case .dpmSolver2M: return "DPM-Solver++(2M), \(steps) steps"
+            case .ddim: return eta == 1 ? "DDPM ancestral, \(steps) steps" : "DDIM eta=\(eta), \(steps) steps"
+            }
+        }
+
+        /// Whether `other` draws the same members (the months kept per window aside).
+        public func samples(like other: Sampler) -> Bool { steps == other.steps && eta == other.eta && method == other.method }
     }
 
     /// Sequences per network call while sampling. The network always sees exactly this many,
@@ -176,15 +196,28 @@ public final class LatentDiffusion {
                     for i in 0..<(l * d) { input.noisy[s * l * d + i] = Float(streams[s].gaussian()) }
                 }
                 let denoise = generator.denoiser(for: input)
+                // DPM-Solver++(2M): the previous step's data prediction x̂₀′.
+                var previousPrediction = [Float](repeating: 0, count: sampler.method == .dpmSolver2M ? b * l * d : 0)
                 for (index, t) in timesteps.enumerated() {
                     let next = index + 1 < timesteps.count ? timesteps[index + 1] : 0
                     input.timesteps = [Int](repeating: t, count: b)
                     let v = denoise(input)
-                    let step = schedule.reverseStep(from: t, to: next, eta: sampler.eta)
-                    for s in 0..<b {
-                        for i in (s * l * d)..<((s + 1) * l * d) {
-                            let mean = step.a * input.noisy[i] + step.b * v[i]
-                            input.noisy[i] = step.sigma > 0 ? mean + step.sigma * Float(streams[s].gaussian()) : mean
+                    switch sampler.method {
+                    case .ddim:
+                        let step = schedule.reverseStep(from: t, to: next, eta: sampler.eta)
+                        for s in 0..<b {
+                            for i in (s * l * d)..<((s + 1) * l * d) {
+                                let mean = step.a * input.noisy[i] + step.b * v[i]
+                                input.noisy[i] = step.sigma > 0 ? mean + step.sigma * Float(streams[s].gaussian()) : mean
+                            }
+                        }
+                    case .dpmSolver2M:
+                        let step = schedule.multistepStep(from: t, to: next, previous: index > 0 ? timesteps[index - 1] : nil)
+                        let alpha = Float(schedule.alphaBar[t].squareRoot()), sigma = Float((1 - schedule.alphaBar[t]).squareRoot())
+                        for i in 0..<(b * l * d) {
+                            let prediction = alpha * input.noisy[i] - sigma * v[i]
+                            input.noisy[i] = step.a * input.noisy[i] + step.b * v[i] + step.c * previousPrediction[i]
+                            previousPrediction[i] = prediction
                         }
                     }
                 }

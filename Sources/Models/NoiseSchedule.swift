@@ -41,6 +41,32 @@ public struct NoiseSchedule: Sendable, Equatable {
         return (0..<n).map { i in Int((Double(steps) * Double(n - i) / Double(n)).rounded()) }
     }
 
+    /// One DPM-Solver++(2M) step (Lu et al. 2022, multistep, data prediction) from x_t to x_s
+    /// (s < t) on the probability-flow ODE, as x_s = a·x_t + b·v + c·x̂₀′, where x̂₀ =
+    /// α_t x_t − σ_t v is this step's data prediction and x̂₀′ the previous step's
+    /// (α = √ᾱ, σ = √(1 − ᾱ), λ = log α/σ, h = λ_s − λ_t):
+    /// x_s = (σ_s/σ_t) x_t − α_s (e^{−h} − 1) D, D = (1 + 1/2r) x̂₀ − (1/2r) x̂₀′, r = h′/h,
+    /// with h′ the previous step's h. `previous` is the previous step's start time (nil for
+    /// the first step, which is first order: D = x̂₀, the DDIM step). The step to s = 0
+    /// (σ_s = 0, h infinite) is x̂₀ itself.
+    public func multistepStep(from t: Int, to s: Int, previous: Int?) -> (a: Float, b: Float, c: Float) {
+        let alphaT = alphaBar[t].squareRoot(), sigmaT = (1 - alphaBar[t]).squareRoot()
+        guard s > 0 else { return (Float(alphaT), Float(-sigmaT), 0) }
+        let alphaS = alphaBar[s].squareRoot(), sigmaS = (1 - alphaBar[s]).squareRoot()
+        func lambda(_ k: Int) -> Double { 0.5 * log(alphaBar[k] / (1 - alphaBar[k])) }
+        let h = lambda(s) - lambda(t)
+        // D = wCurrent·x̂₀ + wPrevious·x̂₀′.
+        var (wCurrent, wPrevious) = (1.0, 0.0)
+        if let p = previous {
+            let r = (lambda(t) - lambda(p)) / h
+            (wCurrent, wPrevious) = (1 + 1 / (2 * r), -1 / (2 * r))
+        }
+        let dataWeight = -alphaS * (exp(-h) - 1)
+        // x_s = (σ_s/σ_t) x_t + dataWeight·(wCurrent (α_t x_t − σ_t v) + wPrevious x̂₀′).
+        return (Float(sigmaS / sigmaT + dataWeight * wCurrent * alphaT), Float(-dataWeight * wCurrent * sigmaT),
+                Float(dataWeight * wPrevious))
+    }
+
     /// One reverse step from x_t to x_s (s < t) given the model's v, as x_s = a·x_t + b·v + σ·ε:
     /// the DDIM update with stochasticity η (η = 0 deterministic DDIM, η = 1 ancestral DDPM
     /// on the subsequence). From x̂₀ = √ᾱ_t x_t − √(1−ᾱ_t) v and ε̂ = √(1−ᾱ_t) x_t + √ᾱ_t v,

@@ -16,6 +16,8 @@ public struct SpreadCalibration: Codable, Equatable, Sendable {
     /// Sampler the generated members were drawn with.
     public var samplerSteps: Int
     public var samplerEta: Double
+    /// The sampler's update rule (nil in calibrations that predate the choice: DDIM).
+    public var samplerMethod: LatentDiffusion.Sampler.Method?
     /// Generated members and training members compared, and the seed of the generated ones.
     public var generatedMembers: Int
     public var referenceMembers: Int
@@ -24,9 +26,10 @@ public struct SpreadCalibration: Codable, Equatable, Sendable {
     /// members, √(area-weighted mean variance ratio), before calibration and after each update.
     public var spreadRatios: [Double]
 
-    public init(scale: [Float], samplerSteps: Int, samplerEta: Double, generatedMembers: Int, referenceMembers: Int,
-                seed: UInt64, spreadRatios: [Double] = []) {
+    public init(scale: [Float], samplerSteps: Int, samplerEta: Double, samplerMethod: LatentDiffusion.Sampler.Method? = nil,
+                generatedMembers: Int, referenceMembers: Int, seed: UInt64, spreadRatios: [Double] = []) {
         self.scale = scale; self.samplerSteps = samplerSteps; self.samplerEta = samplerEta
+        self.samplerMethod = samplerMethod == .ddim ? nil : samplerMethod
         self.generatedMembers = generatedMembers; self.referenceMembers = referenceMembers; self.seed = seed
         self.spreadRatios = spreadRatios
     }
@@ -86,7 +89,9 @@ public struct SpreadCalibration: Codable, Equatable, Sendable {
     }
 
     /// The sampler the factors were fitted with.
-    public var sampler: LatentDiffusion.Sampler { LatentDiffusion.Sampler(steps: samplerSteps, eta: samplerEta) }
+    public var sampler: LatentDiffusion.Sampler {
+        LatentDiffusion.Sampler(steps: samplerSteps, eta: samplerEta, method: samplerMethod ?? .ddim)
+    }
 
     /// Multiplies residual series [M, T, D] by the factors, per dimension.
     public func apply(_ residuals: [Float]) -> [Float] { Self.scaled(residuals, by: scale) }

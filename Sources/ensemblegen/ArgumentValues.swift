@@ -30,6 +30,8 @@ enum SamplerKind: String, CaseIterable, ExpressibleByArgument {
     case ddim
     /// Ancestral sampling.
     case ddpm
+    /// DPM-Solver++(2M): deterministic second-order multistep solver.
+    case dpmSolver = "dpm-solver"
 
     /// Accepts the names in any case.
     init?(argument: String) { self.init(rawValue: argument.lowercased()) }
@@ -39,6 +41,7 @@ enum SamplerKind: String, CaseIterable, ExpressibleByArgument {
         switch self {
         case .ddim: return 50
         case .ddpm: return NoiseSchedule.defaultSteps
+        case .dpmSolver: return 12
         }
     }
 }

@@ -4,10 +4,10 @@ import Models
 
 /// `--sampler`, `--steps`, `--eta`, `--kept-months`, shared by generate and calibrate-spread.
 struct SamplerOptions: ParsableArguments {
-    @Option(name: .long, help: "Reverse-diffusion sampler; ddpm is ancestral.")
+    @Option(name: .long, help: "Reverse-diffusion sampler; ddpm is ancestral; dpm-solver is DPM-Solver++(2M), second order, deterministic.")
     var sampler: SamplerKind = .ddim
 
-    @Option(name: .long, help: ArgumentHelp("Sampling steps, 1-\(NoiseSchedule.defaultSteps) (default: 50 ddim, \(NoiseSchedule.defaultSteps) ddpm).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Sampling steps, 1-\(NoiseSchedule.defaultSteps) (default: 50 ddim, \(NoiseSchedule.defaultSteps) ddpm, 12 dpm-solver).", valueName: "n"))
     var steps: Int?
 
     @Option(name: .long, help: ArgumentHelp("DDIM noise, 0 (deterministic) to 1.", valueName: "eta"))
@@ -19,6 +19,9 @@ struct SamplerOptions: ParsableArguments {
     func validate() throws {
         try OptionCheck.require(steps, in: 1...NoiseSchedule.defaultSteps, "--steps", "the diffusion models have \(NoiseSchedule.defaultSteps) noise levels")
         try OptionCheck.require(eta, in: 0...1, "--eta")
+        if sampler == .dpmSolver && eta != 0 {
+            throw ValidationError("--eta is DDIM's noise; --sampler dpm-solver is deterministic (use --sampler ddim --eta \(eta))")
+        }
         try OptionCheck.require(keptMonths, in: 1...Int.max, "--kept-months")
     }
 
@@ -27,6 +30,7 @@ struct SamplerOptions: ParsableArguments {
         switch sampler {
         case .ddim: return .ddim(steps: steps ?? sampler.defaultSteps, eta: eta, keptMonths: keptMonths)
         case .ddpm: return .ddpm(steps: steps ?? sampler.defaultSteps, keptMonths: keptMonths)
+        case .dpmSolver: return .dpmSolver(steps: steps ?? sampler.defaultSteps, keptMonths: keptMonths)
         }
     }
 }

@@ -20,6 +20,10 @@ final class LatentDiffusionTests: XCTestCase {
             let expected = schedule.noised(clean: x0, noise: noise, at: s).xt
             XCTAssertEqual(step.a * xt + step.b * v, expected, accuracy: 1e-5, "t \(t) → s \(s)")
             XCTAssertEqual(step.sigma, 0)
+            // DPM-Solver++'s first (first-order) step is the same exponential integrator.
+            let first = schedule.multistepStep(from: t, to: s, previous: nil)
+            XCTAssertEqual(first.a * xt + first.b * v, expected, accuracy: 1e-5, "DPM-Solver++ t \(t) → s \(s)")
+            XCTAssertEqual(first.c, 0)
         }
         XCTAssertGreaterThan(schedule.reverseStep(from: 500, to: 400, eta: 1).sigma, 0)
     }
@@ -66,6 +70,44 @@ final class LatentDiffusionTests: XCTestCase {
             XCTAssertEqual(mean, Double(mu), accuracy: 4 * Double(s) / n.squareRoot(), "mean, \(sampler)")
             XCTAssertEqual(sd, Double(s), accuracy: 4 * Double(s) / (2 * n).squareRoot(), "standard deviation, \(sampler)")
         }
+    }
+
+    /// DPM-Solver++(2M) solves the probability-flow ODE to second order, DDIM (η = 0) to
+    /// first. With the exact denoiser for Gaussian data the ODE's solution is known in closed
+    /// form — x_T maps to μ + s (x_T − α_T μ)/√(α_T² s² + σ_T²) — so the error of each
+    /// sampler is measured directly, on unit-variance data like the normalised residuals:
+    /// doubling the steps from 10 to 20 divides DPM-Solver++'s largest error by more than 3
+    /// (second order: 4; the first, first-order step across the clipped end of the cosine
+    /// schedule keeps it from exactly 4) and DDIM's by 1.5–2.5 (first order: 2), and
+    /// DPM-Solver++ at 12 steps is more accurate than DDIM at 50.
+    func testDPMSolverIsSecondOrderOnTheProbabilityFlowODE() {
+        let (mu, s): (Double, Double) = (0.5, 1)
+        let oracle = GaussianOracle(mu: Float(mu), s: Float(s))
+        let diffusion = LatentDiffusion(generator: oracle, statistics: LatentStatistics(conditioningMean: [0], conditioningScale: [1], residualScale: [1]))
+        let data = LatentSequences(residuals: [], conditioning: [Float](repeating: 0, count: 24), monthsOfYear: (0..<24).map { $0 % 12 + 1 }, dimension: 1)
+        let members = Array(0..<8)
+        let alphaBar = oracle.schedule.alphaBar[1000]
+        func largestError(_ sampler: LatentDiffusion.Sampler) -> Double {
+            let series = diffusion.sample(conditioning: data, members: members, seed: 9, sampler: sampler)
+            var worst = 0.0
+            for (m, x) in zip(members, series) {
+                // Blocks of one month: one draw of x_T per month, from the member's stream.
+                var stream = RandomStream(seed: 9).substream(UInt64(m))
+                for month in 0..<24 {
+                    let xT = Double(Float(stream.gaussian()))
+                    let exact = mu + s * (xT - alphaBar.squareRoot() * mu) / (alphaBar * s * s + 1 - alphaBar).squareRoot()
+                    worst = max(worst, abs(Double(x[month]) - exact))
+                }
+            }
+            return worst
+        }
+        let dpm10 = largestError(.dpmSolver(steps: 10)), dpm20 = largestError(.dpmSolver(steps: 20))
+        let dpm12 = largestError(.dpmSolver(steps: 12))
+        let ddim10 = largestError(.ddim(steps: 10)), ddim20 = largestError(.ddim(steps: 20)), ddim50 = largestError(.ddim(steps: 50))
+        XCTAssertGreaterThan(dpm10 / dpm20, 3, "second order: \(dpm10) → \(dpm20)")
+        XCTAssertLessThan(ddim10 / ddim20, 2.5, "first order: \(ddim10) → \(ddim20)")
+        XCTAssertGreaterThan(ddim10 / ddim20, 1.5, "first order: \(ddim10) → \(ddim20)")
+        XCTAssertLessThan(dpm12, ddim50, "DPM-Solver++ at 12 steps beats DDIM at 50")
     }
 
     /// The exact denoiser for windows of a stationary AR(1) series (unit variance,
