@@ -195,6 +195,18 @@ final class DiffusionPipelineTests: TemporaryDirectoryTestCase {
             XCTAssertTrue(header.contains(attribute), "missing \(attribute)")
         }
 
+        // DPM-Solver++(2M): member 2 the same alone as among 3, other values than DDIM's, and named.
+        var dpm = common
+        dpm.sampler = .dpmSolver(steps: 3); dpm.output = path("dpm.nc")
+        _ = try GeneratePipeline.run(dpm)
+        dpm.memberCount = 1; dpm.firstMember = 2; dpm.output = path("dpm1.nc")
+        _ = try GeneratePipeline.run(dpm)
+        let dpmAll = try EnsembleReader(path: path("dpm.nc")), dpmOne = try EnsembleReader(path: path("dpm1.nc"))
+        XCTAssertEqual(try dpmAll.readMember(2), try dpmOne.readMember(0))
+        XCTAssertNotEqual(try dpmAll.readMember(2), try all.readMember(2))
+        let dpmHeader = try runProcess(URL(fileURLWithPath: "/usr/bin/ncdump"), ["-h", path("dpm1.nc")]).stdout
+        XCTAssertTrue(dpmHeader.contains(":sampler = \"DPM-Solver++(2M), 3 steps\""), dpmHeader)
+
         // Conditioning on another file on the same grid, for a sub-period.
         var other = common
         other.conditioning = path("ens.nc"); other.conditioningMember = 3; other.startYear = 1991; other.endYear = 1991

@@ -84,12 +84,15 @@ final class SpreadCalibrationTests: XCTestCase {
 
         let x: [Float] = [1, 1, 1, 1, -1, 0.5, 2, 0]  // 2 months
         XCTAssertEqual(model.sampledResiduals(x, monthsOfYear: [1, 2]), [1, 2, 3, 4, -1, 1, 6, 0])
-        for scale: [Float] in [[0.5, 1, 2, 0.9], [1.1, 0.8, 1, 1]] {
-            let calibration = SpreadCalibration(scale: scale, samplerSteps: 50, samplerEta: 0, generatedMembers: 32,
+        let samplers: [LatentDiffusion.Sampler] = [.ddim(steps: 50), .dpmSolver(steps: 12)]
+        for (scale, sampler): ([Float], LatentDiffusion.Sampler) in zip([[0.5, 1, 2, 0.9], [1.1, 0.8, 1, 1]], samplers) {
+            let calibration = SpreadCalibration(scale: scale, samplerSteps: sampler.steps, samplerEta: sampler.eta,
+                                                samplerMethod: sampler.method, generatedMembers: 32,
                                                 referenceMembers: 29, seed: 1, spreadRatios: [1.1, 1.01, 1.0])
             try LatentDiffusion.store(calibration, inCheckpoint: url.path)
             let (loaded, provenance) = try LatentDiffusion.load(url.path)
             XCTAssertEqual(loaded.spreadCalibration, calibration)
+            XCTAssertEqual(loaded.spreadCalibration?.sampler, sampler, "the sampler, method included, round-trips")
             XCTAssertEqual(provenance, ["test": "yes"])
             XCTAssertEqual(loaded.statistics, statistics)
             for (p, q) in zip(model.generator.parameters, loaded.generator.parameters) {
