@@ -157,8 +157,12 @@ public struct Grid: Equatable, Sendable, Codable {
         func spacing(_ x: [Double], bounds: [[Double]]) -> Double {
             x.count > 1 ? (x[x.count - 1] - x[0]) / Double(x.count - 1) : abs(bounds[0][1] - bounds[0][0])
         }
+        guard !isGlobalInLongitude else { return (spacing(latitudes, bounds: latitudeBounds), 360 / Double(longitudeCount)) }
+        // A box may cross 0°: its width runs from its western to its eastern centre.
+        let (west, east) = longitudeExtent
+        let width = (east - west + 360).truncatingRemainder(dividingBy: 360)
         return (spacing(latitudes, bounds: latitudeBounds),
-                isGlobalInLongitude ? 360 / Double(longitudeCount) : spacing(longitudes, bounds: longitudeBounds))
+                longitudeCount > 1 ? width / Double(longitudeCount - 1) : abs(longitudeBounds[0][1] - longitudeBounds[0][0]))
     }
 
     /// Whether the latitudes are equally spaced (within 0.1 % of the spacing): a regular grid,

@@ -73,6 +73,7 @@ final class GridTests: XCTestCase {
         XCTAssertEqual(europe.longitudeExtent.west, 350)
         XCTAssertEqual(europe.longitudeExtent.east, 30)
         XCTAssertEqual(europe.extentDescription, "latitudes 35…70, longitudes 350…30 (crossing 0°)")
+        XCTAssertEqual(europe.resolution.longitude, 2.5, accuracy: 1e-12, "the spacing across 0°, not (357.5 − 0)/16")
         // A band from 60°S to 60°N is global in longitude only.
         let band = try Grid(latitudes: Array(stride(from: -58.75, through: 58.75, by: 2.5)),
                             longitudes: Array(stride(from: 1.25, through: 358.75, by: 2.5)))
