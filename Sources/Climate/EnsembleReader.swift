@@ -104,7 +104,7 @@ public final class EnsembleReader {
     /// The global attributes every file has with the same value, in the first file's order:
     /// what is true of the whole ensemble (e.g. CMIP `source_id`, `experiment_id`), not of one
     /// member (`variant_label`, `tracking_id` …, which differ).
-    public var commonGlobalAttributes: [(name: String, value: AttributeValue)] {
+    private var commonGlobalAttributes: [(name: String, value: AttributeValue)] {
         guard let first = globalAttributes.first else { return [] }
         return first.filter { a in
             globalAttributes.dropFirst().allSatisfy { file in file.contains { $0.name == a.name && $0.value == a.value } }

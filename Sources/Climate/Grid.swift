@@ -68,10 +68,9 @@ public struct Grid: Equatable, Sendable, Codable {
         guard latitudeCount >= 3, longitudeCount >= 2 else {
             throw GridError.invalid("a grid with pole points needs at least 3 latitudes and 2 longitudes")
         }
-        let dlat = 180.0 / Double(latitudeCount - 1), dlon = 360.0 / Double(longitudeCount)
+        let dlat = 180.0 / Double(latitudeCount - 1)
         let lat = (0..<latitudeCount).map { $0 == latitudeCount - 1 ? 90 : -90 + Double($0) * dlat }
-        let lon = (0..<longitudeCount).map { Double($0) * dlon }
-        let lonB = (0..<longitudeCount).map { [(Double($0) - 0.5) * dlon, (Double($0) + 0.5) * dlon] }
+        let (lon, lonB) = longitudesFromZero(longitudeCount)
         return try Grid(latitudes: lat, longitudes: lon, longitudeBounds: lonB)
     }
 
@@ -103,13 +102,18 @@ public struct Grid: Equatable, Sendable, Codable {
         edges[n] = 1
         let degrees = { (s: Double) in asin(max(-1, min(1, s))) * 180 / .pi }
         let latB = (0..<n).map { [degrees(edges[$0]), degrees(edges[$0 + 1])] }
-        let dlon = 360.0 / Double(longitudeCount)
-        let lon = (0..<longitudeCount).map { Double($0) * dlon }
-        let lonB = (0..<longitudeCount).map { [(Double($0) - 0.5) * dlon, (Double($0) + 0.5) * dlon] }
+        let (lon, lonB) = longitudesFromZero(longitudeCount)
         return try Grid(latitudes: nodes.map(degrees), longitudes: lon, latitudeBounds: latB, longitudeBounds: lonB)
     }
 
-    /// Bounds at midpoints between neighbours, extrapolated by half a step at the ends.
+    /// `count` equally spaced longitude centres from 0° and their cell bounds (the first cell
+    /// straddles 0°), as model grids with a column at the Greenwich meridian have them.
+    private static func longitudesFromZero(_ count: Int) -> (centres: [Double], bounds: [[Double]]) {
+        let step = 360.0 / Double(count)
+        return ((0..<count).map { Double($0) * step }, (0..<count).map { [(Double($0) - 0.5) * step, (Double($0) + 0.5) * step] })
+    }
+
+    /// Bounds at midpoints between neighbours (of grid coordinates, and of time values without bounds), extrapolated by half a step at the ends.
     static func derivedBounds(_ x: [Double], clampTo range: ClosedRange<Double>?) throws -> [[Double]] {
         guard x.count > 1 else { throw GridError.invalid("cannot derive bounds for a single coordinate value") }
         var edges = [Double](repeating: 0, count: x.count + 1)

@@ -299,13 +299,8 @@ public struct TimeAxis: Equatable, Codable, Sendable {
             if let b = edges({ CFDateTime(year: $0.year) }, { CFDateTime(year: $0.year + 1) }) { return b }
         default: break
         }
-        let v = values
-        guard v.count > 1 else { return v.map { [$0, $0] } }
-        var e = [Double](repeating: 0, count: v.count + 1)
-        for i in 1..<v.count { e[i] = 0.5 * (v[i - 1] + v[i]) }
-        e[0] = v[0] - (e[1] - v[0])
-        e[v.count] = v[v.count - 1] + (v[v.count - 1] - e[v.count - 1])
-        return (0..<v.count).map { [e[$0], e[$0 + 1]] }
+        // One value has no neighbour to take a step from: a zero-width cell.
+        return (try? Grid.derivedBounds(values, clampTo: nil)) ?? values.map { [$0, $0] }
     }
 
     /// A monthly axis for January `startYear` … December `endYear` (inclusive): values at

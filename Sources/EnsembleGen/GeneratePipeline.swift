@@ -192,15 +192,16 @@ public enum GeneratePipeline {
         let record = try TrainingRecord.summary(directory: model.path)
         let emulated = record?.sourceID
         let conditioningFile = o.conditioning ?? model.file(ConditioningSeries.fileName)
+        let conditioningSHA256 = try FileDigest.sha256(path: conditioningFile)
         var files = [ModelDirectory.vaeFileName, LatentDiffusion.fileName(o.generator)]
         if o.conditioning == nil { files.append(ConditioningSeries.fileName) }
         if unresolved != nil { files.append(UnresolvedVariability.fileName) }
         let unresolvedText = unresolved == nil ? "none" : "Gaussian noise with the statistics of \(UnresolvedVariability.fileName) (digest \(try model.digest(UnresolvedVariability.fileName)))"
         let extra: [(name: String, value: AttributeValue)] = EnsembleGenVersion.creationAttributes() + [
-            ("model", .text(EnsembleGenVersion.absolutePath(model.path))), ("model_sha256", .text(try model.checksums(files))),
+            ("model", .text(EnsembleGenVersion.absolutePath(model.path))), ("model_sha256", .text(try model.checksums(files, known: [ConditioningSeries.fileName: conditioningSHA256]))),
             ("seed", .int64([Int64(bitPattern: o.seed)])), ("conditioning_member", .text(conditioning.member)),
             ("conditioning_source", .text(EnsembleGenVersion.absolutePath(conditioningFile))),
-            ("conditioning_sha256", .text(try FileDigest.sha256(path: conditioningFile))),
+            ("conditioning_sha256", .text(conditioningSHA256)),
             ("generator", .text(o.generator.rawValue)), ("sampler", .text(samplerText)),
             ("checkpoint_hash", .text(try model.digest(LatentDiffusion.fileName(o.generator)))),
             ("vae_hash", .text(try model.digest(ModelDirectory.vaeFileName))),

@@ -98,8 +98,9 @@ public enum TrainingRecord {
 
 extension ModelDirectory {
     /// `vae.safetensors:<sha256> diffusion-transformer.safetensors:<sha256> …`: the SHA-256 of
-    /// each of the model files `names` that an output depends on (check with `sha256sum`).
-    func checksums(_ names: [String]) throws -> String {
-        try names.map { "\($0):\(try FileDigest.sha256(path: try require($0)))" }.joined(separator: " ")
+    /// each of the model files `names` that an output depends on (check with `sha256sum`);
+    /// `known` holds digests already computed, by file name.
+    func checksums(_ names: [String], known: [String: String] = [:]) throws -> String {
+        try names.map { "\($0):\(try known[$0] ?? FileDigest.sha256(path: try require($0)))" }.joined(separator: " ")
     }
 }

@@ -29,6 +29,7 @@ public final class TrainedVAE {
         self.normalization = normalization
         self.separatesGlobalMean = separatesGlobalMean
         self.provenance = provenance
+        padding = GridPadding(grid: normalization.grid, multiple: model.configuration.downsampling)
     }
 
     public var grid: Grid { normalization.grid }
@@ -36,7 +37,7 @@ public final class TrainedVAE {
 
     /// How the training grid is extended to the downsampling multiple d for the network
     /// (identity when its sizes are multiples of d).
-    public var padding: GridPadding { GridPadding(grid: grid, multiple: configuration.downsampling) }
+    public let padding: GridPadding
 
     /// Latent grid [⌈lat/d⌉, ⌈lon/d⌉, latentChannels] for this model's grid.
     public var latentShape: [Int] {
