@@ -157,7 +157,8 @@ public enum GeneratePipeline {
         do {
             // Sampling of one group and decoding of sampled members share the cores;
             // `batchSize` bounds the members held in between.
-            let scheduler = GenerationScheduler(memberCount: o.memberCount, groupSize: LatentDiffusion.groupSize, limit: batchSize)
+            let scheduler = GenerationScheduler(memberCount: o.memberCount, groupSize: LatentDiffusion.groupSize,
+                                                workers: ComputeThreads.count, limit: batchSize)
             try scheduler.run(sample: { positions, monthsDone in
                 diffusion.sample(conditioning: data, members: positions.map { members.lowerBound + $0 }, seed: o.seed,
                                  sampler: o.sampler, progress: monthsDone)

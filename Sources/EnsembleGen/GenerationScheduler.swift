@@ -29,11 +29,21 @@ final class GenerationScheduler: @unchecked Sendable {
 
     /// - Parameters:
     ///   - memberCount: members to generate (positions 0..<memberCount).
-    ///   - groupSize: members per sampling group.
+    ///   - groupSize: the most members per sampling group.
+    ///   - workers: workers sampling at once (`samplingGroups`).
     ///   - limit: members held between sampling and writing (at least one group is always allowed).
-    init(memberCount: Int, groupSize: Int, limit: Int) {
-        groups = stride(from: 0, to: memberCount, by: groupSize).map { $0..<min($0 + groupSize, memberCount) }
+    init(memberCount: Int, groupSize: Int, workers: Int, limit: Int) {
+        groups = Self.samplingGroups(memberCount: memberCount, groupSize: groupSize, workers: workers)
         self.limit = limit
+    }
+
+    /// Consecutive groups of at most `groupSize` members, of equal sizes (±1), and at least
+    /// one per worker while there are members enough: 2 members on 2 workers are sampled one
+    /// per core, not as one group on one core.
+    static func samplingGroups(memberCount: Int, groupSize: Int, workers: Int) -> [Range<Int>] {
+        guard memberCount > 0 else { return [] }
+        let count = max((memberCount + groupSize - 1) / groupSize, min(memberCount, max(workers, 1)))
+        return (0..<count).map { memberCount * $0 / count..<memberCount * ($0 + 1) / count }
     }
 
     private enum Task {

@@ -115,7 +115,7 @@ public enum SpreadCalibrationPipeline {
     }
 
     /// Uncalibrated residual series [T, D] in latent units of `count` members sampled on the
-    /// conditioning latents z_c [T, D], in groups of `LatentDiffusion.groupSize` shared out
+    /// conditioning latents z_c [T, D], in groups (`GenerationScheduler.samplingGroups`) shared out
     /// among the cores. Their noise comes from a substream of `seed` of its own, so they are
     /// not the members `generate --seed` writes.
     static func sampleResiduals(_ diffusion: LatentDiffusion, conditioning zc: [Float], monthsOfYear months: [Int], count: Int,
@@ -126,7 +126,8 @@ public enum SpreadCalibrationPipeline {
                                    monthsOfYear: months, dimension: d)
         var random = RandomStream(seed: seed).substream("spread-calibration")
         let streamSeed = random.next()
-        let groups = stride(from: 0, to: count, by: LatentDiffusion.groupSize).map { $0..<min($0 + LatentDiffusion.groupSize, count) }
+        let groups = GenerationScheduler.samplingGroups(memberCount: count, groupSize: LatentDiffusion.groupSize,
+                                                        workers: ComputeThreads.count)
         let lock = NSLock()
         var series = [[Float]](repeating: [], count: count)
         var monthsDone = [Int](repeating: 0, count: groups.count)

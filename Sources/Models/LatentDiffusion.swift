@@ -131,47 +131,25 @@ public final class LatentDiffusion {
         public func samples(like other: Sampler) -> Bool { steps == other.steps && eta == other.eta && method == other.method }
     }
 
-    /// Sequences per network call while sampling. The network always sees exactly this many,
-    /// and member k always sits in the same place among them, slot k mod `groupSize` (slots
-    /// that no member of the call takes hold copies of one that does, discarded afterwards).
-    /// OpenBLAS picks kernels by matrix size and they round differently, so the call size is
-    /// fixed. Within one call a row is rounded according to where it sits in the matrix
-    /// (0.3.21's Haswell SGEMM, measured: of every 12 rows, rows 0–5 sum the products of even
-    /// and odd k in two sums, rows 6–11 in one chain), so a member's rows are fixed too.
-    /// Together they make member k's numbers independent of N, of the batching and of which
-    /// other members are sampled with it.
+    /// The most sequences per network call while sampling. A member's numbers do not depend
+    /// on how many are sampled with it (see `sample`), so this only trades memory for speed.
     public static let groupSize = 16
 
-    /// The slot (row block) of member k in a sampling call.
-    static func slot(ofMember member: Int) -> Int { ((member % groupSize) + groupSize) % groupSize }
-
     /// Generates normalised residual series [T, D] for `members`, block by block through the
-    /// conditioning series, one network call of `groupSize` sequences per group of members
-    /// with distinct slots (consecutive members of the list while their slots differ: any
-    /// `groupSize` consecutive member numbers make one group). Member k's noise comes only
-    /// from substream k of `seed` and it takes slot k mod `groupSize`, so its series does not
-    /// depend on which other members are sampled with it. `progress(monthsDone)` is called
-    /// after each block of each group.
+    /// conditioning series, one network call per block and sampling step for up to
+    /// `groupSize` members at a time. Member k's noise comes only from substream k of `seed`,
+    /// and its network calls are row-stable (`RowStableProducts`: dense layers sum each row
+    /// the same way whatever rows surround it; the other layers work row by row or sequence
+    /// by sequence), so its series is the same whichever members, and how many, are sampled
+    /// with it. `progress(monthsDone)` is called after each block of each group.
     public func sample(conditioning data: LatentSequences, members: [Int], seed: UInt64, sampler: Sampler,
                        progress: ((Int) -> Void)? = nil) -> [[Float]] {
-        var series = [[Float]](repeating: [], count: members.count)
-        var start = 0
-        while start < members.count {
-            // indices[slot]: the position in `members` of the member sampled in that slot.
-            var indices = [Int?](repeating: nil, count: Self.groupSize)
-            var end = start
-            while end < members.count, indices[Self.slot(ofMember: members[end])] == nil {
-                indices[Self.slot(ofMember: members[end])] = end
-                end += 1
+        RowStableProducts.enabled {
+            stride(from: 0, to: members.count, by: Self.groupSize).flatMap { start in
+                sampleGroup(conditioning: data, members: Array(members[start..<min(start + Self.groupSize, members.count)]),
+                            seed: seed, sampler: sampler, progress: progress)
             }
-            let padded = indices.map { members[$0 ?? start] }
-            let sampled = sampleGroup(conditioning: data, members: padded, seed: seed, sampler: sampler, progress: progress)
-            for (slot, index) in indices.enumerated() {
-                if let index { series[index] = sampled[slot] }
-            }
-            start = end
         }
-        return series
     }
 
     private func sampleGroup(conditioning data: LatentSequences, members: [Int], seed: UInt64, sampler: Sampler,

@@ -175,21 +175,15 @@ public final class AutoregressiveGenerator: SequenceGenerator {
     /// the second term (and the month embedding) computed once per block. A sampling step
     /// then costs about a quarter less.
     public func denoiser(for x: DenoiserInput) -> (DenoiserInput) -> Tensor {
-        let b = x.batch, d = configuration.latentDimension, h = configuration.width
-        let known = knownFeatures(x), n = known.lastDimension
-        let weight = input.weight.value
-        let noisyWeight = Tensor(uninitializedShape: [h, d]), knownWeight = Tensor(uninitializedShape: [h, n])
-        for row in 0..<h {
-            (noisyWeight.pointer + row * d).update(from: weight.pointer + row * (d + n), count: d)
-            (knownWeight.pointer + row * n).update(from: weight.pointer + row * (d + n) + d, count: n)
-        }
+        let b = x.batch, d = configuration.latentDimension
+        let known = knownFeatures(x), weight = input.weight.variable
         let constant = GradientRecording.disabled {
-            Variable.linear(Variable(known), weight: Variable(knownWeight), bias: input.bias?.variable)
+            Variable.linear(Variable(known), weight: weight, bias: input.bias?.variable, inputs: d..<(d + known.lastDimension))
                 + month(Variable(generatedMonths(x)))
         }
         return { step in
             GradientRecording.disabled {
-                let noisy = Variable.linear(Variable(step.noisy.reshaped([b, d])), weight: Variable(noisyWeight), bias: nil)
+                let noisy = Variable.linear(Variable(step.noisy.reshaped([b, d])), weight: weight, bias: nil, inputs: 0..<d)
                 // The sampler steps every sequence of a block together: one embedding row then.
                 let shared = step.timesteps.allSatisfy { $0 == step.timesteps[0] }
                 let time = shared ? self.time([step.timesteps[0]]) : self.time(step.timesteps)

@@ -29,30 +29,41 @@ extension Variable {
     /// Affine map over the last dimension: x [..., in] · weightᵀ + bias → [..., out], with
     /// weight [out, in] (PyTorch's layout) and bias [out] (optional). With `outputs`, only
     /// those rows of weight and bias are used: [..., outputs.count] (e.g. the queries of a
-    /// fused QKV projection).
-    public static func linear(_ x: Variable, weight: Variable, bias: Variable?, outputs: Range<Int>? = nil) -> Variable {
-        let inputs = x.value.lastDimension, allOutputs = weight.shape[0]
-        precondition(weight.shape == [allOutputs, inputs], "linear: weight \(weight.shape) for input \(x.shape)")
+    /// fused QKV projection). With `inputs`, x holds only those inputs of the weight:
+    /// x [..., inputs.count] times the columns `inputs` (one part of a concatenated input).
+    /// Inside `RowStableProducts.enabled` the forward is row-stable (`rowStableProduct`).
+    public static func linear(_ x: Variable, weight: Variable, bias: Variable?, outputs: Range<Int>? = nil,
+                              inputs: Range<Int>? = nil) -> Variable {
+        let allInputs = weight.shape.count == 2 ? weight.shape[1] : 0, allOutputs = weight.shape[0]
+        let usedInputs = inputs ?? 0..<allInputs
+        precondition(weight.shape.count == 2 && usedInputs.lowerBound >= 0 && usedInputs.upperBound <= allInputs
+                     && usedInputs.count == x.value.lastDimension, "linear: weight \(weight.shape) for input \(x.shape), inputs \(usedInputs)")
         let used = outputs ?? 0..<allOutputs
         precondition(used.lowerBound >= 0 && used.upperBound <= allOutputs, "linear: outputs \(used) of \(allOutputs)")
-        let rows = x.value.count / inputs, width = used.count
-        let weightRows = used.lowerBound * inputs
+        let k = usedInputs.count, rows = x.value.count / max(k, 1), width = used.count
+        // Offset of weight[used.lowerBound, usedInputs.lowerBound]; rows of the weight are allInputs apart.
+        let weightStart = used.lowerBound * allInputs + usedInputs.lowerBound
         let result = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [width])
-        if let bias {
-            broadcastRows(bias.value.pointer + used.lowerBound, into: result.pointer, rows: rows, columns: width)
+        if let cache = RowStableProducts.weights {
+            rowStableLinear(x.value, rows: rows, weight: weight.value, bias: bias?.value, inputs: usedInputs, outputs: used,
+                            weights: cache, into: result)
+        } else {
+            if let bias {
+                broadcastRows(bias.value.pointer + used.lowerBound, into: result.pointer, rows: rows, columns: width)
+            }
+            gemm(transposeB: true, m: rows, n: width, k: k, x.value.pointer, lda: k,
+                 weight.value.pointer + weightStart, ldb: allInputs, beta: bias == nil ? 0 : 1, result.pointer, ldc: width)
         }
-        gemm(transposeB: true, m: rows, n: width, k: inputs, x.value.pointer, lda: inputs,
-             weight.value.pointer + weightRows, ldb: inputs, beta: bias == nil ? 0 : 1, result.pointer, ldc: width)
         let operands = bias.map { [x, weight, $0] } ?? [x, weight]
         return Variable(result, inputs: operands) { gradient in
             let g = gradient.pointer
             if x.requiresGradient {
-                gemm(m: rows, n: inputs, k: width, g, lda: width, weight.value.pointer + weightRows, ldb: inputs,
-                     beta: 1, x.gradientBuffer().pointer, ldc: inputs)
+                gemm(m: rows, n: k, k: width, g, lda: width, weight.value.pointer + weightStart, ldb: allInputs,
+                     beta: 1, x.gradientBuffer().pointer, ldc: k)
             }
             if weight.requiresGradient {
-                gemm(transposeA: true, m: width, n: inputs, k: rows, g, lda: width, x.value.pointer,
-                     ldb: inputs, beta: 1, weight.gradientBuffer().pointer + weightRows, ldc: inputs)
+                gemm(transposeA: true, m: width, n: k, k: rows, g, lda: width, x.value.pointer,
+                     ldb: k, beta: 1, weight.gradientBuffer().pointer + weightStart, ldc: allInputs)
             }
             if let bias, bias.requiresGradient {
                 addColumnSums(g, rows: rows, columns: width, into: bias.gradientBuffer().pointer + used.lowerBound)

@@ -16,7 +16,7 @@ final class GenerationSchedulerTests: XCTestCase {
         ComputeThreads.configure(2)
         let lock = NSLock()
         var written: [Int: [Float]] = [:], sampled = 0, held = 0, sampledSeen = 0
-        try GenerationScheduler(memberCount: 37, groupSize: 8, limit: limit).run(sample: { positions, monthsDone in
+        try GenerationScheduler(memberCount: 37, groupSize: 8, workers: 2, limit: limit).run(sample: { positions, monthsDone in
             monthsDone(1)
             lock.lock(); sampled += positions.count; held = max(held, sampled - written.count); lock.unlock()
             return positions.map { [Float($0)] }
@@ -39,6 +39,18 @@ final class GenerationSchedulerTests: XCTestCase {
             for (position, fields) in result.written { XCTAssertEqual(fields, [Float(position * 10)]) }
             XCTAssertLessThanOrEqual(result.held, max(limit, 8), "limit \(limit): members held")
             XCTAssertEqual(result.sampledSeen, 37)
+        }
+    }
+
+    /// Groups cover the members once, in order, at most groupSize each, of sizes within one of
+    /// each other, and one per worker while there are members enough.
+    func testSamplingGroupsCoverTheMembersAndUseEveryWorker() {
+        for (members, workers) in [(1, 2), (2, 2), (3, 2), (16, 2), (17, 2), (33, 2), (100, 2), (100, 8), (5, 8), (0, 2)] {
+            let groups = GenerationScheduler.samplingGroups(memberCount: members, groupSize: 16, workers: workers)
+            XCTAssertEqual(groups.flatMap { Array($0) }, Array(0..<members), "\(members) on \(workers)")
+            XCTAssertTrue(groups.allSatisfy { !$0.isEmpty && $0.count <= 16 }, "\(members) on \(workers): \(groups)")
+            XCTAssertLessThanOrEqual((groups.map(\.count).max() ?? 0) - (groups.map(\.count).min() ?? 0), 1, "\(groups)")
+            XCTAssertEqual(groups.count, max((members + 15) / 16, min(members, workers)), "\(members) on \(workers)")
         }
     }
 

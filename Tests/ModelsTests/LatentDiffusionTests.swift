@@ -293,12 +293,17 @@ final class LatentDiffusionTests: XCTestCase {
             let alone = diffusion.sample(conditioning: data, members: [2], seed: 4, sampler: .ddim(steps: 3, eta: 0.5))
             XCTAssertEqual(together[2].map(\.bitPattern), alone[0].map(\.bitPattern), "\(kind)")
             XCTAssertNotEqual(together[0], together[1], "members differ (\(kind))")
-            // A range that starts off a multiple of the group size (as `--first-member` gives)
-            // and spans two calls: members whose rows would otherwise move within the call.
-            let range = diffusion.sample(conditioning: data, members: Array(5..<25), seed: 4, sampler: .ddim(steps: 3, eta: 0.5))
-            for member in [12, 22] {
-                let single = diffusion.sample(conditioning: data, members: [member], seed: 4, sampler: .ddim(steps: 3, eta: 0.5))
-                XCTAssertEqual(range[member - 5].map(\.bitPattern), single[0].map(\.bitPattern), "\(kind), member \(member)")
+            // A range that starts off a multiple of the group size (as `--first-member` gives) and
+            // spans two calls, against each member alone and second of two: its rows sit at other
+            // places in calls of other sizes.
+            for sampler in [LatentDiffusion.Sampler.ddim(steps: 3, eta: 0.5), .dpmSolver(steps: 3)] {
+                let range = diffusion.sample(conditioning: data, members: Array(5..<25), seed: 4, sampler: sampler)
+                for member in [5, 12, 13, 22] {
+                    let single = diffusion.sample(conditioning: data, members: [member], seed: 4, sampler: sampler)
+                    let pair = diffusion.sample(conditioning: data, members: [40, member], seed: 4, sampler: sampler)
+                    XCTAssertEqual(range[member - 5].map(\.bitPattern), single[0].map(\.bitPattern), "\(kind), member \(member), \(sampler.text)")
+                    XCTAssertEqual(pair[1].map(\.bitPattern), single[0].map(\.bitPattern), "\(kind), member \(member), \(sampler.text)")
+                }
             }
         }
     }

@@ -13,6 +13,10 @@ final class OperationGradientTests: XCTestCase {
                                                          randomTensor([4], seed: 3)]) {
             .linear($0[0], weight: $0[1], bias: $0[2], outputs: 1..<3)
         }
+        checkGradients("linear, inputs 1..<4 and outputs 2..<4", inputs: [randomTensor([2, 3, 3], seed: 1), randomTensor([4, 5], seed: 2),
+                                                                          randomTensor([4], seed: 3)]) {
+            .linear($0[0], weight: $0[1], bias: $0[2], outputs: 2..<4, inputs: 1..<4)
+        }
         checkGradients("matmul shared", inputs: [randomTensor([2, 3, 4], seed: 4), randomTensor([4, 5], seed: 5)]) {
             .matmul($0[0], $0[1])
         }

@@ -1,0 +1,135 @@
+// Dense layers whose output rows do not depend on the other rows of the call.
+//
+// OpenBLAS rounds a row of a product according to the matrix size (it picks other kernels
+// for small matrices) and to the row's place in the matrix (0.3.21's Haswell SGEMM sums rows
+// 0–5 of every 12 as two partial sums, rows 6–11 as one chain). A sampled member would then
+// depend on how many members are sampled with it. Here every value is summed the same way
+// whatever the rows around it: it starts from the bias and adds x[r, k] · w[k, j] for
+// k = 0, 1, … with one fused multiply-add each, in register tiles of 8 rows × 32 columns
+// (`SumTile8x32`) and single rows for what is left. The kernel reads the weight transposed,
+// [inputs, outputs], so each product of a row is one broadcast and one vector; the transposed
+// copies are made once per `RowStableProducts.enabled` scope.
+
+/// Switches `Variable.linear` to row-stable products for the duration of a closure.
+public enum RowStableProducts {
+    /// The transposed weights of the current scope (nil: products go to OpenBLAS).
+    @TaskLocal static var weights: TransposedWeights?
+
+    /// Runs `body` with every `linear` forward computed by the row-stable kernel: row r of
+    /// the result depends only on row r of the input and on the weights, not on how many rows
+    /// are computed with it or where it sits. Weights and biases must not change inside
+    /// `body` (their transposed copies are kept for the scope). The scope is per thread.
+    public static func enabled<T>(_ body: () throws -> T) rethrows -> T {
+        try $weights.withValue(TransposedWeights()) { try body() }
+    }
+
+    /// Whether the current thread is inside `enabled`.
+    public static var isEnabled: Bool { weights != nil }
+}
+
+/// Weights [outputs, inputs] transposed to [inputs, outputs′] and biases [outputs′], with
+/// outputs′ the outputs rounded up to a multiple of 16 (zero columns), keyed by storage.
+/// Each entry keeps its source storage alive, so an identifier is never reused in a scope.
+final class TransposedWeights: @unchecked Sendable {
+    private var entries: [ObjectIdentifier: (source: TensorStorage, copy: Tensor)] = [:]
+
+    /// The transposed, padded copy of `weight` [outputs, inputs].
+    func transposed(_ weight: Tensor) -> Tensor {
+        if let entry = entries[ObjectIdentifier(weight.storage)], entry.source === weight.storage { return entry.copy }
+        let outputs = weight.shape[0], inputs = weight.shape[1], width = paddedColumns(outputs)
+        let copy = Tensor(shape: [inputs, width])
+        for o in 0..<outputs {
+            for i in 0..<inputs { copy.pointer[i * width + o] = weight.pointer[o * inputs + i] }
+        }
+        entries[ObjectIdentifier(weight.storage)] = (weight.storage, copy)
+        return copy
+    }
+
+    /// `bias` [outputs] padded with zeros to a multiple of 16.
+    func padded(_ bias: Tensor) -> Tensor {
+        if let entry = entries[ObjectIdentifier(bias.storage)], entry.source === bias.storage { return entry.copy }
+        let copy = Tensor(shape: [paddedColumns(bias.count)])
+        copy.pointer.update(from: bias.pointer, count: bias.count)
+        entries[ObjectIdentifier(bias.storage)] = (bias.storage, copy)
+        return copy
+    }
+}
+
+/// `columns` rounded up to a multiple of 16 (one vector).
+func paddedColumns(_ columns: Int) -> Int { (columns + 15) / 16 * 16 }
+
+/// out[r, j] = bias[j] + Σ_k x[r · xStride + k] · weight[k · weightStride + j] for r < rows,
+/// j < columns (a multiple of 16), k < inputs; each value summed in k order with one fused
+/// multiply-add per product, starting from bias[j] (0 without a bias).
+func rowStableProduct(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, xStride: Int,
+                      weight: UnsafePointer<Float>, weightStride: Int, columns: Int, bias: UnsafePointer<Float>?,
+                      into out: UnsafeMutablePointer<Float>, outStride: Int) {
+    precondition(columns % 16 == 0, "row-stable product: \(columns) columns, not a multiple of 16")
+    let zero = SIMD16<Float>(repeating: 0)
+    func start(_ j: Int) -> SIMD16<Float> { bias.map { load16($0 + j) } ?? zero }
+    var r = 0
+    while r + 8 <= rows {
+        let xr = x + r * xStride, target = out + r * outStride
+        var j = 0
+        while j + 32 <= columns {
+            var tile = SumTile8x32(start(j), start(j + 16))
+            for k in 0..<inputs {
+                let w = weight + k * weightStride + j
+                tile.addProducts(xr + k, stride: xStride, load16(w), load16(w + 16))
+            }
+            tile.store(target + j, rowStride: outStride)
+            j += 32
+        }
+        if j < columns {
+            var tile = SumTile8x16(start(j))
+            for k in 0..<inputs { tile.addProducts(xr + k, stride: xStride, load16(weight + k * weightStride + j)) }
+            tile.store(target + j, rowStride: outStride)
+        }
+        r += 8
+    }
+    // The rows left over, one at a time: the same sums as a tile row.
+    while r < rows {
+        let xr = x + r * xStride, target = out + r * outStride
+        var j = 0
+        while j + 64 <= columns {
+            var s0 = start(j), s1 = start(j + 16), s2 = start(j + 32), s3 = start(j + 48)
+            for k in 0..<inputs {
+                let v = SIMD16<Float>(repeating: xr[k]), w = weight + k * weightStride + j
+                s0.addProduct(v, load16(w)); s1.addProduct(v, load16(w + 16))
+                s2.addProduct(v, load16(w + 32)); s3.addProduct(v, load16(w + 48))
+            }
+            store16(s0, target + j); store16(s1, target + j + 16)
+            store16(s2, target + j + 32); store16(s3, target + j + 48)
+            j += 64
+        }
+        while j < columns {
+            var s = start(j)
+            for k in 0..<inputs { s.addProduct(SIMD16<Float>(repeating: xr[k]), load16(weight + k * weightStride + j)) }
+            store16(s, target + j)
+            j += 16
+        }
+        r += 1
+    }
+}
+
+/// The forward of `Variable.linear` by `rowStableProduct`: x [rows, inputs.count] times the
+/// columns `inputs` and rows `outputs` of weight [allOutputs, allInputs], plus bias[outputs].
+func rowStableLinear(_ x: Tensor, rows: Int, weight: Tensor, bias: Tensor?, inputs: Range<Int>, outputs: Range<Int>,
+                     weights cache: TransposedWeights, into result: Tensor) {
+    let transposed = cache.transposed(weight), stride = transposed.shape[1]
+    let paddedBias = bias.map { cache.padded($0) }
+    // Whole vectors of the padded transposed weight that cover the outputs.
+    let first = outputs.lowerBound / 16 * 16, columns = paddedColumns(outputs.upperBound) - first
+    let w = transposed.pointer + inputs.lowerBound * stride + first, b = paddedBias.map { $0.pointer + first }
+    if first == outputs.lowerBound && columns == outputs.count {
+        rowStableProduct(x.pointer, rows: rows, inputs: inputs.count, xStride: inputs.count, weight: w, weightStride: stride,
+                         columns: columns, bias: b, into: result.pointer, outStride: columns)
+        return
+    }
+    let scratch = Tensor(uninitializedShape: [rows, columns]), offset = outputs.lowerBound - first
+    rowStableProduct(x.pointer, rows: rows, inputs: inputs.count, xStride: inputs.count, weight: w, weightStride: stride,
+                     columns: columns, bias: b, into: scratch.pointer, outStride: columns)
+    for r in 0..<rows {
+        (result.pointer + r * outputs.count).update(from: scratch.pointer + r * columns + offset, count: outputs.count)
+    }
+}
