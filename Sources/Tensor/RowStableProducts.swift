@@ -1,3 +1,5 @@
+import Foundation
+
 // Dense layers whose output rows do not depend on the other rows of the call.
 //
 // OpenBLAS rounds a row of a product according to the matrix size (it picks other kernels
@@ -8,7 +10,7 @@
 // k = 0, 1, … with one fused multiply-add each, in register tiles of 8 rows × 32 columns
 // (`SumTile8x32`) and single rows for what is left. The kernel reads the weight transposed,
 // [inputs, outputs], so each product of a row is one broadcast and one vector; the transposed
-// copies are made once per `RowStableProducts.enabled` scope.
+// copies are made once per `RowStableProducts.enabled` scope (or shared `TransposedWeights`).
 
 /// Switches `Variable.linear` to row-stable products for the duration of a closure.
 public enum RowStableProducts {
@@ -18,9 +20,10 @@ public enum RowStableProducts {
     /// Runs `body` with every `linear` forward computed by the row-stable kernel: row r of
     /// the result depends only on row r of the input and on the weights, not on how many rows
     /// are computed with it or where it sits. Weights and biases must not change inside
-    /// `body` (their transposed copies are kept for the scope). The scope is per thread.
-    public static func enabled<T>(_ body: () throws -> T) rethrows -> T {
-        try $weights.withValue(TransposedWeights()) { try body() }
+    /// `body` (their transposed copies are kept in `weights`, which scopes on several threads
+    /// may share). The scope is per thread.
+    public static func enabled<T>(weights: TransposedWeights = TransposedWeights(), _ body: () throws -> T) rethrows -> T {
+        try $weights.withValue(weights) { try body() }
     }
 
     /// Whether the current thread is inside `enabled`.
@@ -29,28 +32,37 @@ public enum RowStableProducts {
 
 /// Weights [outputs, inputs] transposed to [inputs, outputs′] and biases [outputs′], with
 /// outputs′ the outputs rounded up to a multiple of 16 (zero columns), keyed by storage.
-/// Each entry keeps its source storage alive, so an identifier is never reused in a scope.
-final class TransposedWeights: @unchecked Sendable {
+/// Each entry keeps its source storage alive, so an identifier is never reused while the
+/// copies are kept. Thread-safe.
+public final class TransposedWeights: @unchecked Sendable {
     private var entries: [ObjectIdentifier: (source: TensorStorage, copy: Tensor)] = [:]
+    private let lock = NSLock()
+
+    public init() {}
 
     /// The transposed, padded copy of `weight` [outputs, inputs].
     func transposed(_ weight: Tensor) -> Tensor {
-        if let entry = entries[ObjectIdentifier(weight.storage)], entry.source === weight.storage { return entry.copy }
-        let outputs = weight.shape[0], inputs = weight.shape[1], width = paddedColumns(outputs)
-        let copy = Tensor(shape: [inputs, width])
-        for o in 0..<outputs {
-            for i in 0..<inputs { copy.pointer[i * width + o] = weight.pointer[o * inputs + i] }
+        copy(of: weight, shape: [weight.shape[1], paddedColumns(weight.shape[0])]) { copy in
+            let outputs = weight.shape[0], inputs = weight.shape[1], width = copy.shape[1]
+            for o in 0..<outputs {
+                for i in 0..<inputs { copy.pointer[i * width + o] = weight.pointer[o * inputs + i] }
+            }
         }
-        entries[ObjectIdentifier(weight.storage)] = (weight.storage, copy)
-        return copy
     }
 
     /// `bias` [outputs] padded with zeros to a multiple of 16.
     func padded(_ bias: Tensor) -> Tensor {
-        if let entry = entries[ObjectIdentifier(bias.storage)], entry.source === bias.storage { return entry.copy }
-        let copy = Tensor(shape: [paddedColumns(bias.count)])
-        copy.pointer.update(from: bias.pointer, count: bias.count)
-        entries[ObjectIdentifier(bias.storage)] = (bias.storage, copy)
+        copy(of: bias, shape: [paddedColumns(bias.count)]) { $0.pointer.update(from: bias.pointer, count: bias.count) }
+    }
+
+    /// The kept copy of `source`, or a zero tensor of `shape` filled by `fill` and kept.
+    private func copy(of source: Tensor, shape: [Int], _ fill: (Tensor) -> Void) -> Tensor {
+        lock.lock()
+        defer { lock.unlock() }
+        if let entry = entries[ObjectIdentifier(source.storage)], entry.source === source.storage { return entry.copy }
+        let copy = Tensor(shape: shape)
+        fill(copy)
+        entries[ObjectIdentifier(source.storage)] = (source.storage, copy)
         return copy
     }
 }

@@ -6,7 +6,8 @@
 //   TensorBench vae-train [--parts P]  one training step of the reference VAE (batch 32, 32x64;
 //                                 --parts: data-parallel, as `train-vae` runs it)
 //   TensorBench transformer B,T,D [--split]  forward-only step of the small transformer denoiser
-//                                 (--split: sequences split over cores, as `generate` samples)
+//                                 (--split: sequences split over cores, as `generate` samples;
+//                                 --openblas-rows: their dense layers on OpenBLAS, not row-stable)
 
 import CBLAS
 import Foundation
@@ -124,26 +125,35 @@ case "transformer":
         _ = output(norm(h))
     }
     // --split: the sequences split into one contiguous part per core, each part on its own
-    // worker with single-threaded OpenBLAS, as `generate` runs its member groups
-    // (ComputeThreads.concurrently). Otherwise the whole batch with multi-threaded OpenBLAS.
+    // worker with single-threaded kernels and row-stable dense layers, as `generate` runs its
+    // member groups (ComputeThreads.concurrently, RowStableProducts). Otherwise the whole
+    // batch with multi-threaded OpenBLAS.
     let split = arguments.contains("--split")
+    // --openblas-rows: the split parts' dense layers on OpenBLAS instead (not row-stable), for comparison.
+    let openBLASRows = arguments.contains("--openblas-rows")
     let parts: [Tensor] = !split ? [] : (0..<threads).map { w in
         let rows = (w * b / threads)..<((w + 1) * b / threads)
         let part = Tensor(uninitializedShape: [rows.count, t, d])
         part.pointer.update(from: x.pointer + rows.lowerBound * t * d, count: rows.count * t * d)
         return part
     }
+    // Transposed once, as `generate` does per sampling call (not per step).
+    let transposed = TransposedWeights()
     let result = time(warmup: 3) {
         if split {
             ComputeThreads.concurrently(jobs: threads) { worker, workers in
-                for part in stride(from: worker, to: parts.count, by: workers) { forward(parts[part]) }
+                for part in stride(from: worker, to: parts.count, by: workers) {
+                    GradientRecording.disabled {
+                        if openBLASRows { forward(parts[part]) } else { RowStableProducts.enabled(weights: transposed) { forward(parts[part]) } }
+                    }
+                }
             }
         } else {
             GradientRecording.disabled { forward(x) }
         }
     }
     emit(["case": "transformer", "shape": "\(b),\(t),\(d)", "median_ms": result.median, "min_ms": result.min,
-          "threads": threads, "split": split])
+          "threads": threads, "split": split, "row_stable": split && !openBLASRows])
 default:
     FileHandle.standardError.write(Data("usage: TensorBench layers|vae-train|transformer B,T,D [--split] [--threads N] [--loop-workers N] [--repeats N]\n".utf8))
     exit(2)
