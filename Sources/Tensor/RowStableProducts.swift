@@ -8,9 +8,10 @@ import Foundation
 // depend on how many members are sampled with it. Here every value is summed the same way
 // whatever the rows around it: it starts from the bias and adds x[r, k] · w[k, j] for
 // k = 0, 1, … with one fused multiply-add each, in register tiles of 8 rows × 32 columns
-// (`SumTile8x32`) and single rows for what is left. The kernel reads the weight transposed,
-// [inputs, outputs], so each product of a row is one broadcast and one vector; the transposed
-// copies are made once per `RowStableProducts.enabled` scope (or shared `TransposedWeights`).
+// (`SumTile8x32`), then of 4 rows and of single rows for what is left. The kernel reads the
+// weight transposed, [inputs, outputs], so each product of a row is one broadcast and one
+// vector; the transposed copies are made once per `RowStableProducts.enabled` scope (or
+// shared through one `TransposedWeights`).
 
 /// Switches `Variable.linear` to row-stable products for the duration of a closure.
 public enum RowStableProducts {
@@ -99,7 +100,42 @@ func rowStableProduct(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, xStride
         }
         r += 8
     }
-    // The rows left over, one at a time: the same sums as a tile row.
+    // The rows left over, four and then one at a time: the same sums as a tile row.
+    while r + 4 <= rows {
+        let x0 = x + r * xStride, x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride
+        let target = out + r * outStride
+        var j = 0
+        while j + 32 <= columns {
+            var a0 = start(j), b0 = start(j + 16)
+            var a1 = a0, b1 = b0, a2 = a0, b2 = b0, a3 = a0, b3 = b0
+            for k in 0..<inputs {
+                let w = weight + k * weightStride + j, first = load16(w), second = load16(w + 16)
+                let v0 = SIMD16<Float>(repeating: x0[k]), v1 = SIMD16<Float>(repeating: x1[k])
+                let v2 = SIMD16<Float>(repeating: x2[k]), v3 = SIMD16<Float>(repeating: x3[k])
+                a0.addProduct(v0, first); b0.addProduct(v0, second)
+                a1.addProduct(v1, first); b1.addProduct(v1, second)
+                a2.addProduct(v2, first); b2.addProduct(v2, second)
+                a3.addProduct(v3, first); b3.addProduct(v3, second)
+            }
+            store16(a0, target + j); store16(b0, target + j + 16)
+            store16(a1, target + outStride + j); store16(b1, target + outStride + j + 16)
+            store16(a2, target + 2 * outStride + j); store16(b2, target + 2 * outStride + j + 16)
+            store16(a3, target + 3 * outStride + j); store16(b3, target + 3 * outStride + j + 16)
+            j += 32
+        }
+        if j < columns {
+            var a0 = start(j)
+            var a1 = a0, a2 = a0, a3 = a0
+            for k in 0..<inputs {
+                let first = load16(weight + k * weightStride + j)
+                a0.addProduct(SIMD16<Float>(repeating: x0[k]), first); a1.addProduct(SIMD16<Float>(repeating: x1[k]), first)
+                a2.addProduct(SIMD16<Float>(repeating: x2[k]), first); a3.addProduct(SIMD16<Float>(repeating: x3[k]), first)
+            }
+            store16(a0, target + j); store16(a1, target + outStride + j)
+            store16(a2, target + 2 * outStride + j); store16(a3, target + 3 * outStride + j)
+        }
+        r += 4
+    }
     while r < rows {
         let xr = x + r * xStride, target = out + r * outStride
         var j = 0
