@@ -150,10 +150,10 @@ final class DiffusionPipelineTests: TemporaryDirectoryTestCase {
         }
     }
 
-    /// Member k is the same whether generated among 18 on 2 threads (two sampling groups,
-    /// the second padded), with at most 3 held between sampling and writing, alone on
-    /// 1 thread, or in a piece starting at member 6; the file is CF-valid and records seed,
-    /// conditioning member and checkpoint digest; another grid is refused.
+    /// Member k is the same whether generated among 18 on 2 threads (two sampling groups of
+    /// 9), with at most 3 held between sampling and writing, alone on 1 thread, as one of 2
+    /// sampled one per core, or in a piece starting at member 6; the file is CF-valid and
+    /// records seed, conditioning member and checkpoint digest; another grid is refused.
     func testGenerateIsReproducibleAndCFValid() throws {
         _ = try DiffusionTrainingPipeline.run(options(.autoregressive))
         let model = path("model-autoregressive")
@@ -185,6 +185,12 @@ final class DiffusionPipelineTests: TemporaryDirectoryTestCase {
         _ = try GeneratePipeline.run(tight)
         let three = try EnsembleReader(path: path("gen3.nc"))
         for m in [0, 9, 17] { XCTAssertEqual(try all.readMember(m), try three.readMember(m), "member \(m)") }
+        // Two members on 2 threads: one sampling group per core.
+        var pair = common
+        pair.memberCount = 2; pair.firstMember = 8; pair.output = path("gen-pair.nc")
+        _ = try GeneratePipeline.run(pair)
+        let two = try EnsembleReader(path: path("gen-pair.nc"))
+        for m in 0..<2 { XCTAssertEqual(try all.readMember(8 + m), try two.readMember(m), "member \(8 + m)") }
         common.memberCount = 3
         XCTAssertNotEqual(try all.readMember(0), try all.readMember(1))
         let check = try runCheckCF(path("gen.nc"))
