@@ -1,16 +1,18 @@
 import Foundation
 import PackagePlugin
 
-/// Writes `BuildCommit.swift` into the target before every build: the git commit the sources
-/// come from (`git rev-parse --short HEAD`, `-dirty` when `git status --porcelain` lists
-/// changes), or `unknown` outside a git checkout or without git. The file is rewritten only
-/// when its content changes, so an unchanged commit recompiles nothing. Runs `/bin/sh` and
-/// `git` (no new dependency); a few milliseconds per build.
+/// Writes `BuildCommit.swift` into the target: the git commit the sources come from
+/// (`git rev-parse --short HEAD`, `-dirty` when `git status --porcelain` lists changes), or
+/// `unknown` outside a git checkout or without git. A build command, not a prebuild one:
+/// SwiftPM reruns it when one of its inputs changes, and its inputs are what moves with the
+/// commit or the dirty state (git's HEAD log and index, every source file of the package), so
+/// an incremental build after a commit or an edit records the new state (a prebuild command
+/// was not rerun by incremental builds). The file is rewritten only when its content changes.
 @main
 struct BuildCommit: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let output = context.pluginWorkDirectoryURL.appendingPathComponent("BuildCommit.swift")
-        let package = context.package.directoryURL.path
+        let package = context.package.directoryURL
         let script = """
             dir="$1"; out="$2"
             commit=$(git -C "$dir" rev-parse --short=12 HEAD 2>/dev/null) || commit=unknown
@@ -21,9 +23,29 @@ struct BuildCommit: BuildToolPlugin {
             enum BuildCommit { static let commit = \\"$commit\\" }"
             if [ ! -f "$out" ] || [ "$(cat "$out")" != "$new" ]; then printf '%s\\n' "$new" > "$out"; fi
             """
-        return [.prebuildCommand(displayName: "Recording the git commit of \(target.name)",
-                                 executable: URL(fileURLWithPath: "/bin/sh"),
-                                 arguments: ["-c", script, "sh", package, output.path],
-                                 outputFilesDirectory: context.pluginWorkDirectoryURL)]
+        let sources = context.package.targets.compactMap { $0 as? SourceModuleTarget }.flatMap { $0.sourceFiles.map(\.url) }
+        return [.buildCommand(displayName: "Recording the git commit of \(target.name)",
+                              executable: URL(fileURLWithPath: "/bin/sh"),
+                              arguments: ["-c", script, "sh", package.path, output.path],
+                              inputFiles: gitStateFiles(package) + sources + [package.appendingPathComponent("Package.swift")],
+                              outputFiles: [output])]
+    }
+
+    /// The files git rewrites on a commit, checkout or staging: logs/HEAD and index of the
+    /// checkout's git directory (`.git`, or the one a worktree's `.git` file points to); none
+    /// outside a checkout.
+    private func gitStateFiles(_ package: URL) -> [URL] {
+        let dotGit = package.appendingPathComponent(".git")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dotGit.path, isDirectory: &isDirectory) else { return [] }
+        var gitDirectory = dotGit
+        if !isDirectory.boolValue {
+            guard let text = try? String(contentsOf: dotGit, encoding: .utf8),
+                  let line = text.split(separator: "\n").first(where: { $0.hasPrefix("gitdir:") }) else { return [] }
+            let path = line.dropFirst("gitdir:".count).trimmingCharacters(in: .whitespaces)
+            gitDirectory = path.hasPrefix("/") ? URL(fileURLWithPath: path) : package.appendingPathComponent(path)
+        }
+        return ["logs/HEAD", "index", "HEAD"].map { gitDirectory.appendingPathComponent($0) }
+            .filter { FileManager.default.fileExists(atPath: $0.path) }
     }
 }
