@@ -57,7 +57,7 @@ generator_settings_json() {
  "autoregressive": {"epochs": ${AR_EPOCHS:-60}, "batch_size": ${AR_BATCH:-64}, "batch_parts": ${AR_PARTS:-2},
   "steps_per_epoch": ${STEPS_PER_EPOCH:-500}, "seasonal_scaling": true, "innovation_order": ${AR_INNOVATIONS:-24},
   "whiten_residuals": true, "whitening_floor": ${AR_FLOOR:-1}, "conditioning_form": "both",
-  "spread_calibration": $([ "${AR_CALIBRATE:-0}" = 1 ] && echo true || echo false)},
+  "spread_calibration": $([ "${AR_CALIBRATE:-1}" = 1 ] && echo true || echo false)},
  "transformer": {"epochs": ${TR_EPOCHS:-12}, "batch_size": ${TR_BATCH:-32}, "batch_parts": ${TR_PARTS:-2},
   "steps_per_epoch": ${STEPS_PER_EPOCH:-500}, "threads": ${TR_THREADS:-1}, "width": ${TR_WIDTH:-256}, "layers": ${TR_LAYERS:-2},
   "block_months": ${TR_BLOCK:-40}, "neighbour_months": ${TR_NEIGHBOURS:-1}, "seasonal_scaling": true,

@@ -39,7 +39,7 @@ public enum GeneratePipeline {
 
         public init(model: String, generator: GeneratorKind, memberCount: Int, firstMember: Int = 0, startYear: Int? = nil,
                     endYear: Int? = nil, conditioning: String? = nil, conditioningMember: Int = 0, variable: String? = nil,
-                    sampler: LatentDiffusion.Sampler = .ddim(), seed: UInt64 = 1, batchSize: Int? = nil, output: String,
+                    sampler: LatentDiffusion.Sampler = .dpmSolver(), seed: UInt64 = 1, batchSize: Int? = nil, output: String,
                     storage: OutputStorage = OutputStorage(), layout: OutputLayout = .timeFirst, unresolvedVariability: Bool = true,
                     commandLine: [String] = CommandLine.arguments) {
             self.model = model; self.generator = generator; self.memberCount = memberCount; self.firstMember = firstMember

@@ -29,7 +29,7 @@ public enum SpreadCalibrationPipeline {
         public var monthStride: Int
 
         public init(model: String, generator: GeneratorKind, data: [String], variable: String? = nil, members: String,
-                    generatedMembers: Int = 32, sampler: LatentDiffusion.Sampler = .ddim(), seed: UInt64 = 1,
+                    generatedMembers: Int = 32, sampler: LatentDiffusion.Sampler = .dpmSolver(), seed: UInt64 = 1,
                     iterations: Int = 2, monthStride: Int = 5) {
             self.model = model; self.generator = generator; self.data = data; self.variable = variable
             self.members = members; self.generatedMembers = generatedMembers; self.sampler = sampler; self.seed = seed
@@ -110,7 +110,7 @@ public enum SpreadCalibrationPipeline {
                                             generatedMembers: o.generatedMembers, referenceMembers: members.count, seed: o.seed,
                                             spreadRatios: ratios)
         try model.store(calibration, generator: o.generator)
-        try TrainingRecord.update(directory: o.model, step: "spread_calibration", data: o.data, reader: reader, started: started)
+        try TrainingRecord.update(directory: o.model, step: "spread_calibration_\(o.generator.rawValue)", data: o.data, reader: reader, started: started)
         return Result(path: diffusionPath, calibration: calibration, seconds: Date().timeIntervalSince(started))
     }
 

@@ -8,7 +8,8 @@ import NetCDF
 /// record Data/default ships has `conditioning_members`, `data_tas_sha256`,
 /// `durations_seconds`, `evaluation`, `generator_settings`, `notes`, `simulator`,
 /// `training_members`, `validation_members`):
-/// - `data_sha256` (path → SHA-256 of each data file) and `data_tas_sha256` (one `tas` file);
+/// - `data_sha256` (path → SHA-256 of each data file; `data_tas_sha256`, which scripts write
+///   as the digest of the `tas` values, is left as it is);
 /// - `data_source_id`, `data_experiment_id`: the data's CMIP `source_id`/`experiment_id`;
 /// - `training_members`, `validation_members` ("0-29");
 /// - `durations_seconds.<step>`; `commands.<step>`: command line (with its date), version,
@@ -51,7 +52,7 @@ public enum TrainingRecord {
                        version: r["ensemblegen_version"] as? String)
     }
 
-    /// Adds what training step `step` (e.g. `vae`, `transformer`, `spread_calibration`) did
+    /// Adds what training step `step` (e.g. `vae`, `transformer`, `spread_calibration_transformer`) did
     /// to the record in `directory`, creating it if needed; replaced whole (never left half written).
     public static func update(directory: String, step: String, data: [String], reader: EnsembleReader,
                               trainingMembers: [Int]? = nil, validationMembers: [Int]? = nil, started: Date,
@@ -60,7 +61,6 @@ public enum TrainingRecord {
         var digests: [String: String] = [:]
         for path in data { digests[EnsembleGenVersion.absolutePath(path)] = try FileDigest.sha256(path: path) }
         record["data_sha256"] = digests
-        if reader.variable.name == "tas", digests.count == 1 { record["data_tas_sha256"] = digests.values.first }
         for (key, attribute) in [("data_source_id", "source_id"), ("data_experiment_id", "experiment_id")] {
             let values = reader.globalText(attribute)
             if !values.isEmpty { record[key] = values.joined(separator: " ") }

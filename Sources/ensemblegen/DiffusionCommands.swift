@@ -147,7 +147,12 @@ struct GenerateCommand: ParsableCommand {
             by one (memory does not grow with --members); member k depends only on the model, the \
             conditioning, the sampler, --seed and k.
 
-            Example: ensemblegen generate --model model/ --members 50 --sampler ddim --steps 50 --seed 7 --output gen.nc
+            The default sampler, DPM-Solver++(2M) in 12 steps, matches DDIM in 50 steps within \
+            sampling noise on every evaluate metric (Docs/models.md) at a fraction of the time. \
+            The shipped generators' spread calibrations are fitted with it; another sampler uses \
+            them too, and generate says so.
+
+            Example: ensemblegen generate --model model/ --members 50 --seed 7 --output gen.nc
             """)
 
     @OptionGroup var trained: TrainedGenerator

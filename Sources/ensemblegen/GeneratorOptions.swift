@@ -4,10 +4,10 @@ import Models
 
 /// `--sampler`, `--steps`, `--eta`, `--kept-months`, shared by generate and calibrate-spread.
 struct SamplerOptions: ParsableArguments {
-    @Option(name: .long, help: "Reverse-diffusion sampler; ddpm is ancestral; dpm-solver is DPM-Solver++(2M), second order, deterministic.")
-    var sampler: SamplerKind = .ddim
+    @Option(name: .long, help: "Reverse-diffusion sampler: dpm-solver is DPM-Solver++(2M), second order, deterministic; ddim is first order (--eta adds noise); ddpm is ancestral.")
+    var sampler: SamplerKind = .dpmSolver
 
-    @Option(name: .long, help: ArgumentHelp("Sampling steps, 1-\(NoiseSchedule.defaultSteps) (default: 50 ddim, \(NoiseSchedule.defaultSteps) ddpm, 12 dpm-solver).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Sampling steps, 1-\(NoiseSchedule.defaultSteps) (default: 12 dpm-solver, 50 ddim, \(NoiseSchedule.defaultSteps) ddpm).", valueName: "n"))
     var steps: Int?
 
     @Option(name: .long, help: ArgumentHelp("DDIM noise, 0 (deterministic) to 1.", valueName: "eta"))

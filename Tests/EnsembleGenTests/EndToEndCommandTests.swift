@@ -291,7 +291,7 @@ final class EndToEndCommandTests: XCTestCase {
         try assertFigure("(mean", in: calibrate.stdout, within: 0.01...100)
         try assertFigure("spread ratio", in: calibrate.stdout, within: 0.01...100)
         try assertFigure("→", in: calibrate.stdout, within: 0.01...100)
-        try assertInfo(copy, shows: ["spread calibration: factors", "sampler DDIM eta=0.0, 2 steps"])
+        try assertInfo(copy, shows: ["spread calibration: factors", "sampler DPM-Solver++(2M), 2 steps"])
 
         let r = try ensemblegen(["generate", "--model", copy, "--members", "2", "--steps", "2", "--seed", "3",
                                  "--output", path("gen-calibrated.nc")])

@@ -160,7 +160,9 @@ final class ProvenanceTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(durations["transformer"] as? Int, 1242, "other steps' durations kept")
         XCTAssertEqual(durations["vae"] as? Int, 2)
         let sha = try FileDigest.sha256(path: data)
-        XCTAssertEqual(after["data_tas_sha256"] as? String, sha)
+        // The file digest goes to data_sha256; data_tas_sha256 (the script's digest of the tas values) is left alone.
+        XCTAssertEqual(after["data_sha256"] as? [String: String], [data: sha])
+        XCTAssertEqual(after["data_tas_sha256"] as? String, before["data_tas_sha256"] as? String)
         XCTAssertEqual(after["data_source_id"] as? String, "FAKE-ESM")
         XCTAssertEqual(after["data_experiment_id"] as? String, "historical")
         XCTAssertEqual(after["training_members"] as? String, "0")
