@@ -43,8 +43,29 @@ if [ "$stage" != diffusion ]; then
     [ -s "$work/reconstruction.txt" ] || "$bin" reconstruct --model "$work/model" --data "$work/ens40.nc" \
         --members 30-39 --threads "$threads" -q > "$work/reconstruction.txt"
     cat "$work/reconstruction.txt"
+    # Stage 1 ships the VAE with its own record; stage 2 writes the whole record.
+    mkdir -p Data/t63
+    cp "$vae" Data/t63/vae.safetensors
+    if [ "$stage" = vae ]; then
+        python3 - "$work" "${VAE_EPOCHS:-8}" "${VAE_SAMPLES:-3072}" "${LATENT_CHANNELS:-1}" <<'PY'
+import json, sys
+work, epochs, samples, latent = sys.argv[1], *map(int, sys.argv[2:5])
+tool = json.load(open(f"{work}/model/training.json"))
+record = {"stage": "vae (the diffusion model is trained by Scripts/train-t63.sh diffusion)",
+          "simulator": {"seed": 1, "members": 40, "grid": "96x192", "period": [1850, 2005], "command":
+                        "ensemblegen simulate --members 40 --start 1850 --end 2005 --grid 96x192 --seed 1"},
+          "training_members": "0-29", "validation_members": "30-39",
+          "vae_settings": {"channels": [16, 32, 64], "latent_channels": latent, "epochs": epochs,
+                           "samples_per_epoch": samples, "separate_global_mean": True},
+          "commands": {"vae": tool["commands"]["vae"]}, "data_sha256": tool["data_sha256"],
+          "durations_seconds": {"vae": tool["durations_seconds"]["vae"]},
+          "reconstruction_members_30_39": open(f"{work}/reconstruction.txt").read().splitlines()}
+json.dump(record, open("Data/t63/training.json", "w"), indent=1, sort_keys=True)
+print("wrote Data/t63/vae.safetensors and Data/t63/training.json")
+PY
+        exit 0
+    fi
 fi
-[ "$stage" = vae ] && exit 0
 
 source Scripts/lib/train-generators.sh
 export GENERATORS_IN_PARALLEL=0 AR_CALIBRATE=1
