@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Evaluates the shipped model (Data/default, or MODEL=dir) as Docs/model-card.md reports it,
 # without retraining: the evaluation ensemble (simulator seed 1, 40 members), 30 members of
-# each generator (DDIM 50, seed 2), the statistical baseline (seed 3), `ensemblegen evaluate`
+# each generator (the default sampler, seed 2), the statistical baseline (seed 3), `ensemblegen evaluate`
 # against held-out members 30-39, then every analysis of Scripts/analysis/ on those files.
 # Steps whose output exists are skipped, so the script can be re-run.
 # Usage: Scripts/analysis/evaluate-default.sh [work-dir] (default out/evaluate-default)

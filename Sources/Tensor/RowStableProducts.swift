@@ -139,6 +139,14 @@ func rowStableProduct(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, xStride
     while r < rows {
         let xr = x + r * xStride, target = out + r * outStride
         var j = 0
+        // 256 columns per pass while they last: a lone row is bound by reading the weight,
+        // which then streams in runs of 1 KB instead of 256 B.
+        while j + 256 <= columns {
+            var tile = RowTile256(bias.map { $0 + j })
+            for k in 0..<inputs { tile.addProducts(xr[k], weight + k * weightStride + j) }
+            tile.store(target + j)
+            j += 256
+        }
         while j + 64 <= columns {
             var s0 = start(j), s1 = start(j + 16), s2 = start(j + 32), s3 = start(j + 48)
             for k in 0..<inputs {
@@ -179,5 +187,49 @@ func rowStableLinear(_ x: Tensor, rows: Int, weight: Tensor, bias: Tensor?, inpu
                      columns: columns, bias: b, into: scratch.pointer, outStride: columns)
     for r in 0..<rows {
         (result.pointer + r * outputs.count).update(from: scratch.pointer + r * columns + offset, count: outputs.count)
+    }
+}
+
+/// One row of 256 sums in 16 vector registers (columns 16i…16i + 15 in `low.i` for i < 8,
+/// `high.(i − 8)` after): the single-row tile of `rowStableProduct`.
+struct RowTile256 {
+    typealias Eight = (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+                       SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
+    var low: Eight, high: Eight
+
+    /// Starts from bias[0..<256], or zeros.
+    @inline(__always)
+    init(_ bias: UnsafePointer<Float>?) {
+        guard let b = bias else {
+            let z = SIMD16<Float>(repeating: 0)
+            low = (z, z, z, z, z, z, z, z); high = low
+            return
+        }
+        low = (load16(b), load16(b + 16), load16(b + 32), load16(b + 48),
+               load16(b + 64), load16(b + 80), load16(b + 96), load16(b + 112))
+        high = (load16(b + 128), load16(b + 144), load16(b + 160), load16(b + 176),
+                load16(b + 192), load16(b + 208), load16(b + 224), load16(b + 240))
+    }
+
+    /// Columns += value · w[0..<256].
+    @inline(__always)
+    mutating func addProducts(_ value: Float, _ w: UnsafePointer<Float>) {
+        let v = SIMD16<Float>(repeating: value)
+        low.0.addProduct(v, load16(w)); low.1.addProduct(v, load16(w + 16))
+        low.2.addProduct(v, load16(w + 32)); low.3.addProduct(v, load16(w + 48))
+        low.4.addProduct(v, load16(w + 64)); low.5.addProduct(v, load16(w + 80))
+        low.6.addProduct(v, load16(w + 96)); low.7.addProduct(v, load16(w + 112))
+        high.0.addProduct(v, load16(w + 128)); high.1.addProduct(v, load16(w + 144))
+        high.2.addProduct(v, load16(w + 160)); high.3.addProduct(v, load16(w + 176))
+        high.4.addProduct(v, load16(w + 192)); high.5.addProduct(v, load16(w + 208))
+        high.6.addProduct(v, load16(w + 224)); high.7.addProduct(v, load16(w + 240))
+    }
+
+    @inline(__always)
+    func store(_ p: UnsafeMutablePointer<Float>) {
+        store16(low.0, p); store16(low.1, p + 16); store16(low.2, p + 32); store16(low.3, p + 48)
+        store16(low.4, p + 64); store16(low.5, p + 80); store16(low.6, p + 96); store16(low.7, p + 112)
+        store16(high.0, p + 128); store16(high.1, p + 144); store16(high.2, p + 160); store16(high.3, p + 176)
+        store16(high.4, p + 192); store16(high.5, p + 208); store16(high.6, p + 224); store16(high.7, p + 240)
     }
 }

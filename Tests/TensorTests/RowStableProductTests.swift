@@ -24,11 +24,13 @@ final class RowStableProductTests: XCTestCase {
         }
     }
 
-    /// Shapes with whole tiles, partial tiles, a last block of 16 columns and widths that are
-    /// no multiple of 16, with and without bias, input and output ranges.
+    /// Shapes with whole tiles, partial tiles, a last block of 16 columns, widths that are no
+    /// multiple of 16 and single rows wider than 256 columns, with and without bias, input and
+    /// output ranges.
     private let cases: [(rows: Int, allInputs: Int, allOutputs: Int, inputs: Range<Int>, outputs: Range<Int>, bias: Bool)] = [
         (16, 40, 64, 0..<40, 0..<64, true), (15, 37, 48, 0..<37, 0..<48, true), (1, 20, 5, 0..<20, 0..<5, false),
         (9, 50, 96, 10..<50, 32..<96, true), (21, 33, 70, 0..<17, 3..<61, true), (7, 300, 130, 0..<300, 0..<130, false),
+        (3, 24, 600, 0..<24, 20..<580, true),
     ]
 
     func testMatchesTheDefinitionAndOpenBLAS() {
