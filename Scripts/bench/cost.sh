@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cost against grid size (release build): at 32x64, 64x128 and 96x192, on simulator data
-# (40 members, 1850-2005, seed 1):
+# (10 members, 1850-2005, seed 1; training members 0-7, validation 8-9):
 #   - train-vae: seconds per 1000 fields (the slope between epochs of 256 and 768 fields, so
 #     start-up and validation cancel) and seconds per epoch of 3072 fields; peak RSS;
 #   - train-diffusion, autoregressive generator with the shipped settings (Scripts/lib/
@@ -29,9 +29,9 @@ printf '%-8s %-34s %12s %12s %10s\n' grid measurement seconds per_unit peak_MiB
 for grid in ${GRIDS:-32x64 64x128 96x192}; do
     dir="$work/$grid"
     mkdir -p "$dir"
-    [ -f "$dir/ens.nc" ] || "$bin" simulate --members 40 --start 1850 --end 2005 --grid "$grid" --seed 1 -q --output "$dir/ens.nc"
+    [ -f "$dir/ens.nc" ] || "$bin" simulate --members 10 --start 1850 --end 2005 --grid "$grid" --seed 1 -q --output "$dir/ens.nc" >/dev/null
     channels=$(latent_channels "$grid")
-    vae=(train-vae --data "$dir/ens.nc" --members 0-29 --validation-members 30-39 --validation-samples 64 --epochs 1
+    vae=(train-vae --data "$dir/ens.nc" --members 0-7 --validation-members 8-9 --validation-samples 64 --epochs 1
          --channels 16,32,64 --latent-channels "${channels:-1}" --threads "$threads" -q)
     rm -f "$dir"/vae-*.safetensors*
     read -r s1 r1 < <(peak_rss "$bin" "${vae[@]}" --samples-per-epoch 256 --output "$dir/vae-256.safetensors")
@@ -40,8 +40,8 @@ for grid in ${GRIDS:-32x64 64x128 96x192}; do
     printf '%-8s %-34s %12s %12s %10d\n' "$grid" "train-vae, 1000 fields" "$(awk -v p="$per" 'BEGIN { printf "%.1f", p * 1000 }')" \
         "s/1000" $((r2 / 1024))
     printf '%-8s %-34s %12s %12s %10s\n' "$grid" "train-vae, epoch of 3072 fields" "$(awk -v p="$per" 'BEGIN { printf "%.0f", p * 3072 }')" "s/epoch" ""
-    diffusion=(train-diffusion --vae "$dir/vae.safetensors" --data "$dir/ens.nc" --members 0-29 --validation-members 30-39
-               --conditioning-members 0-29 --generator autoregressive --epochs 1 --batch-size 64 --threads "$threads"
+    diffusion=(train-diffusion --vae "$dir/vae.safetensors" --data "$dir/ens.nc" --members 0-7 --validation-members 8-9
+               --conditioning-members 0-7 --generator autoregressive --epochs 1 --batch-size 64 --threads "$threads"
                --batch-parts 2 --seasonal-scaling --innovation-order 24 --whiten-residuals --whitening-floor 1
                --conditioning-form both -q)
     rm -rf "$dir/model-10" "$dir/model"
