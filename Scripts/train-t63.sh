@@ -12,6 +12,8 @@
 #              5. evaluation of 30 generated members against held-out members 30-39;
 #              6. Data/t63 and its training.json (seeds, settings, data digest, durations, figures).
 # Usage: Scripts/train-t63.sh [stage: vae | diffusion | all (default)] [work-dir] (default out/train-t63)
+# The diffusion stage's checkpoint is 37 MB (17 MB of it the whitening eigenvectors, stored as
+# JSON text in the metadata), so Data/ would exceed its 60 MB limit: the script warns.
 # Environment: THREADS (all cores), VAE_EPOCHS (8), VAE_SAMPLES (3072 fields per epoch),
 # LATENT_CHANNELS (1), BIN (an ensemblegen binary instead of building), and the generator
 # settings of Scripts/lib/train-generators.sh.
@@ -120,3 +122,5 @@ json.dump(record, open("Data/t63/training.json", "w"), indent=1, sort_keys=True)
 print("wrote Data/t63/training.json")
 PY
 du -sh Data/t63 Data
+size=$(du -sm Data | cut -f1)
+[ "$size" -le 60 ] || echo "warning: Data/ is $size MB, over its 60 MB limit: do not commit Data/t63 as it is" >&2
