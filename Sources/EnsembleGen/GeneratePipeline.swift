@@ -159,9 +159,10 @@ public enum GeneratePipeline {
             // `batchSize` bounds the members held in between.
             let scheduler = GenerationScheduler(memberCount: o.memberCount, groupSize: LatentDiffusion.groupSize,
                                                 workers: ComputeThreads.count, limit: batchSize)
+            let weights = TransposedWeights()  // shared by the groups: transposed once per run
             try scheduler.run(sample: { positions, monthsDone in
                 diffusion.sample(conditioning: data, members: positions.map { members.lowerBound + $0 }, seed: o.seed,
-                                 sampler: o.sampler, progress: monthsDone)
+                                 sampler: o.sampler, weights: weights, progress: monthsDone)
             }, decode: { position, series in
                 let r = diffusion.sampledResiduals(series, monthsOfYear: months)
                 var fields = vae.normalization.denormalize(vae.decode(latents: zip(zc, r).map { $0 + $1 }, count: T), monthsOfYear: months)

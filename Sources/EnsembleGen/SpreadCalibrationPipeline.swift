@@ -131,10 +131,12 @@ public enum SpreadCalibrationPipeline {
         let lock = NSLock()
         var series = [[Float]](repeating: [], count: count)
         var monthsDone = [Int](repeating: 0, count: groups.count)
+        let weights = TransposedWeights()  // shared by the groups: transposed once per run
         ComputeThreads.concurrently(jobs: groups.count) { worker, workers in
             for index in stride(from: worker, to: groups.count, by: workers) {
                 let group = groups[index]
-                let sampled = diffusion.sample(conditioning: data, members: Array(group), seed: streamSeed, sampler: sampler) { months in
+                let sampled = diffusion.sample(conditioning: data, members: Array(group), seed: streamSeed, sampler: sampler,
+                                               weights: weights) { months in
                     lock.lock()
                     monthsDone[index] = months
                     progress(zip(monthsDone, groups).reduce(0) { $0 + $1.0 * $1.1.count })

@@ -141,10 +141,11 @@ public final class LatentDiffusion {
     /// and its network calls are row-stable (`RowStableProducts`: dense layers sum each row
     /// the same way whatever rows surround it; the other layers work row by row or sequence
     /// by sequence), so its series is the same whichever members, and how many, are sampled
-    /// with it. `progress(monthsDone)` is called after each block of each group.
+    /// with it. `progress(monthsDone)` is called after each block of each group. Calls that
+    /// sample with the same model may share `weights` (its transposed weights are made once).
     public func sample(conditioning data: LatentSequences, members: [Int], seed: UInt64, sampler: Sampler,
-                       progress: ((Int) -> Void)? = nil) -> [[Float]] {
-        RowStableProducts.enabled {
+                       weights: TransposedWeights = TransposedWeights(), progress: ((Int) -> Void)? = nil) -> [[Float]] {
+        RowStableProducts.enabled(weights: weights) {
             stride(from: 0, to: members.count, by: Self.groupSize).flatMap { start in
                 sampleGroup(conditioning: data, members: Array(members[start..<min(start + Self.groupSize, members.count)]),
                             seed: seed, sampler: sampler, progress: progress)
