@@ -45,6 +45,8 @@ public enum DiffusionTrainingPipeline {
         public var whiteningFloor: Float
         /// What the network is given of the conditioning series (`ConditioningForm`).
         public var conditioningForm: ConditioningForm
+        /// How the model file stores the weight matrices (the training state keeps Float32).
+        public var weightPrecision: WeightPrecision
         public var seed: UInt64
         public var output: String
         public var resume: Bool
@@ -57,7 +59,7 @@ public enum DiffusionTrainingPipeline {
                     blockMonths: Int? = nil, neighbourMonths: Int? = nil, epochs: Int = 10, stepsPerEpoch: Int = 500, batchSize: Int = 64,
                     batchParts: Int = BatchGradients.defaultParts, learningRate: Float = 1e-3, emaDecay: Float = 0.999,
                     seasonalScaling: Bool = true, innovationOrder: Int = 0, whitened: Bool = false, whiteningFloor: Float = Whitening.defaultFloor,
-                    conditioningForm: ConditioningForm = .level,
+                    conditioningForm: ConditioningForm = .level, weightPrecision: WeightPrecision = .float32,
                     seed: UInt64 = 1, output: String, resume: Bool = false, stopAfterSteps: Int? = nil) {
             self.vae = vae; self.data = data; self.variable = variable; self.members = members
             self.validationMembers = validationMembers; self.conditioningMember = conditioningMember
@@ -67,7 +69,8 @@ public enum DiffusionTrainingPipeline {
             self.learningRate = learningRate; self.emaDecay = emaDecay
             self.seasonalScaling = seasonalScaling; self.innovationOrder = innovationOrder
             self.whitened = whitened; self.whiteningFloor = whiteningFloor
-            self.conditioningForm = conditioningForm; self.seed = seed; self.output = output
+            self.conditioningForm = conditioningForm; self.weightPrecision = weightPrecision
+            self.seed = seed; self.output = output
             self.resume = resume; self.stopAfterSteps = stopAfterSteps
         }
     }
@@ -171,6 +174,7 @@ public enum DiffusionTrainingPipeline {
                                                                             conditioningForm: o.conditioningForm))
             },
             restore: { try LatentDiffusion.load(tensors: $0.tensors, metadata: $0.metadata, path: statePath).model })
+        diffusion.weightPrecision = o.weightPrecision
         let stats = diffusion.statistics
         let (data, validationData) = try plan.sequences(latents, statistics: stats, monthsOfYear: months, dimension: d)
         let provenance = ["data": source, "training_members": MemberSelection.describe(training),
@@ -184,8 +188,7 @@ public enum DiffusionTrainingPipeline {
         /// Written while the EMA weights are in place: the contents share the parameters' storage.
         func saveModel() throws {
             try run.withAveragedWeights {
-                let contents = try diffusion.checkpointContents(provenance: provenance)
-                try SafeTensors.write(contents.tensors, metadata: contents.metadata, to: URL(fileURLWithPath: modelPath))
+                try LatentDiffusion.write(try diffusion.checkpointContents(provenance: provenance), to: modelPath)
             }
             directory.keep()
         }

@@ -153,8 +153,19 @@ public final class ModelDirectory {
     /// forgets what was read of it; returns the checkpoint's path.
     @discardableResult
     public func store(_ calibration: SpreadCalibration, generator: GeneratorKind) throws -> String {
+        try rewriteDiffusion(generator) { try LatentDiffusion.store(calibration, inCheckpoint: $0) }
+    }
+
+    /// Rewrites `generator`'s checkpoint in the current format with its weight matrices in
+    /// `weightPrecision` (`ensemblegen repack`); returns its path.
+    @discardableResult
+    public func repack(_ generator: GeneratorKind, weightPrecision: WeightPrecision) throws -> String {
+        try rewriteDiffusion(generator) { try LatentDiffusion.rewrite($0, weightPrecision: weightPrecision) }
+    }
+
+    private func rewriteDiffusion(_ generator: GeneratorKind, _ rewrite: (String) throws -> Void) throws -> String {
         let name = LatentDiffusion.fileName(generator), path = try require(name)
-        try LatentDiffusion.store(calibration, inCheckpoint: path)
+        try rewrite(path)
         loadedDiffusion[generator] = nil
         digests[name] = nil
         return path

@@ -27,7 +27,8 @@ public enum ModelInfo {
         for kind in GeneratorKind.allCases where model.contains(LatentDiffusion.fileName(kind)) {
             let (diffusion, provenance) = try model.diffusion(kind)
             lines.append("  \(kind.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) "
-                         + network(diffusion.configuration) + "; " + learns(diffusion.statistics))
+                         + network(diffusion.configuration) + (diffusion.weightPrecision == .float32 ? "" : ", weights \(diffusion.weightPrecision.rawValue)")
+                         + "; " + learns(diffusion.statistics))
             let training = [("epochs", "epochs"), ("steps_per_epoch", "steps per epoch"), ("batch_size", "batch"),
                             ("training_members", "members"), ("conditioning_members", "conditioning members"), ("data", "data")]
                 .compactMap { key, label in provenance[key].map { "\(label) \($0)" } }

@@ -54,15 +54,16 @@ public enum TrainingRecord {
 
     /// Adds what training step `step` (e.g. `vae`, `transformer`, `spread_calibration_transformer`) did
     /// to the record in `directory`, creating it if needed; replaced whole (never left half written).
-    public static func update(directory: String, step: String, data: [String], reader: EnsembleReader,
+    /// A step that reads no data (`repack`) gives none and no reader: the data keys stay as they are.
+    public static func update(directory: String, step: String, data: [String] = [], reader: EnsembleReader? = nil,
                               trainingMembers: [Int]? = nil, validationMembers: [Int]? = nil, started: Date,
                               commandLine: [String] = CommandLine.arguments) throws {
         var record = try read(directory: directory) ?? [:]
         var digests: [String: String] = [:]
         for path in data { digests[EnsembleGenVersion.absolutePath(path)] = try FileDigest.sha256(path: path) }
-        record["data_sha256"] = digests
+        if !data.isEmpty { record["data_sha256"] = digests }
         for (key, attribute) in [("data_source_id", "source_id"), ("data_experiment_id", "experiment_id")] {
-            let values = reader.globalText(attribute)
+            let values = reader?.globalText(attribute) ?? []
             if !values.isEmpty { record[key] = values.joined(separator: " ") }
         }
         if let t = trainingMembers { record["training_members"] = MemberSelection.describe(t) }
@@ -72,8 +73,8 @@ public enum TrainingRecord {
         record["durations_seconds"] = durations
         var commands = record["commands"] as? [String: Any] ?? [:]
         var command: [String: Any] = ["command_line": EnsembleGenVersion.historyLine(commandLine: commandLine, files: data),
-                                      "ensemblegen_version": EnsembleGenVersion.number, "ensemblegen_commit": EnsembleGenVersion.commit,
-                                      "data_sha256": digests]
+                                      "ensemblegen_version": EnsembleGenVersion.number, "ensemblegen_commit": EnsembleGenVersion.commit]
+        if !data.isEmpty { command["data_sha256"] = digests }
         if let t = trainingMembers { command["training_members"] = MemberSelection.describe(t) }
         commands[step] = command
         record["commands"] = commands

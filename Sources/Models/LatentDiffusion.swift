@@ -12,6 +12,8 @@ public final class LatentDiffusion {
     public let statistics: LatentStatistics
     /// Fitted by `ensemblegen calibrate-spread` (nil: not calibrated); `sampledResiduals` applies it.
     public var spreadCalibration: SpreadCalibration?
+    /// How its checkpoint stores the weight matrices (`checkpointContents`).
+    public var weightPrecision: WeightPrecision = .float32
 
     public init(generator: SequenceGenerator, statistics: LatentStatistics, spreadCalibration: SpreadCalibration? = nil) {
         precondition(statistics.conditioningForm.count == generator.configuration.conditioningForms,

@@ -27,18 +27,26 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Reading and writing safetensors files of Float32 tensors.
+/// Reading and writing safetensors files of tensors stored as Float32 or, where asked,
+/// Float16 (read back as Float32).
 public enum SafeTensors {
     /// Writes `tensors` and string `metadata` to `url` (an `OutputFile`: checked destination,
-    /// exclusive `<url>.partial` renamed when complete).
-    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to url: URL) throws {
+    /// exclusive `<url>.partial` renamed when complete); the tensors named in `float16` are
+    /// stored rounded to Float16 (to nearest, ties to even), half the bytes.
+    /// - Throws: `CheckpointError.malformed` when a value of a `float16` tensor is not finite
+    ///   or beyond Float16's range (±65504), before anything is written.
+    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], float16: Set<String> = [],
+                             to url: URL) throws {
         let names = tensors.keys.sorted()
         var entries: [String] = []
         var offset = 0
         for name in names {
-            let tensor = tensors[name]!
-            let bytes = tensor.count * 4
-            entries.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            let tensor = tensors[name]!, half = float16.contains(name)
+            if half, let k = (0..<tensor.count).first(where: { !(abs(tensor.pointer[$0]) <= Float(Float16.greatestFiniteMagnitude)) }) {
+                throw CheckpointError.malformed(path: url.path, reason: "tensor '\(name)' holds \(tensor.pointer[k]) at index \(k), which Float16 cannot store; keep it in Float32")
+            }
+            let bytes = tensor.count * (half ? 2 : 4)
+            entries.append("\(jsonString(name)):{\"dtype\":\"\(half ? "F16" : "F32")\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
         if !metadata.isEmpty {
@@ -52,13 +60,19 @@ public enum SafeTensors {
         data.append(contentsOf: header)
         for name in names {
             let tensor = tensors[name]!
-            // Float32 is stored little-endian, as on every platform Swift runs on here.
-            data.append(UnsafeBufferPointer(start: tensor.pointer, count: tensor.count))
+            // Stored little-endian, as on every platform Swift runs on here.
+            if float16.contains(name) {
+                let half = (0..<tensor.count).map { Float16(tensor.pointer[$0]) }
+                half.withUnsafeBufferPointer { data.append($0) }
+            } else {
+                data.append(UnsafeBufferPointer(start: tensor.pointer, count: tensor.count))
+            }
         }
         try OutputFile.write(data, to: url.path)
     }
 
-    /// Reads every tensor (F32 only) and the metadata of a safetensors file.
+    /// Reads every tensor (F32, or F16 widened exactly to Float32) and the metadata of a
+    /// safetensors file.
     /// - Parameter requireFinite: refuse NaN and Inf (the default: every checkpoint this tool
     ///   writes is finite, so they mean a damaged file or a diverged training).
     public static func read(_ url: URL, requireFinite: Bool = true) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
@@ -87,17 +101,26 @@ public enum SafeTensors {
                   offsets.count == 2 else {
                 throw CheckpointError.malformed(path: path, reason: "entry '\(name)' lacks dtype, shape or data_offsets")
             }
-            guard dtype == "F32" else {
-                throw CheckpointError.malformed(path: path, reason: "tensor '\(name)' has dtype \(dtype); only F32 is supported")
+            guard dtype == "F32" || dtype == "F16" else {
+                throw CheckpointError.malformed(path: path, reason: "tensor '\(name)' has dtype \(dtype); only F32 and F16 are supported")
             }
-            let count = shape.reduce(1, *)
-            guard offsets[1] - offsets[0] == 4 * count, offsets[0] >= 0, dataStart + offsets[1] <= data.count else {
+            let width = dtype == "F16" ? 2 : 4
+            // A damaged header's sizes must not overflow into a count that seems to fit.
+            let count = shape.reduce(1) { $1 >= 0 && $0 <= data.count ? $0 * min($1, data.count + 1) : data.count + 1 }
+            guard count <= data.count, offsets[1] - offsets[0] == width * count, offsets[0] >= 0,
+                  dataStart + offsets[1] <= data.count else {
                 throw CheckpointError.malformed(path: path, reason: "tensor '\(name)' offsets \(offsets) do not fit shape \(shape)")
             }
             let tensor = Tensor(uninitializedShape: shape)
             data.withUnsafeBytes { raw in
                 let start = raw.baseAddress! + dataStart + offsets[0]
-                UnsafeMutableRawPointer(tensor.pointer).copyMemory(from: start, byteCount: 4 * count)
+                if width == 4 {
+                    UnsafeMutableRawPointer(tensor.pointer).copyMemory(from: start, byteCount: 4 * count)
+                } else {
+                    for i in 0..<count {
+                        tensor.pointer[i] = Float(Float16(bitPattern: start.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                    }
+                }
             }
             // Weights, statistics and optimiser moments are all finite; NaN or Inf means a
             // damaged file or a diverged training, and would turn every output into NaN.

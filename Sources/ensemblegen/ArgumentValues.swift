@@ -45,3 +45,4 @@ enum SamplerKind: String, CaseIterable, ExpressibleByArgument {
         }
     }
 }
+extension WeightPrecision: ExpressibleByArgument {}

@@ -66,6 +66,9 @@ struct TrainDiffusionCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Input of the conditioning member: its normalised latents (level), or those and the same filtered like the residuals (both).", valueName: "form"))
     var conditioningForm: ConditioningForm = .level
 
+    @Option(name: .long, help: ArgumentHelp("How the model file stores the weight matrices: float32, or float16 at half the size (computation stays float32).", valueName: "precision"))
+    var weightPrecision: WeightPrecision = .float32
+
     @Option(name: .long, help: ArgumentHelp("Epochs of --steps-per-epoch steps.", valueName: "n"))
     var epochs: Int = 10
 
@@ -126,7 +129,7 @@ struct TrainDiffusionCommand: ParsableCommand {
                 epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batchSize, batchParts: parallelism.batchParts,
                 learningRate: learningRate,
                 seasonalScaling: seasonalScaling, innovationOrder: innovationOrder, whitened: whitenResiduals, whiteningFloor: whiteningFloor,
-                conditioningForm: conditioningForm, seed: seed, output: output, resume: resume)
+                conditioningForm: conditioningForm, weightPrecision: weightPrecision, seed: seed, output: output, resume: resume)
             let shown = EpochProgress(epochs: epochs, unit: "steps", quiet: progress.quiet)
             let result = try DiffusionTrainingPipeline.run(options, progress: { step, steps, epoch, loss in
                 shown.step(step, of: steps, epoch: epoch, detail: String(format: "loss %.4f", loss))
