@@ -2,8 +2,9 @@
 
 Usage: model_card_table.py EVAL_DIR_AUTOREGRESSIVE EVAL_DIR_TRANSFORMER   (each holding report.json)
        model_card_table.py Data/default/training.json                    (the reports stored with the model)
-Each report holds the generated ensemble, the true training members and the baseline,
-all scored against the held-out members. After the table, the figures the model card
+Each report holds the generated ensemble, the true training members and, when evaluated with
+one, the baseline, all scored against the held-out members; a model with one generator
+(Data/t63) gives one generated column. After the table, the figures the model card
 quotes beside it: fair CRPS to five digits, the rank histogram's reduced chi-square and
 the ensemble-mean RMSE with the part expected from finite-ensemble sampling.
 """
@@ -17,20 +18,20 @@ def rows(report):
 
 
 def reports(args):
-    """The evaluation reports of the autoregressive and the transformer generator."""
+    """The evaluation reports by generator name."""
     if len(args) == 1 and args[0].endswith(".json"):
-        evaluation = json.load(open(args[0]))["evaluation"]
-        return evaluation["autoregressive"], evaluation["transformer"]
+        return json.load(open(args[0]))["evaluation"]
     if len(args) != 2:
         sys.exit(__doc__)
-    return tuple(json.load(open(f"{d}/report.json")) for d in args)
+    return {name: json.load(open(f"{d}/report.json")) for name, d in zip(["autoregressive", "transformer"], args)}
 
 
 def main():
-    ar_report, tr_report = reports(sys.argv[1:])
-    ar, tr = rows(ar_report), rows(tr_report)
-    truth, base = ar["training"], ar["baseline"]
-    columns = [("autoregressive", ar["generated"]), ("transformer", tr["generated"]), ("baseline", base), ("true members 0–29", truth)]
+    by_generator = reports(sys.argv[1:])
+    first = next(iter(by_generator.values()))
+    columns = [(name, rows(report)["generated"]) for name, report in by_generator.items()]
+    truth, base = rows(first)["training"], rows(first).get("baseline")
+    columns += ([("baseline", base)] if base else []) + [("true members 0–29", truth)]
     crps_true = truth["verification"]["crpsFair"]
 
     def lag1_error(c):
@@ -39,7 +40,7 @@ def main():
     def pinatubo(diagnostics):
         return next(e["peakAnomaly"] for e in diagnostics["volcanic"] if e["name"] == "Pinatubo")
 
-    reference = ar_report["reference"]
+    reference = first["reference"]
     pinatubo_reference = pinatubo(reference)
 
     def abs_correlation(c):

@@ -301,6 +301,42 @@ final class EndToEndCommandTests: XCTestCase {
         XCTAssertNotEqual(calibrated[1], plain[1], "the calibration and unresolved variability change the members")
     }
 
+    /// repack to float16 halves the weight matrices and moves the members by rounding only:
+    /// each weight moves by at most 2⁻¹¹ of itself, which through the small networks here
+    /// changes the members by about 10⁻³ of their differences from each other; 1% bounds it.
+    func testRepackToFloat16() throws {
+        let copy = path("model-float16")
+        try FileManager.default.copyItem(atPath: try model(), toPath: copy)
+        let checkpoint = copy + "/diffusion-autoregressive.safetensors"
+        let before = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: checkpoint)[.size] as? Int)
+        let r = try ensemblegen(["repack", "--model", copy, "--weight-precision", "float16"])
+        XCTAssertTrue(r.stdout.contains("repacked \(checkpoint):"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("weight matrices in float16"), r.stdout)
+        let after = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: checkpoint)[.size] as? Int)
+        XCTAssertLessThan(Double(after), 0.7 * Double(before), "the matrices are most of the file and take half the bytes")
+        try assertInfo(copy, shows: ["autoregressive  MLP width 32, 1 blocks, context 3 months, weights float16"])
+        let record = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: copy + "/training.json")))
+                                   as? [String: Any])
+        let commands = try XCTUnwrap(record["commands"] as? [String: Any])
+        XCTAssertNotNil(commands["repack_autoregressive"], "the record names the repack")
+
+        _ = try ensemblegen(["generate", "--model", copy, "--members", "2", "--steps", "2", "--seed", "3", "--quiet",
+                             "--output", path("gen-float16.nc")])
+        let half = try assertEnsemble(path("gen-float16.nc"), members: 2, months: 48, grid: (16, 32))
+        let full = try assertEnsemble(try generated(), members: 2, months: 48, grid: (16, 32))
+        func rms(_ a: [Float], _ b: [Float]) -> Double {
+            (zip(a, b).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +) / Double(a.count)).squareRoot()
+        }
+        let moved = max(rms(half[0], full[0]), rms(half[1], full[1])), spread = rms(full[0], full[1])
+        XCTAssertGreaterThan(moved, 0, "the weights were rounded")
+        XCTAssertLessThan(moved, 0.01 * spread, "members moved \(moved) K; they differ by \(spread) K")
+
+        let bad = try runProcess(try releaseEnsemblegenExecutable(),
+                                 ["repack", "--model", copy, "--generator", "transformer", "--weight-precision", "float16"], directory: nil)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.hasPrefix("error: \(copy): the model directory has no diffusion-transformer.safetensors"), bad.stderr)
+    }
+
     func testGenerate() throws {
         let file = try generated()
         try assertInfo(file, shows: ["tas (air_temperature", "members    2: 0, 1", "48 monthly steps", "1850–1853", "16 × 32",
@@ -440,5 +476,16 @@ final class EndToEndCommandTests: XCTestCase {
                                  "--quiet", "--output", path("default-transformer.nc")])
         XCTAssertTrue(t.stdout.contains("1 members × 24 time steps"), t.stdout)
         try assertEnsemble(path("default-transformer.nc"), members: 1, months: 24, grid: (32, 64))
+    }
+
+    /// The 96×192 model (float16 weights) generates a CF file on its grid.
+    func testGenerateWithT63Model() throws {
+        let model = repositoryRoot.appendingPathComponent("Data/t63").path
+        try assertInfo(model, shows: ["grid 96×192", "weights float16", "spread calibration: factors"])
+        let r = try ensemblegen(["generate", "--model", model, "--members", "2", "--start", "1991", "--end", "1992",
+                                 "--quiet", "--output", path("t63.nc")])
+        XCTAssertTrue(r.stdout.contains("2 members × 24 time steps"), r.stdout)
+        try assertEnsemble(path("t63.nc"), members: 2, months: 24, grid: (96, 192))
+        try assertCFValid(path("t63.nc"))
     }
 }
