@@ -51,11 +51,15 @@ compare() {  # label, our command..., --, torch command...
 }
 echo "== steps (A B A B, best median) =="
 # The training step as `train-vae` runs it (the batch in 2 data-parallel parts, the summary
-# line), and on the whole batch with multi-threaded OpenBLAS (printed beside it).
+# line), and on the whole batch as `train-vae --batch-parts 1` runs it (single-threaded
+# OpenBLAS, the engine's loops on every core), beside it with multi-threaded OpenBLAS and the
+# loops on one core, as the whole batch ran before.
 train=$(compare "VAE train step, 2 parts" "${ours[@]}" vae-train --parts 2 --threads "$threads" --repeats 5 -- \
         "${torch[@]}" vae_train --threads "$threads" --repeats 5)
 trainw=$(compare "VAE train step, whole batch" "${ours[@]}" vae-train --threads "$threads" --repeats 5 -- \
          "${torch[@]}" vae_train --threads "$threads" --repeats 5)
+compare "VAE train step, whole, BLAS-mt" "${ours[@]}" vae-train --multi-threaded-blas --threads "$threads" --repeats 5 -- \
+        "${torch[@]}" vae_train --threads "$threads" --repeats 5 >/dev/null
 # Sampling steps two ways: the whole batch with OpenBLAS on all threads (the summary
 # line), and --split, the sequences split into one part per core with single-threaded
 # OpenBLAS in each, as `generate` runs its member groups (printed beside it).

@@ -161,7 +161,7 @@ public enum VAETrainingPipeline {
                 }
                 let noise = RandomStream(seed: o.seed).substream("vae-noise-\(epoch)-\(step)")
                 let loss = BatchGradients.compute(parameters: parameters, parts: min(o.batchParts, indices.count),
-                                                  random: noise) { part, parts, random in
+                                                  random: noise, convolutional: true) { part, parts, random in
                     let rows = DataParallel.part(part, of: parts, batch)
                     return (vae.model.loss(rows.rows, areaWeights: areaWeights, random: &random).total, rows.share)
                 }

@@ -24,6 +24,24 @@ public enum ComputeThreads {
     /// The OpenBLAS thread count in use.
     public static var count: Int { blasThreads }
 
+    /// Runs `body` with OpenBLAS single-threaded and the engine's own loops on `count`
+    /// workers (restored afterwards): for one large computation whose time is in the engine's
+    /// kernels, such as a VAE training step on a whole batch, where OpenBLAS's spinning
+    /// threads would take the cores from them. Results do not depend on `count`: every GEMM
+    /// runs on one thread and the loops' chunks are summed in a fixed order. Inside
+    /// `concurrently`, or with one thread, `body` just runs.
+    public static func onEngineWorkers<T>(_ body: () throws -> T) rethrows -> T {
+        if isConcurrent || blasThreads <= 1 { return try body() }
+        let saved = workers
+        openblas_set_num_threads(1)
+        workers = blasThreads
+        defer {
+            workers = saved
+            openblas_set_num_threads(Int32(blasThreads))
+        }
+        return try body()
+    }
+
     /// Runs `body(worker, workers)` on `workers = min(count, jobs)` threads at once, with
     /// OpenBLAS single-threaded meanwhile (restored afterwards). For independent work items
     /// such as ensemble members, whose GEMMs are too small for OpenBLAS to split well: each

@@ -4,7 +4,9 @@
 // loops, 1), --repeats N.
 //   TensorBench layers [NAME]     each conv of the reference VAE (or the one named): forward + dX + dW, vs raw sgemm
 //   TensorBench vae-train [--parts P]  one training step of the reference VAE (batch 32, 32x64;
-//                                 --parts: data-parallel, as `train-vae` runs it)
+//                                 --parts: data-parallel, as `train-vae` runs it; without, the
+//                                 whole batch as `--batch-parts 1` runs it, or with
+//                                 --multi-threaded-blas on OpenBLAS's threads)
 //   TensorBench transformer B,T,D [--split]  forward-only step of the small transformer denoiser
 //                                 (--split: sequences split over cores, as `generate` samples;
 //                                 --openblas-rows: their dense layers on OpenBLAS, not row-stable)
@@ -96,8 +98,11 @@ case "vae-train":
     let x = Tensor(gaussianShape: [batch, 32, 64, 1], random: &random)
     let weights = Tensor(shape: [32, 64], repeating: 1)
     // --parts P: the batch split into P parts back-propagated at once (DataParallel), as
-    // `train-vae` runs its steps; otherwise the whole batch with multi-threaded OpenBLAS.
+    // `train-vae` runs its steps; otherwise the whole batch as `train-vae --batch-parts 1`
+    // runs it (ComputeThreads.onEngineWorkers), or with --multi-threaded-blas on OpenBLAS's
+    // threads and the engine's loops on one core (for comparison).
     let parts = arguments.firstIndex(of: "--parts").map { Int(arguments[$0 + 1]) ?? 1 } ?? 1
+    let multiThreadedBLAS = arguments.contains("--multi-threaded-blas")
     let result = time {
         vae.zeroGradients()
         if parts > 1 {
@@ -106,13 +111,15 @@ case "vae-train":
                 let (rows, share) = DataParallel.part(p, of: parts, x)
                 return vae.loss(rows, areaWeights: weights, random: &noise).total * share
             }
-        } else {
+        } else if multiThreadedBLAS {
             vae.loss(x, areaWeights: weights, random: &random).total.backward()
+        } else {
+            ComputeThreads.onEngineWorkers { vae.loss(x, areaWeights: weights, random: &random).total.backward() }
         }
         optimizer.update()
     }
     emit(["case": "vae_train", "shape": "\(batch),1,32,64", "median_ms": result.median, "min_ms": result.min, "threads": threads,
-          "parts": parts])
+          "parts": parts, "multi_threaded_blas": multiThreadedBLAS])
 case "transformer":
     let dims = (arguments.dropFirst().first ?? "32,64,128").split(separator: ",").compactMap { Int($0) }
     let (b, t, d) = (dims[0], dims[1], dims[2])

@@ -142,4 +142,30 @@ final class TrainingTests: XCTestCase {
         let worst = zip(single, double).map { abs($0 - $1) }.max()!
         XCTAssertLessThan(worst, 1e-4, "1 vs 2 threads differ by \(worst)")
     }
+
+    /// A whole-batch step on the engine's workers (`onEngineWorkers`, as `--batch-parts 1`
+    /// trains) gives bit for bit the values and gradients of one thread, through the VAE's
+    /// layers: convolutions direct and im2col, group norm, SiLU, upsampling and dense layers.
+    func testEngineWorkersGiveTheSingleThreadResultBitForBit() {
+        let x = randomTensor([6, 16, 32, 8], seed: 11), w = randomTensor([3, 3, 8, 16], seed: 12)
+        let v = randomTensor([3, 3, 16, 32], seed: 13), dense = randomTensor([4, 32], seed: 14)
+        func run() -> [Float] {
+            let input = Variable(requiringGradient: x), first = Variable(requiringGradient: w)
+            let second = Variable(requiringGradient: v), head = Variable(requiringGradient: dense)
+            let h = Variable.groupNorm(.conv2d(input, weight: first, bias: nil, padding: .geographic), groups: 4,
+                                       gamma: Variable(Tensor(shape: [16], repeating: 1)), beta: Variable(Tensor(shape: [16]))).silu()
+            let y = Variable.conv2d(h.upsampledNearest(), weight: second, bias: nil, padding: .geographic).silu()
+            let z = Variable.linear(y, weight: head, bias: nil)
+            (z * z).sum().backward()
+            return z.value.values + input.gradient!.values + first.gradient!.values + second.gradient!.values + head.gradient!.values
+        }
+        ComputeThreads.configure(1)
+        let single = run()
+        ComputeThreads.configure(2)
+        let workers = ComputeThreads.onEngineWorkers { run() }
+        ComputeThreads.configure(1)
+        XCTAssertEqual(single.count, workers.count)
+        let differing = zip(single, workers).filter { $0.bitPattern != $1.bitPattern }.count
+        XCTAssertEqual(differing, 0, "\(differing) of \(single.count) values differ between 1 thread and 2 engine workers")
+    }
 }
