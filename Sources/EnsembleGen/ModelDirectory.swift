@@ -160,7 +160,9 @@ public final class ModelDirectory {
     /// `weightPrecision` (`ensemblegen repack`); returns its path.
     @discardableResult
     public func repack(_ generator: GeneratorKind, weightPrecision: WeightPrecision) throws -> String {
-        try rewriteDiffusion(generator) { try LatentDiffusion.rewrite($0, weightPrecision: weightPrecision) }
+        // The model as `diffusion` loaded and checked it, read once.
+        let (model, provenance) = try diffusion(generator)
+        return try rewriteDiffusion(generator) { try model.rewrite($0, weightPrecision: weightPrecision, provenance: provenance) }
     }
 
     private func rewriteDiffusion(_ generator: GeneratorKind, _ rewrite: (String) throws -> Void) throws -> String {

@@ -46,8 +46,7 @@ extension LatentDiffusion {
     /// Reads a diffusion checkpoint (`tensors` may also hold optimiser state).
     public static func load(tensors: [String: Tensor], metadata: [String: String], path: String) throws
         -> (model: LatentDiffusion, provenance: [String: String]) {
-        let inMetadata = metadata["format"] == formatWithStatisticsInMetadata
-        if !inMetadata { try CheckpointMetadata.requireFormat(format, kind: "diffusion", in: metadata, path: path) }
+        let inMetadata = try statisticsInMetadata(metadata, path: path)
         func decode<T: Decodable>(_ type: T.Type, _ key: String) throws -> T {
             try CheckpointMetadata.decode(type, key, in: metadata, path: path)
         }
@@ -94,9 +93,7 @@ extension LatentDiffusion {
     public static func store(_ calibration: SpreadCalibration, inCheckpoint path: String) throws {
         let (tensors, read) = try SafeTensors.read(URL(fileURLWithPath: path))
         var metadata = read
-        if metadata["format"] != formatWithStatisticsInMetadata {
-            try CheckpointMetadata.requireFormat(format, kind: "diffusion", in: metadata, path: path)
-        }
+        _ = try statisticsInMetadata(metadata, path: path)
         metadata["spread_calibration"] = try CheckpointMetadata.json(calibration)
         try write((tensors, metadata), to: path)
     }
@@ -105,8 +102,22 @@ extension LatentDiffusion {
     /// `weightPrecision`; the model it holds is otherwise unchanged.
     public static func rewrite(_ path: String, weightPrecision: WeightPrecision) throws {
         let (model, provenance) = try load(path)
-        model.weightPrecision = weightPrecision
-        try write(try model.checkpointContents(provenance: provenance), to: path)
+        try model.rewrite(path, weightPrecision: weightPrecision, provenance: provenance)
+    }
+
+    /// Writes this model (loaded from `path` with `provenance`) back to `path` in the current
+    /// format with its weight matrices in `weightPrecision`.
+    public func rewrite(_ path: String, weightPrecision: WeightPrecision, provenance: [String: String]) throws {
+        self.weightPrecision = weightPrecision
+        try Self.write(try checkpointContents(provenance: provenance), to: path)
+    }
+
+    /// Whether `metadata` is of format 1 (statistics as JSON text); fails unless it is of
+    /// format 1 or the current format.
+    private static func statisticsInMetadata(_ metadata: [String: String], path: String) throws -> Bool {
+        if metadata["format"] == formatWithStatisticsInMetadata { return true }
+        try CheckpointMetadata.requireFormat(format, kind: "diffusion", in: metadata, path: path)
+        return false
     }
 
     public static func load(_ path: String) throws -> (model: LatentDiffusion, provenance: [String: String]) {
