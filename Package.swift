@@ -32,6 +32,8 @@ let package = Package(
         // How every output file is written (checked destination, exclusive `.partial`, rename).
         .target(name: "OutputFiles"),
         .target(name: "NetCDF", dependencies: ["CNetCDF"]),
+        // Error-bounded entropy coding of residuals (rANS), independent of the models.
+        .target(name: "Compression", swiftSettings: fastRelease),
         .target(name: "Tensor", dependencies: ["CBLAS", "RandomStreams", "OutputFiles"], swiftSettings: fastRelease),
         .target(name: "Climate", dependencies: ["NetCDF", "CProj", "OutputFiles"], swiftSettings: fastRelease),
         .target(name: "Simulator", dependencies: ["Climate", "RandomStreams"], swiftSettings: fastRelease),
@@ -40,7 +42,8 @@ let package = Package(
                 dependencies: ["Climate", "CBLAS", "CProj", "CCairo", "RandomStreams", "OutputFiles"],
                 swiftSettings: fastRelease),
         .target(name: "EnsembleGen",
-                dependencies: ["NetCDF", "Climate", "Simulator", "Tensor", "Models", "Diagnostics", "RandomStreams", "OutputFiles"],
+                dependencies: ["NetCDF", "Climate", "Simulator", "Tensor", "Models", "Diagnostics", "RandomStreams", "OutputFiles",
+                               "Compression"],
                 plugins: ["BuildCommit"]),
         // Writes the git commit the binary is built from into EnsembleGen (`EnsembleGenVersion.commit`).
         .plugin(name: "BuildCommit", capability: .buildTool()),
@@ -58,6 +61,7 @@ let package = Package(
 
         .testTarget(name: "RandomStreamsTests", dependencies: ["RandomStreams"]),
         .testTarget(name: "OutputFilesTests", dependencies: ["OutputFiles"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "RandomStreams"]),
         .testTarget(name: "NetCDFTests", dependencies: ["NetCDF", "TestEnvironment"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "RandomStreams", "TestEnvironment"]),
         .testTarget(name: "ClimateTests", dependencies: ["Climate", "NetCDF", "TestEnvironment"]),

@@ -15,6 +15,8 @@ struct CFFieldLayout {
     let members: [String]
     /// Data variable dimension lengths in file order.
     let fileShape: [Int]
+    /// Data variable dimension names in file order.
+    let dimensionNames: [String]
     let timeAxis: Int, latitudeAxis: Int, longitudeAxis: Int
     let memberAxis: Int?
     let latitudeSource: [Int], longitudeSource: [Int]
@@ -60,6 +62,7 @@ struct CFFieldLayout {
         }
         (self.timeAxis, latitudeAxis, longitudeAxis, self.memberAxis) = (t, y, x, memberAxis)
         fileShape = shape
+        dimensionNames = v.dimensionNames
         // One field is read at a time (as doubles): a header declaring more is refused here.
         let fieldBytes = Double(shape[y]) * Double(shape[x]) * 8, timeBytes = Double(shape[t]) * 8 * 3
         guard fieldBytes <= MemoryBudget.bytes / 4, timeBytes <= MemoryBudget.bytes / 4 else {

@@ -46,6 +46,8 @@ public final class EnsembleReader {
     private var openFile: (index: Int, file: NetCDFFile)?
 
     public var memberCount: Int { members.count }
+    /// Where each file's fields are stored (dimension order, latitude and longitude order, unit).
+    public var storedLayouts: [StoredFieldLayout] { layouts.map(StoredFieldLayout.init) }
     public var timeCount: Int { time.count }
     /// Values per member: time × lat × lon.
     public var valuesPerMember: Int { time.count * grid.cellCount }

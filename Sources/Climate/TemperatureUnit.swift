@@ -35,6 +35,16 @@ public enum TemperatureUnit: String, Sendable, CaseIterable {
         case .fahrenheit: return (x - 32) * (5.0 / 9.0) + 273.15
         }
     }
+
+    /// Converts a value in kelvin to this unit.
+    @inline(__always)
+    public func fromKelvin(_ x: Double) -> Double {
+        switch self {
+        case .kelvin: return x
+        case .celsius: return x - 273.15
+        case .fahrenheit: return (x - 273.15) * (9.0 / 5.0) + 32
+        }
+    }
 }
 
 extension String {

@@ -7,6 +7,6 @@ struct EnsembleGenCommand: ParsableCommand {
         commandName: "ensemblegen",
         abstract: "Generate large climate ensembles with a latent diffusion model, written as CF-compliant NetCDF.",
         version: EnsembleGenVersion.string,
-        subcommands: [InfoCommand.self, MergeCommand.self, SimulateCommand.self, TrainVAECommand.self, ReconstructCommand.self, TrainDiffusionCommand.self, FitUnresolvedCommand.self, CalibrateSpreadCommand.self, RepackCommand.self, GenerateCommand.self, DiagnoseCommand.self, BaselineCommand.self, EvaluateCommand.self]
+        subcommands: [InfoCommand.self, MergeCommand.self, SimulateCommand.self, TrainVAECommand.self, ReconstructCommand.self, TrainDiffusionCommand.self, FitUnresolvedCommand.self, CalibrateSpreadCommand.self, RepackCommand.self, GenerateCommand.self, CompressCommand.self, DecompressCommand.self, DiagnoseCommand.self, BaselineCommand.self, EvaluateCommand.self]
     )
 }

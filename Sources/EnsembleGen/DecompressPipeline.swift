@@ -1,0 +1,292 @@
+import Climate
+import Compression
+import Foundation
+import Models
+import NetCDF
+import OutputFiles
+import Tensor
+
+/// `ensemblegen decompress`: rebuilds the CF file `compress` stored (or some members and
+/// years of it), every value within the recorded error bound of the original.
+public enum DecompressPipeline {
+    public struct Options: Sendable {
+        public var input: String
+        public var output: String
+        /// VAE file or model directory; nil: the one recorded in the file.
+        public var model: String?
+        /// Member indices from 0 ("0-9,12"); nil: all.
+        public var members: String?
+        /// Years to keep (inclusive); nil: from the first / to the last.
+        public var startYear: Int?
+        public var endYear: Int?
+        public var storage: OutputStorage
+
+        public init(input: String, output: String, model: String? = nil, members: String? = nil, startYear: Int? = nil,
+                    endYear: Int? = nil, storage: OutputStorage = OutputStorage()) {
+            self.input = input; self.output = output; self.model = model; self.members = members
+            self.startYear = startYear; self.endYear = endYear; self.storage = storage
+        }
+    }
+
+    public struct Result: Sendable {
+        public var members: Int
+        public var timeSteps: Int
+        public var maxError: Double
+        public var output: String
+        public var text: String {
+            String(format: "%d members × %d time steps, every value within %g K of the original\nwrote %@", members, timeSteps, maxError, output)
+        }
+    }
+
+    /// Time steps per block decoded at once (memory: block × cells values per member).
+    static let block = 96
+
+    public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
+        let source = try NetCDFFile.open(o.input)
+        defer { try? source.close() }
+        let codes = try CompressedEnsembleReader(file: source)
+        let header = codes.header
+        let modelPath = VAEModelFile.resolve(o.model ?? header.model)
+        try OutputFile.checkDestination(o.output, inputs: [o.input, modelPath])
+        guard FileManager.default.fileExists(atPath: modelPath) else {
+            throw EnsembleGenError("\(o.input): compressed with the VAE \(header.model), which is not at \(modelPath); pass --model with that model (SHA-256 \(header.modelSHA256))")
+        }
+        let sha = try FileDigest.sha256(path: modelPath)
+        guard sha == header.modelSHA256 else {
+            throw EnsembleGenError("\(o.input): compressed with a VAE of SHA-256 \(header.modelSHA256) (\(header.model)), but \(modelPath) has \(sha); pass --model with the model it was compressed with")
+        }
+        let vae = try TrainedVAE.load(modelPath)
+        guard vae.latentDimension == header.latentDimension else {
+            throw EnsembleGenError("\(o.input): latent dimension \(header.latentDimension) differs from the VAE's \(vae.latentDimension)")
+        }
+        let members = try o.members.map { try MemberSelection.parse($0, count: header.members, file: o.input) } ?? Array(0..<header.members)
+        let timeName = header.dimensions[header.timeAxis]
+        let time = try TimeAxis.read(from: source, dimension: timeName)
+        guard time.count == header.times else { throw EnsembleGenError("\(o.input): time axis has \(time.count) steps, the codes \(header.times)") }
+        let years = (0..<time.count).map { time.date(at: $0).year }
+        let times = (0..<time.count).filter { (o.startYear ?? Int.min) <= years[$0] && years[$0] <= (o.endYear ?? Int.max) }
+        guard let first = times.first, let last = times.last else {
+            throw EnsembleGenError("\(o.input): no time steps in \(o.startYear.map(String.init) ?? "…")–\(o.endYear.map(String.init) ?? "…") (the file covers \(years.first!)–\(years.last!))")
+        }
+        let selectedTimes = first..<(last + 1)
+        let months = time.monthsOfYear
+        let grid = vae.grid, rows = grid.latitudeCount, columns = grid.longitudeCount
+        guard codes.latitudeSource.count == rows, codes.longitudeSource.count == columns else {
+            throw EnsembleGenError("\(o.input): grid \(codes.latitudeSource.count) × \(codes.longitudeSource.count) differs from the VAE's \(rows) × \(columns)")
+        }
+
+        let output = try OutputFile(path: o.output, inputs: [o.input, modelPath])
+        output.releaseDescriptor()
+        var file: NetCDFFile?
+        do {
+            let f = try NetCDFFile.create(output.partialPath, overwrite: true)
+            file = f
+            let memberName = header.memberAxis.map { header.dimensions[$0] }
+            var selecting = [timeName: Array(selectedTimes)]
+            if let memberName { selecting[memberName] = members }
+            for d in try source.dimensions() where !CompressedEnsembleFormat.codecDimensions.contains(d.name) {
+                try f.addDimension(d.name, length: d.isUnlimited ? nil : (selecting[d.name]?.count ?? d.length))
+            }
+            try f.copyGlobalAttributes(from: source)
+            // The original's variables in their order, the data variable at its place.
+            var data: NetCDF.Variable?
+            func defineData() throws {
+                let dims = try header.dimensions.map { name -> NetCDF.Dimension in
+                    guard let d = try f.dimension(name) else { throw EnsembleGenError("\(o.input): dimension \(name) is missing") }
+                    return d
+                }
+                let v = try f.addVariable(header.variable, type: header.dataType, dimensions: dims)
+                try f.copyAttributes(of: codes.field, to: v)
+                var chunks = dims.map { _ in 1 }
+                chunks[header.latitudeAxis] = rows
+                chunks[header.longitudeAxis] = columns
+                try v.setChunking(chunks)
+                if o.storage.deflateLevel > 0 { try v.setCompression(deflateLevel: o.storage.deflateLevel, shuffle: true) }
+                data = v
+            }
+            for v in try source.variables() where !CompressedEnsembleFormat.codecVariables.contains(v.name) {
+                let defined = try f.variables().count
+                if data == nil && defined == header.variableIndex { try defineData() }
+                try f.copyVariable(v, selecting: selecting)
+            }
+            if data == nil { try defineData() }
+            guard let data else { throw EnsembleGenError("\(o.input): data variable not defined") }
+            var shape = data.dimensions.map(\.length)
+            shape[header.timeAxis] = selectedTimes.count
+            if let m = header.memberAxis { shape[m] = members.count }
+            let layout = StoredFieldLayout(path: o.output, variableName: header.variable, dimensionNames: header.dimensions, shape: shape,
+                                           timeAxis: header.timeAxis, latitudeAxis: header.latitudeAxis, longitudeAxis: header.longitudeAxis,
+                                           memberAxis: header.memberAxis, unit: header.unit, isPacked: false,
+                                           latitudeSource: codes.latitudeSource, longitudeSource: codes.longitudeSource)
+            let blocks = (selectedTimes.count + block - 1) / block
+            for (i, m) in members.enumerated() {
+                let books = try codes.codeBooks(member: m)
+                for b in 0..<blocks {
+                    let start = selectedTimes.lowerBound + b * block
+                    let range = start..<min(selectedTimes.upperBound, start + block)
+                    let fields = try decode(codes: codes, books: books, member: m, times: range, vae: vae,
+                                            months: Array(months[range]), rows: rows, columns: columns)
+                    try fields.withUnsafeBufferPointer {
+                        try layout.write($0, member: i, timeStart: range.lowerBound - selectedTimes.lowerBound, timeCount: range.count, to: data)
+                    }
+                }
+                progress?(i + 1, members.count)
+            }
+            try f.close()
+            file = nil
+            try output.commit()
+            return Result(members: members.count, timeSteps: selectedTimes.count, maxError: header.maxError, output: o.output)
+        } catch {
+            try? file?.close()
+            let reported = output.failure(error)
+            output.abandon()
+            throw reported
+        }
+    }
+
+    /// Fields [times, cells] (K) of member `m`: VAE prediction plus the decoded residual,
+    /// exactly stored values where the codes escape.
+    static func decode(codes: CompressedEnsembleReader, books: (latent: LatentCodeBook, residual: ResidualCodeBook), member m: Int,
+                       times: Range<Int>, vae: TrainedVAE, months: [Int], rows: Int, columns: Int) throws -> [Float] {
+        let cells = rows * columns, d = vae.latentDimension, n = times.count
+        let latentBytes = try codes.latentStream(member: m, times: times)
+        var latentCodes = [Int32]()
+        latentCodes.reserveCapacity(n * d)
+        try latentBytes.bytes.withUnsafeBufferPointer { all in
+            for range in latentBytes.ranges {
+                latentCodes += try books.latent.decode(UnsafeBufferPointer(rebasing: all[range]), count: d)
+            }
+        }
+        var fields = MemberCompressor.prediction(vae: vae, codes: latentCodes, step: books.latent.step, months: months)
+        let residualBytes = try codes.residualStream(member: m, times: times)
+        let exceptions = try codes.exceptions(member: m, times: times)
+        var failure: Error?
+        let lock = NSLock()
+        residualBytes.bytes.withUnsafeBufferPointer { all in
+            fields.withUnsafeMutableBufferPointer { out in
+                ComputeThreads.concurrently(jobs: n) { worker, workers in
+                    var rebuilt = [Double](repeating: 0, count: cells), magnitudes = [Int32](repeating: 0, count: cells)
+                    for t in stride(from: worker, to: n, by: workers) {
+                        do {
+                            let escapes = try rebuilt.withUnsafeMutableBufferPointer { r in
+                                try magnitudes.withUnsafeMutableBufferPointer { mags in
+                                    try books.residual.decode(UnsafeBufferPointer(rebasing: all[residualBytes.ranges[t]]), rows: rows, columns: columns,
+                                                              reconstruction: r, magnitudes: mags)
+                                }
+                            }
+                            let exact = exceptions.ranges[t]
+                            guard escapes.count == exact.count else {
+                                throw CompressionError.corrupt("member \(m), time step \(times.lowerBound + t): \(escapes.count) escapes but \(exact.count) stored values")
+                            }
+                            let base = t * cells
+                            for c in 0..<cells { out[base + c] = Float(Double(out[base + c]) + rebuilt[c]) }
+                            for (e, c) in zip(exact, escapes) { out[base + c] = exceptions.values[e] }
+                        } catch {
+                            lock.lock(); failure = failure ?? error; lock.unlock()
+                        }
+                    }
+                }
+            }
+        }
+        if let failure { throw EnsembleGenError("\(codes.file.path): \(failure)") }
+        return fields
+    }
+}
+
+/// Reads the codes of a compressed ensemble file.
+final class CompressedEnsembleReader {
+    typealias F = CompressedEnsembleFormat
+    let file: NetCDFFile
+    let header: CompressedEnsembleHeader
+    let field: NetCDF.Variable
+    let latitudeSource: [Int], longitudeSource: [Int]
+    /// Offsets into the byte streams and exception list, [member][time + 1], cumulative.
+    private let latentOffsets: [[Int]], residualOffsets: [[Int]], exceptionOffsets: [[Int]]
+
+    init(file: NetCDFFile) throws {
+        self.file = file
+        header = try CompressedEnsembleHeader(file: file)
+        let path = file.path
+        func variable(_ name: String) throws -> NetCDF.Variable {
+            guard let v = try file.variable(name) else { throw EnsembleGenError("\(path): variable \(name) of the compressed format is missing") }
+            return v
+        }
+        field = try variable(F.field)
+        latitudeSource = try variable(F.latitudeSource).read(Int32.self).map(Int.init)
+        longitudeSource = try variable(F.longitudeSource).read(Int32.self).map(Int.init)
+        guard Set(latitudeSource) == Set(0..<latitudeSource.count), Set(longitudeSource) == Set(0..<longitudeSource.count) else {
+            throw EnsembleGenError("\(path): \(F.latitudeSource)/\(F.longitudeSource) are not permutations")
+        }
+        let (m, t) = (header.members, header.times)
+        func offsets(_ name: String, total: String) throws -> [[Int]] {
+            let v = try variable(name)
+            guard try v.shape() == [m, t] else { throw EnsembleGenError("\(path): \(name) is not \(m) × \(t)") }
+            let counts = try v.read(UInt32.self)
+            var running = 0, result: [[Int]] = []
+            for member in 0..<m {
+                var row = [running]
+                for k in 0..<t { running += Int(counts[member * t + k]); row.append(running) }
+                result.append(row)
+            }
+            let length = try variable(total).shape().first ?? 0
+            guard running == length else { throw EnsembleGenError("\(path): \(name) adds up to \(running), but \(total) holds \(length)") }
+            return result
+        }
+        latentOffsets = try offsets(F.latentBytes, total: F.latentStream)
+        residualOffsets = try offsets(F.residualBytes, total: F.residualStream)
+        exceptionOffsets = try offsets(F.exceptionCount, total: F.exceptions)
+    }
+
+    /// The code books of member `m`, checked.
+    func codeBooks(member m: Int) throws -> (latent: LatentCodeBook, residual: ResidualCodeBook) {
+        do {
+            let latentCap = Int(try file.variable(F.latentCap)!.read(Int32.self, start: [m], count: [1])[0])
+            let residualCap = Int(try file.variable(F.residualCap)!.read(Int32.self, start: [m], count: [1])[0])
+            guard (0...LatentCodeBook.maximumCap).contains(latentCap), (0...ResidualQuantiser.maximumCap).contains(residualCap) else {
+                throw CompressionError.corrupt("caps \(latentCap), \(residualCap) out of range")
+            }
+            let latentTable = try file.variable(F.latentFrequencies)!.read(Int32.self, start: [m, 0], count: [1, 2 * latentCap + 1])
+            let coefficients = try file.variable(F.predictor)!.read(Double.self, start: [m, 0], count: [1, 3])
+            let quantiser = try ResidualQuantiser(bound: header.quantiserBound, coefficients: coefficients, cap: residualCap)
+            let contexts = ResidualQuantiser.contextCount, alphabet = quantiser.alphabet
+            let residualTables = try file.variable(F.residualFrequencies)!.read(Int32.self, start: [m, 0, 0], count: [1, contexts, alphabet])
+            func table(_ values: ArraySlice<Int32>) throws -> FrequencyTable {
+                guard values.allSatisfy({ $0 >= 0 }) else { throw CompressionError.corrupt("negative frequency") }
+                return try FrequencyTable(frequencies: values.map { UInt32($0) })
+            }
+            let latent = try LatentCodeBook(step: header.latentStep, cap: latentCap, table: table(latentTable[...]))
+            let residual = try ResidualCodeBook(quantiser: quantiser, tables: (0..<contexts).map {
+                try table(residualTables[($0 * alphabet)..<(($0 + 1) * alphabet)])
+            })
+            return (latent, residual)
+        } catch let error as CompressionError {
+            throw EnsembleGenError("\(file.path): member \(m): \(error)")
+        } catch let error as NetCDFError {
+            throw EnsembleGenError("\(file.path): member \(m): code books unreadable (\(error.message))")
+        }
+    }
+
+    /// The bytes of the streams of member `m` for `times`, and each time step's range in them.
+    private func stream(_ name: String, offsets: [[Int]], member m: Int, times: Range<Int>) throws -> (bytes: [UInt8], ranges: [Range<Int>]) {
+        let row = offsets[m]
+        let start = row[times.lowerBound], end = row[times.upperBound]
+        let bytes = end > start ? try file.variable(name)!.read(UInt8.self, start: [start], count: [end - start]) : []
+        return (bytes, times.map { (row[$0] - start)..<(row[$0 + 1] - start) })
+    }
+
+    func latentStream(member m: Int, times: Range<Int>) throws -> (bytes: [UInt8], ranges: [Range<Int>]) {
+        try stream(F.latentStream, offsets: latentOffsets, member: m, times: times)
+    }
+
+    func residualStream(member m: Int, times: Range<Int>) throws -> (bytes: [UInt8], ranges: [Range<Int>]) {
+        try stream(F.residualStream, offsets: residualOffsets, member: m, times: times)
+    }
+
+    /// Exactly stored values of member `m` for `times`, and each time step's range in them.
+    func exceptions(member m: Int, times: Range<Int>) throws -> (values: [Float], ranges: [Range<Int>]) {
+        let row = exceptionOffsets[m]
+        let start = row[times.lowerBound], end = row[times.upperBound]
+        let values = end > start ? try file.variable(F.exceptions)!.read(Float.self, start: [start], count: [end - start]) : []
+        return (values, times.map { (row[$0] - start)..<(row[$0 + 1] - start) })
+    }
+}
