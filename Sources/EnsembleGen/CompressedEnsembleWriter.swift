@@ -68,8 +68,8 @@ final class CompressedEnsembleWriter {
             try variable(name, .uint32, [member, time], chunks: [1, header.times])
         }
         // Entropy-coded bytes: deflate cannot shrink them.
-        try variable(F.latentStream, .uint8, [latentByte], chunks: [1 << 16], deflate: false)
-        try variable(F.residualStream, .uint8, [residualByte], chunks: [1 << 16], deflate: false)
+        try variable(F.latentStream, .uint8, [latentByte], chunks: [1 << 14], deflate: false)
+        try variable(F.residualStream, .uint8, [residualByte], chunks: [1 << 14], deflate: false)
         try variable(F.exceptions, .float, [exception], chunks: [1 << 12])
         try file.variable(F.latitudeSource)!.write(layout.latitudeSource.map(Int32.init))
         try file.variable(F.longitudeSource)!.write(layout.longitudeSource.map(Int32.init))
