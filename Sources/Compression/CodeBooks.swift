@@ -1,21 +1,27 @@
-/// The frequency tables of one member's residual codes (one per context) with the quantiser
-/// that made them: encodes and decodes one field's stream.
+/// The frequency tables of one member's residual codes (one per context), the quantiser
+/// that made them and the class of each grid cell: encodes and decodes one field's stream.
 public struct ResidualCodeBook: Sendable {
     public let quantiser: ResidualQuantiser
     public let tables: [FrequencyTable]
+    /// Class (0..<`ResidualQuantiser.cellClasses`) of each cell of a field.
+    public let classes: [UInt8]
 
-    public init(quantiser: ResidualQuantiser, tables: [FrequencyTable]) throws {
+    public init(quantiser: ResidualQuantiser, classes: [UInt8], tables: [FrequencyTable]) throws {
         guard tables.count == ResidualQuantiser.contextCount,
               tables.allSatisfy({ $0.frequencies.count == quantiser.alphabet }) else {
             throw CompressionError.corrupt("residual tables do not match the alphabet of \(quantiser.alphabet) symbols")
         }
+        guard classes.allSatisfy({ Int($0) < ResidualQuantiser.cellClasses }) else {
+            throw CompressionError.corrupt("a cell class is outside 0..<\(ResidualQuantiser.cellClasses)")
+        }
         self.quantiser = quantiser
+        self.classes = classes
         self.tables = tables
     }
 
     /// Tables fitted to symbol counts [context][symbol].
-    public init(quantiser: ResidualQuantiser, counts: [[Int]]) throws {
-        try self.init(quantiser: quantiser, tables: counts.map(FrequencyTable.init(counts:)))
+    public init(quantiser: ResidualQuantiser, classes: [UInt8], counts: [[Int]]) throws {
+        try self.init(quantiser: quantiser, classes: classes, tables: counts.map(FrequencyTable.init(counts:)))
     }
 
     /// The stream of one field's symbols (visiting order) with their contexts.
@@ -32,10 +38,13 @@ public struct ResidualCodeBook: Sendable {
     public func decode(_ stream: UnsafeBufferPointer<UInt8>, rows: Int, columns: Int,
                        reconstruction: UnsafeMutableBufferPointer<Double>,
                        magnitudes: UnsafeMutableBufferPointer<Int32>) throws -> [Int] {
+        guard classes.count == rows * columns else { throw CompressionError.corrupt("\(classes.count) cell classes for \(rows * columns) cells") }
         var decoder = try RANSDecoder(stream)
         var escapes: [Int] = []
-        try quantiser.reconstruct(from: &decoder, tables: tables, rows: rows, columns: columns,
-                                  into: reconstruction, magnitudes: magnitudes, escapes: &escapes)
+        try classes.withUnsafeBufferPointer { classes in
+            try quantiser.reconstruct(from: &decoder, tables: tables, rows: rows, columns: columns, classes: classes,
+                                      into: reconstruction, magnitudes: magnitudes, escapes: &escapes)
+        }
         guard decoder.isComplete else { throw CompressionError.corrupt("a field's stream holds more than its values") }
         return escapes
     }

@@ -17,9 +17,12 @@ public struct ResidualQuantiser: Equatable, Sendable {
     /// Largest |q| coded as a symbol; symbols are q + cap in 0...2·cap, escape 2·cap + 1.
     public let cap: Int
 
-    /// Contexts: the frequency table of a value depends on how large its left and upper
-    /// neighbours' codes are (residuals are larger at high latitudes and over land).
-    public static let contextCount = 7
+    /// Contexts: the frequency table of a value depends on its cell's class (quartile of the
+    /// cell's residual RMS over the member: residuals are larger at high latitudes and over
+    /// land) and on how large its left and upper neighbours' codes are.
+    public static let neighbourContexts = 7
+    public static let cellClasses = 4
+    public static let contextCount = neighbourContexts * cellClasses
     /// Largest cap: alphabets stay within 4096 symbols per table.
     public static let maximumCap = 2047
 
@@ -75,7 +78,7 @@ public struct ResidualQuantiser: Equatable, Sendable {
     /// Visits the field row by row: for each value, `choose(index, prediction, context)`
     /// returns its symbol, and the reconstruction r̃ is written to `reconstruction`.
     @inline(__always)
-    func traverse(rows: Int, columns: Int, reconstruction r: UnsafeMutableBufferPointer<Double>,
+    func traverse(rows: Int, columns: Int, classes: UnsafeBufferPointer<UInt8>, reconstruction r: UnsafeMutableBufferPointer<Double>,
                   magnitudes: UnsafeMutableBufferPointer<Int32>,
                   _ choose: (_ index: Int, _ prediction: Double, _ context: Int) throws -> Int) rethrows {
         let a = coefficients[0], b = coefficients[1], c = coefficients[2]
@@ -86,7 +89,8 @@ public struct ResidualQuantiser: Equatable, Sendable {
                 let left = j > 0 ? r[k - 1] : 0, up = i > 0 ? r[k - columns] : 0
                 let upLeft = i > 0 && j > 0 ? r[k - columns - 1] : 0
                 let prediction = (a * left + b * up) + c * upLeft
-                let context = ResidualQuantiser.context(j > 0 ? magnitudes[k - 1] : 0, i > 0 ? magnitudes[k - columns] : 0)
+                let context = Int(classes[k]) * ResidualQuantiser.neighbourContexts
+                    + ResidualQuantiser.context(j > 0 ? magnitudes[k - 1] : 0, i > 0 ? magnitudes[k - columns] : 0)
                 let symbol = try choose(k, prediction, context)
                 if symbol == escape {
                     r[k] = 0
@@ -102,11 +106,11 @@ public struct ResidualQuantiser: Equatable, Sendable {
 
     /// Symbols and contexts of `residual` [rows × columns]; `reconstruction` receives r̃
     /// (0 at escapes). Non-finite residuals are escaped.
-    public func quantise(_ residual: UnsafeBufferPointer<Double>, rows: Int, columns: Int,
+    public func quantise(_ residual: UnsafeBufferPointer<Double>, rows: Int, columns: Int, classes: UnsafeBufferPointer<UInt8>,
                          symbols: UnsafeMutableBufferPointer<UInt16>, contexts: UnsafeMutableBufferPointer<UInt8>,
                          reconstruction: UnsafeMutableBufferPointer<Double>, magnitudes: UnsafeMutableBufferPointer<Int32>) {
         let step = 2 * bound, cap = Double(self.cap), escape = self.escape
-        traverse(rows: rows, columns: columns, reconstruction: reconstruction, magnitudes: magnitudes) { k, prediction, context in
+        traverse(rows: rows, columns: columns, classes: classes, reconstruction: reconstruction, magnitudes: magnitudes) { k, prediction, context in
             let q = ((residual[k] - prediction) / step).rounded()
             let symbol = q.isFinite && abs(q) <= cap ? Int(q + cap) : escape
             symbols[k] = UInt16(symbol)
@@ -117,11 +121,11 @@ public struct ResidualQuantiser: Equatable, Sendable {
 
     /// Decodes one field's symbols from `decoder` with the context tables, writing r̃ (0 at
     /// escapes, whose indices go to `escapes`).
-    public func reconstruct(from decoder: inout RANSDecoder, tables: [FrequencyTable], rows: Int, columns: Int,
+    public func reconstruct(from decoder: inout RANSDecoder, tables: [FrequencyTable], rows: Int, columns: Int, classes: UnsafeBufferPointer<UInt8>,
                             into reconstruction: UnsafeMutableBufferPointer<Double>, magnitudes: UnsafeMutableBufferPointer<Int32>,
                             escapes: inout [Int]) throws {
         let alphabet = self.alphabet, escape = self.escape
-        try traverse(rows: rows, columns: columns, reconstruction: reconstruction, magnitudes: magnitudes) { k, _, context in
+        try traverse(rows: rows, columns: columns, classes: classes, reconstruction: reconstruction, magnitudes: magnitudes) { k, _, context in
             let symbol = try decoder.decode(tables[context])
             guard symbol < alphabet else { throw CompressionError.corrupt("symbol \(symbol) outside the alphabet of \(alphabet)") }
             if symbol == escape { escapes.append(k) }
@@ -151,6 +155,18 @@ public struct ResidualQuantiser: Equatable, Sendable {
         }
         guard let solution = solve3(m, v) else { return [0, 0, 0] }
         return solution.map { $0.isFinite ? min(1, max(-1, $0)) : 0 }
+    }
+
+    /// Each cell's class 0..<cellClasses: the quartile of its residual RMS over the fields
+    /// [n, cells] among all cells.
+    public static func cellClasses(_ residual: UnsafeBufferPointer<Double>, fields: Int, cells: Int) -> [UInt8] {
+        var squares = [Double](repeating: 0, count: cells)
+        for n in 0..<fields {
+            for c in 0..<cells where residual[n * cells + c].isFinite { squares[c] += residual[n * cells + c] * residual[n * cells + c] }
+        }
+        let sorted = squares.sorted()
+        let thresholds = (1..<cellClasses).map { sorted[min(cells - 1, $0 * cells / cellClasses)] }
+        return squares.map { s in UInt8(thresholds.filter { s >= $0 }.count) }
     }
 
     /// Solves the 3×3 symmetric system by Cramer's rule; nil when it is (nearly) singular.

@@ -160,10 +160,11 @@ enum MemberCompressor {
 
     /// Residual symbols and contexts of every field, quantised in parallel; `reconstruction`
     /// receives r̃.
-    static func quantise(residual: [Double], quantiser: ResidualQuantiser, fields: Int, rows: Int, columns: Int,
+    static func quantise(residual: [Double], quantiser: ResidualQuantiser, classes: [UInt8], fields: Int, rows: Int, columns: Int,
                          symbols: inout [UInt16], contexts: inout [UInt8], reconstruction: inout [Double]) {
         let cells = rows * columns
         residual.withUnsafeBufferPointer { r in
+          classes.withUnsafeBufferPointer { classes in
             symbols.withUnsafeMutableBufferPointer { s in
                 contexts.withUnsafeMutableBufferPointer { c in
                     reconstruction.withUnsafeMutableBufferPointer { out in
@@ -172,7 +173,7 @@ enum MemberCompressor {
                             magnitudes.withUnsafeMutableBufferPointer { mags in
                                 for t in stride(from: worker, to: fields, by: workers) {
                                     let range = (t * cells)..<((t + 1) * cells)
-                                    quantiser.quantise(UnsafeBufferPointer(rebasing: r[range]), rows: rows, columns: columns,
+                                    quantiser.quantise(UnsafeBufferPointer(rebasing: r[range]), rows: rows, columns: columns, classes: classes,
                                                        symbols: UnsafeMutableBufferPointer(rebasing: s[range]),
                                                        contexts: UnsafeMutableBufferPointer(rebasing: c[range]),
                                                        reconstruction: UnsafeMutableBufferPointer(rebasing: out[range]), magnitudes: mags)
@@ -182,6 +183,7 @@ enum MemberCompressor {
                     }
                 }
             }
+          }
         }
     }
 
@@ -194,16 +196,17 @@ enum MemberCompressor {
         let coefficients = residual.withUnsafeBufferPointer {
             ResidualQuantiser.fitCoefficients($0, fields: fields, rows: rows, columns: columns)
         }
+        let classes = residual.withUnsafeBufferPointer { ResidualQuantiser.cellClasses($0, fields: fields, cells: cells) }
         var quantiser = try ResidualQuantiser(bound: bound, coefficients: coefficients, cap: ResidualQuantiser.maximumCap)
         var symbols = [UInt16](repeating: 0, count: original.count), contexts = [UInt8](repeating: 0, count: original.count)
         var rebuilt = [Double](repeating: 0, count: original.count)
-        quantise(residual: residual, quantiser: quantiser, fields: fields, rows: rows, columns: columns,
+        quantise(residual: residual, quantiser: quantiser, classes: classes, fields: fields, rows: rows, columns: columns,
                  symbols: &symbols, contexts: &contexts, reconstruction: &rebuilt)
         let cap = symbols.withUnsafeBufferPointer { quantiser.largestCode($0) }
         quantiser = try symbols.withUnsafeMutableBufferPointer { try quantiser.narrowed(to: cap, symbols: $0) }
         var counts = [[Int]](repeating: [Int](repeating: 0, count: quantiser.alphabet), count: ResidualQuantiser.contextCount)
         for k in 0..<symbols.count { counts[Int(contexts[k])][Int(symbols[k])] += 1 }
-        let residualBook = try ResidualCodeBook(quantiser: quantiser, counts: counts)
+        let residualBook = try ResidualCodeBook(quantiser: quantiser, classes: classes, counts: counts)
         let latentBook = try LatentCodeBook(step: step, fittedTo: codes)
 
         var residualStreams = [[UInt8]](repeating: [], count: fields)
@@ -243,7 +246,7 @@ enum MemberCompressor {
 /// The latent quantisation step that gives the smallest file for sample fields: coarser
 /// latents cost fewer bits but predict worse, so the residual costs more.
 enum LatentStepSearch {
-    static let candidates: [Float] = (0...9).map { Float(1) / Float(1 << $0) }
+    static let candidates: [Float] = (-2...6).map { Float(pow(2, -Double($0))) }
 
     static func best(vae: TrainedVAE, fields: [Float], months: [Int], bound: Double) throws -> Float {
         let grid = vae.grid

@@ -24,6 +24,8 @@ enum CompressedEnsembleFormat {
     static let latentByte = "egc_latent_byte"
     static let residualByte = "egc_residual_byte"
     static let exception = "egc_exception"
+    static let cell = "egc_cell"
+    static let cellClass = "egc_cell_class"
     static let latitudeSource = "egc_latitude_source"
     static let longitudeSource = "egc_longitude_source"
 
@@ -41,11 +43,11 @@ enum CompressedEnsembleFormat {
 
     /// Every variable the codec adds (not copied to a decompressed file).
     static let codecVariables: Set<String> = [
-        codec, field, latitudeSource, longitudeSource, latentCap, residualCap, predictor, latentFrequencies,
+        codec, field, cellClass, latitudeSource, longitudeSource, latentCap, residualCap, predictor, latentFrequencies,
         residualFrequencies, latentBytes, residualBytes, exceptionCount, latentStream, residualStream, exceptions,
     ]
     /// Every dimension the codec adds.
-    static let codecDimensions: Set<String> = [member, neighbour, context, latentSymbol, residualSymbol, latentByte, residualByte, exception]
+    static let codecDimensions: Set<String> = [cell, member, neighbour, context, latentSymbol, residualSymbol, latentByte, residualByte, exception]
 
     /// The guard between the requested bound and the one the quantiser uses: float32
     /// rounding of the output and of unit conversions (≤ 2 ulp at 400 K), and differences

@@ -43,6 +43,7 @@ final class CompressedEnsembleWriter {
             return try file.addDimension(name, length: length)
         }
         let member = try dimension(F.member, header.members)
+        let cell = try dimension(F.cell, layout.latitudeSource.count * layout.longitudeSource.count)
         let neighbour = try dimension(F.neighbour, 3), context = try dimension(F.context, ResidualQuantiser.contextCount)
         let latentSymbol = try dimension(F.latentSymbol, nil), residualSymbol = try dimension(F.residualSymbol, nil)
         let latentByte = try dimension(F.latentByte, nil), residualByte = try dimension(F.residualByte, nil)
@@ -62,6 +63,7 @@ final class CompressedEnsembleWriter {
         try variable(F.latentCap, .int32, [member])
         try variable(F.residualCap, .int32, [member])
         try variable(F.predictor, .double, [member, neighbour], deflate: false)
+        try variable(F.cellClass, .uint8, [member, cell])
         try variable(F.latentFrequencies, .int32, [member, latentSymbol], chunks: [1, 4096])
         try variable(F.residualFrequencies, .int32, [member, context, residualSymbol], chunks: [1, ResidualQuantiser.contextCount, 4096])
         for name in [F.latentBytes, F.residualBytes, F.exceptionCount] {
@@ -81,6 +83,8 @@ final class CompressedEnsembleWriter {
         try v(F.latentCap).write([Int32(coded.latentBook.cap)], start: [m], count: [1])
         try v(F.residualCap).write([Int32(coded.residualBook.quantiser.cap)], start: [m], count: [1])
         try v(F.predictor).write(coded.residualBook.quantiser.coefficients, start: [m, 0], count: [1, 3])
+        let classes = coded.residualBook.classes
+        try v(F.cellClass).write(classes, start: [m, 0], count: [1, classes.count])
         let latentTable = coded.latentBook.table.frequencies.map { Int32($0) }
         try v(F.latentFrequencies).write(latentTable, start: [m, 0], count: [1, latentTable.count])
         let residualTables = coded.residualBook.tables.flatMap { $0.frequencies.map { Int32($0) } }

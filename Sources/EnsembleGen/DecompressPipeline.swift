@@ -255,7 +255,9 @@ final class CompressedEnsembleReader {
                 return try FrequencyTable(frequencies: values.map { UInt32($0) })
             }
             let latent = try LatentCodeBook(step: header.latentStep, cap: latentCap, table: table(latentTable[...]))
-            let residual = try ResidualCodeBook(quantiser: quantiser, tables: (0..<contexts).map {
+            let cells = latitudeSource.count * longitudeSource.count
+            let classes = try file.variable(F.cellClass)!.read(UInt8.self, start: [m, 0], count: [1, cells])
+            let residual = try ResidualCodeBook(quantiser: quantiser, classes: classes, tables: (0..<contexts).map {
                 try table(residualTables[($0 * alphabet)..<(($0 + 1) * alphabet)])
             })
             return (latent, residual)

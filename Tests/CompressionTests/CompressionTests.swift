@@ -93,13 +93,23 @@ final class ResidualQuantiserTests: XCTestCase {
             residual[17] = 1e4  // far beyond any cap: escaped
             residual[100] = -3
             let quantiser = try ResidualQuantiser(bound: bound, coefficients: [0.6, 0.3, -0.25], cap: 300)
+            let classes = residual.withUnsafeBufferPointer { ResidualQuantiser.cellClasses($0, fields: 1, cells: cells) }
+            XCTAssertEqual(Set(classes), [0, 1, 2, 3])
             var symbols = [UInt16](repeating: 0, count: cells), contexts = [UInt8](repeating: 0, count: cells)
             var rebuilt = [Double](repeating: 0, count: cells), magnitudes = [Int32](repeating: 0, count: cells)
             residual.withUnsafeBufferPointer { r in
-                quantiser.quantise(r, rows: rows, columns: columns, symbols: symbols.withUnsafeMutableBufferPointer { $0 },
-                                   contexts: contexts.withUnsafeMutableBufferPointer { $0 },
-                                   reconstruction: rebuilt.withUnsafeMutableBufferPointer { $0 },
-                                   magnitudes: magnitudes.withUnsafeMutableBufferPointer { $0 })
+                classes.withUnsafeBufferPointer { c in
+                    symbols.withUnsafeMutableBufferPointer { s in
+                        contexts.withUnsafeMutableBufferPointer { x in
+                            rebuilt.withUnsafeMutableBufferPointer { out in
+                                magnitudes.withUnsafeMutableBufferPointer { m in
+                                    quantiser.quantise(r, rows: rows, columns: columns, classes: c, symbols: s, contexts: x,
+                                                       reconstruction: out, magnitudes: m)
+                                }
+                            }
+                        }
+                    }
+                }
             }
             for k in 0..<cells {
                 if Int(symbols[k]) == quantiser.escape {
@@ -111,7 +121,7 @@ final class ResidualQuantiserTests: XCTestCase {
             XCTAssertEqual(Int(symbols[17]), quantiser.escape)
             var counts = [[Int]](repeating: [Int](repeating: 0, count: quantiser.alphabet), count: ResidualQuantiser.contextCount)
             for k in 0..<cells { counts[Int(contexts[k])][Int(symbols[k])] += 1 }
-            let book = try ResidualCodeBook(quantiser: quantiser, counts: counts)
+            let book = try ResidualCodeBook(quantiser: quantiser, classes: classes, counts: counts)
             let stream = symbols.withUnsafeBufferPointer { s in contexts.withUnsafeBufferPointer { c in book.encode(symbols: s, contexts: c) } }
             var decoded = [Double](repeating: .nan, count: cells), mags = [Int32](repeating: 0, count: cells)
             let escapes = try stream.withUnsafeBufferPointer { s in

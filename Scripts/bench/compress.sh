@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Error-bounded compression side by side (Docs/compression.md): ensemblegen compress /
+# decompress against SZ3, ZFP fixed-accuracy, netCDF-4 BitRound + deflate and lossless
+# deflate + shuffle, at max errors 0.01, 0.05, 0.1 and 0.5 K, on
+#   1. a 40-member 32×64 simulation of 1850–2005 the shipped VAE never saw (seed 2026),
+#   2. a 96×192 simulation of 1850–2005 (MEMBERS_T63 members, default 10) with Data/t63,
+#   3. real CMIP6 monthly tas (IPSL-CM6A-LR ssp126 r1, ../shared/data) bilinearly regridded
+#      by CDO to 32×64, and the other methods alone on its native 20×20 grid;
+# then writes the table (OUT/compress.md) and the ratio-against-bound plot (OUT/compress.png).
+# Usage: Scripts/bench/compress.sh [OUT] (default out/bench-compress)
+# Environment: PYTHON (.venv-bench/bin/python with pysz, zfpy, netCDF4, matplotlib),
+#              DATASETS ("sim32 sim96 cmip"), BOUNDS ("0.01 0.05 0.1 0.5"), MEMBERS_T63 (10).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-out/bench-compress}
+python=${PYTHON:-.venv-bench/bin/python}
+if ! "$python" -c "import pysz, zfpy, netCDF4, matplotlib" 2>/dev/null; then
+    echo "compress.sh needs $python with pysz, zfpy, netCDF4 and matplotlib:" >&2
+    echo "  python3 -m venv .venv-bench && .venv-bench/bin/pip install pysz zfpy netCDF4 matplotlib" >&2
+    exit 1
+fi
+read -r -a bounds <<<"${BOUNDS:-0.01 0.05 0.1 0.5}"
+mkdir -p "$out"
+swift build -c release --product ensemblegen >/dev/null
+bin=.build/release/ensemblegen
+echo "$(nproc) cores; $(git rev-parse --short HEAD)"
+for data in ${DATASETS:-sim32 sim96 cmip}; do
+    case $data in
+    sim32)
+        [ -f "$out/sim32.nc" ] || "$bin" simulate --members 40 --start 1850 --end 2005 --grid 32x64 --seed 2026 -q --output "$out/sim32.nc" >/dev/null
+        "$python" Scripts/bench/compress_bench.py "$bin" Data/default "$out/sim32.nc" "sim 32x64" "$out/sim32.json" "${bounds[@]}" ;;
+    sim96)
+        [ -f "$out/sim96.nc" ] || "$bin" simulate --members "${MEMBERS_T63:-10}" --start 1850 --end 2005 --grid 96x192 --latitudes gaussian \
+            --seed 2026 -q --output "$out/sim96.nc" >/dev/null
+        "$python" Scripts/bench/compress_bench.py "$bin" Data/t63 "$out/sim96.nc" "sim 96x192" "$out/sim96.json" "${bounds[@]}" ;;
+    cmip)
+        source=../shared/data/cmip6-ng/tas_mon_IPSL-CM6A-LR_ssp126_r1i1p1f1_g025.nc
+        [ -f "$source" ] || { echo "no $source: skipping the CMIP6 runs"; continue; }
+        [ -f "$out/cmip32.nc" ] || cdo -s -O remapbil,r64x32 "$source" "$out/cmip32.nc"
+        "$python" Scripts/bench/compress_bench.py "$bin" Data/default "$out/cmip32.nc" "CMIP6 32x64" "$out/cmip32.json" "${bounds[@]}"
+        "$python" Scripts/bench/compress_bench.py - Data/default "$source" "CMIP6 20x20" "$out/cmip20.json" "${bounds[@]}" ;;
+    esac
+done
+"$python" Scripts/bench/compress_report.py "$out" "$out"/*.json
