@@ -91,7 +91,9 @@ def netcdf(x, work, **settings):
 
 def bitround(x, bound, work):
     """BitRound with the fewest mantissa bits that keep every value within the bound."""
-    for bits in range(1, 24):
+    # Rounding to `bits` mantissa bits errs by up to 2^(exponent − bits − 1): start just below.
+    start = max(1, int(np.floor(np.log2(float(np.abs(x).max()) / bound))) - 2)
+    for bits in range(start, 24):
         size, y, tc, td = netcdf(x, work, zlib=True, complevel=1, shuffle=True, significant_digits=bits, quantize_mode="BitRound")
         if errors(x, y)[0] <= bound:
             return size, y, tc, td, bits

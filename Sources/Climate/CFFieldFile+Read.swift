@@ -44,15 +44,9 @@ extension CFFieldLayout {
         var t0 = times.lowerBound
         while t0 < times.upperBound {
             let nt = min(blockSteps, times.upperBound - t0)
-            var start = [Int](repeating: 0, count: fileShape.count)
-            var count = fileShape.map { _ in 1 }
-            start[timeAxis] = t0; count[timeAxis] = nt
-            count[latitudeAxis] = ny; count[longitudeAxis] = nx
-            if let m = memberAxis { start[m] = member }
-            // Strides (in the raw block) of the time, latitude and longitude axes.
-            var strides = [Int](repeating: 1, count: count.count)
-            for k in stride(from: count.count - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * count[k + 1] }
-            let st = strides[timeAxis], sy = strides[latitudeAxis], sx = strides[longitudeAxis]
+            let (start, count, st, sy, sx) = FieldBlock.hyperslab(rank: fileShape.count, timeAxis: timeAxis, latitudeAxis: latitudeAxis,
+                                                                 longitudeAxis: longitudeAxis, memberAxis: memberAxis, member: member,
+                                                                 timeStart: t0, timeCount: nt, rows: ny, columns: nx)
             try raw.withUnsafeMutableBufferPointer { buffer in
                 let slab = UnsafeMutableBufferPointer(rebasing: buffer[0..<(nt * cellCount)])
                 try v.read(start: start, count: count, into: slab)

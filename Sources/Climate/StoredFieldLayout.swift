@@ -46,13 +46,9 @@ public struct StoredFieldLayout: Sendable {
             throw NetCDFError(path: variable.file.path, variable: variable.name,
                               message: "\(fields.count) values do not fill \(timeCount) fields of \(ny) × \(nx) in \(shape.count) dimensions")
         }
-        var start = [Int](repeating: 0, count: shape.count), count = [Int](repeating: 1, count: shape.count)
-        start[timeAxis] = timeStart; count[timeAxis] = timeCount
-        count[latitudeAxis] = ny; count[longitudeAxis] = nx
-        if let m = memberAxis { start[m] = member }
-        var strides = [Int](repeating: 1, count: count.count)
-        for k in stride(from: count.count - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * count[k + 1] }
-        let st = strides[timeAxis], sy = strides[latitudeAxis], sx = strides[longitudeAxis]
+        let (start, count, st, sy, sx) = FieldBlock.hyperslab(rank: shape.count, timeAxis: timeAxis, latitudeAxis: latitudeAxis,
+                                                             longitudeAxis: longitudeAxis, memberAxis: memberAxis, member: member,
+                                                             timeStart: timeStart, timeCount: timeCount, rows: ny, columns: nx)
         var raw = [Double](repeating: 0, count: timeCount * cells)
         let unit = self.unit
         for t in 0..<timeCount {
@@ -71,5 +67,22 @@ extension TimeAxis {
     /// The time coordinate of dimension `dimension` in `file` (units, calendar, bounds).
     public static func read(from file: NetCDFFile, dimension: String) throws -> TimeAxis {
         try CFFieldLayout.readTime(file: file, dimension: dimension)
+    }
+}
+
+/// Where `timeCount` fields of one member sit in a data variable.
+enum FieldBlock {
+    /// The hyperslab's start and count, and the strides of the time, latitude and longitude
+    /// axes in its values (C order).
+    static func hyperslab(rank: Int, timeAxis: Int, latitudeAxis: Int, longitudeAxis: Int, memberAxis: Int?, member: Int,
+                          timeStart: Int, timeCount: Int, rows: Int, columns: Int)
+        -> (start: [Int], count: [Int], time: Int, latitude: Int, longitude: Int) {
+        var start = [Int](repeating: 0, count: rank), count = [Int](repeating: 1, count: rank)
+        start[timeAxis] = timeStart; count[timeAxis] = timeCount
+        count[latitudeAxis] = rows; count[longitudeAxis] = columns
+        if let m = memberAxis { start[m] = member }
+        var strides = [Int](repeating: 1, count: rank)
+        for k in stride(from: rank - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * count[k + 1] }
+        return (start, count, strides[timeAxis], strides[latitudeAxis], strides[longitudeAxis])
     }
 }

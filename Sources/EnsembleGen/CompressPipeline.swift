@@ -79,14 +79,9 @@ public enum CompressPipeline {
             maxError: o.maxError, quantiserBound: bound, latentStep: step, latentDimension: vae.latentDimension,
             members: members, times: times, modelSHA256: sha, model: o.model)
 
-        let output = try OutputFile(path: o.output, inputs: [o.input, vaePath])
-        output.releaseDescriptor()
-        var file: NetCDFFile?
-        do {
-            let f = try NetCDFFile.create(output.partialPath, overwrite: true)
-            file = f
+        var maxError = 0.0, squares = 0.0, exact = 0
+        try NetCDFOutput.write(o.output, inputs: [o.input, vaePath]) { f in
             let writer = try CompressedEnsembleWriter(file: f, source: source, dataVariable: dataVariable, layout: layout, header: header)
-            var maxError = 0.0, squares = 0.0, exact = 0
             for m in 0..<members {
                 let original = try reader.readMember(m)
                 let coded = try MemberCompressor.compress(original, vae: vae, months: months, step: step, bound: bound,
@@ -104,21 +99,13 @@ public enum CompressPipeline {
                 try writer.write(member: m, coded)
                 progress?(m + 1, members)
             }
-            try f.close()
-            file = nil
-            try output.commit()
-            let inputBytes = ((try? FileManager.default.attributesOfItem(atPath: o.input))?[.size] as? Int64) ?? 0
-            let outputBytes = ((try? FileManager.default.attributesOfItem(atPath: o.output))?[.size] as? Int64) ?? 0
-            return Result(members: members, timeSteps: times, inputBytes: inputBytes,
-                          valueBytes: Int64(members) * Int64(times) * Int64(cells) * 4, outputBytes: outputBytes,
-                          latentStep: step, maxError: maxError, rmsError: (squares / Double(members * times * cells)).squareRoot(),
-                          exactValues: exact, output: o.output)
-        } catch {
-            try? file?.close()
-            let reported = output.failure(error)
-            output.abandon()
-            throw reported
         }
+        let inputBytes = ((try? FileManager.default.attributesOfItem(atPath: o.input))?[.size] as? Int64) ?? 0
+        let outputBytes = ((try? FileManager.default.attributesOfItem(atPath: o.output))?[.size] as? Int64) ?? 0
+        return Result(members: members, timeSteps: times, inputBytes: inputBytes,
+                      valueBytes: Int64(members) * Int64(times) * Int64(cells) * 4, outputBytes: outputBytes,
+                      latentStep: step, maxError: maxError, rmsError: (squares / Double(members * times * cells)).squareRoot(),
+                      exactValues: exact, output: o.output)
     }
 }
 

@@ -2,6 +2,7 @@ import Climate
 import Compression
 import Foundation
 import NetCDF
+import OutputFiles
 
 /// Writes a compressed ensemble file (`CompressedEnsembleFormat`) member by member.
 final class CompressedEnsembleWriter {
@@ -102,6 +103,31 @@ final class CompressedEnsembleWriter {
         if !exceptions.isEmpty {
             try v(F.exceptions).write(exceptions, start: [exceptionsWritten], count: [exceptions.count])
             exceptionsWritten += exceptions.count
+        }
+    }
+}
+
+/// A NetCDF-4 file written through `OutputFile`: `<path>.partial` until `body` returns,
+/// then renamed into place; removed if `body` throws.
+enum NetCDFOutput {
+    static func write<R>(_ path: String, inputs: [String], _ body: (NetCDFFile) throws -> R) throws -> R {
+        let output = try OutputFile(path: path, inputs: inputs)
+        // netcdf-c opens the partial itself (clobbering the empty file created for us).
+        output.releaseDescriptor()
+        var file: NetCDFFile?
+        do {
+            let f = try NetCDFFile.create(output.partialPath, overwrite: true)
+            file = f
+            let result = try body(f)
+            try f.close()
+            file = nil
+            try output.commit()
+            return result
+        } catch {
+            try? file?.close()
+            let reported = output.failure(error)
+            output.abandon()
+            throw reported
         }
     }
 }

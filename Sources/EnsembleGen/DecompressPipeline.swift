@@ -75,12 +75,7 @@ public enum DecompressPipeline {
             throw EnsembleGenError("\(o.input): grid \(codes.latitudeSource.count) × \(codes.longitudeSource.count) differs from the VAE's \(rows) × \(columns)")
         }
 
-        let output = try OutputFile(path: o.output, inputs: [o.input, modelPath])
-        output.releaseDescriptor()
-        var file: NetCDFFile?
-        do {
-            let f = try NetCDFFile.create(output.partialPath, overwrite: true)
-            file = f
+        try NetCDFOutput.write(o.output, inputs: [o.input, modelPath]) { f in
             let memberName = header.memberAxis.map { header.dimensions[$0] }
             var selecting = [timeName: Array(selectedTimes)]
             if let memberName { selecting[memberName] = members }
@@ -132,16 +127,8 @@ public enum DecompressPipeline {
                 }
                 progress?(i + 1, members.count)
             }
-            try f.close()
-            file = nil
-            try output.commit()
-            return Result(members: members.count, timeSteps: selectedTimes.count, maxError: header.maxError, output: o.output)
-        } catch {
-            try? file?.close()
-            let reported = output.failure(error)
-            output.abandon()
-            throw reported
         }
+        return Result(members: members.count, timeSteps: selectedTimes.count, maxError: header.maxError, output: o.output)
     }
 
     /// Fields [times, cells] (K) of member `m`: VAE prediction plus the decoded residual,
@@ -290,5 +277,30 @@ final class CompressedEnsembleReader {
         let start = row[times.lowerBound], end = row[times.upperBound]
         let values = end > start ? try file.variable(F.exceptions)!.read(Float.self, start: [start], count: [end - start]) : []
         return (values, times.map { (row[$0] - start)..<(row[$0 + 1] - start) })
+    }
+}
+
+/// `ensemblegen info` of a compressed ensemble file.
+public enum CompressedEnsembleInfo {
+    /// A summary of `path` when `compress` wrote it, nil for any other file.
+    public static func describe(path: String) throws -> String? {
+        guard path.hasSuffix(".nc") || path.hasSuffix(".nc4"), FileManager.default.fileExists(atPath: path),
+              let file = try? NetCDFFile.open(path) else { return nil }
+        defer { try? file.close() }
+        guard try file.variable(CompressedEnsembleFormat.codec) != nil else { return nil }
+        let codes = try CompressedEnsembleReader(file: file)
+        let h = codes.header
+        let cells = codes.latitudeSource.count * codes.longitudeSource.count
+        let values = Double(h.members * h.times * cells)
+        let bytes = Double(((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int64) ?? 0)
+        return [
+            "\(path) (written by ensemblegen compress, \(CompressedEnsembleFormat.format))",
+            "  variable   \(h.variable) (\(h.dimensions.joined(separator: ", ")); \(h.dataType), \(h.unit.rawValue))",
+            "  holds      \(h.members) members × \(h.times) time steps × \(codes.latitudeSource.count) × \(codes.longitudeSource.count) cells",
+            String(format: "  max error  %g K at every value (quantiser bound %.6g K)", h.maxError, h.quantiserBound),
+            String(format: "  size       %.1f MB: %.2f bits per value, %.1f× smaller than float32", bytes / 1e6, bytes * 8 / values, values * 4 / bytes),
+            "  model      VAE \(h.model) (sha256 \(h.modelSHA256.prefix(12))…), latent step \(h.latentStep)",
+            "  decompress ensemblegen decompress \(path) --output <file>.nc",
+        ].joined(separator: "\n")
     }
 }

@@ -65,9 +65,18 @@ public final class TrainedVAE {
     public func checkGrid(_ other: Grid, dataPath: String) throws {
         guard other.latitudeCount == grid.latitudeCount, other.longitudeCount == grid.longitudeCount,
               other.matches(grid) else {
+            // Same size, other coordinates: name the first that differs.
+            var detail = "coordinates must agree"
+            if other.latitudeCount == grid.latitudeCount, other.longitudeCount == grid.longitudeCount {
+                if let j = grid.latitudes.indices.first(where: { abs(grid.latitudes[$0] - other.latitudes[$0]) > 1e-4 }) {
+                    detail = String(format: "latitude %d is %g° in the data, %g° in the model", j, other.latitudes[j], grid.latitudes[j])
+                } else if let i = grid.longitudes.indices.first(where: { abs(grid.longitudes[$0] - other.longitudes[$0]) > 1e-4 }) {
+                    detail = String(format: "longitude %d is %g° in the data, %g° in the model", i, other.longitudes[i], grid.longitudes[i])
+                }
+            }
             throw ModelError.gridMismatch(
                 "\(dataPath): grid \(other.latitudeCount)x\(other.longitudeCount) does not match the model's training grid "
-                + "\(grid.latitudeCount)x\(grid.longitudeCount) (coordinates must agree); regrid the data or train a model on this grid")
+                + "\(grid.latitudeCount)x\(grid.longitudeCount) (\(detail)); regrid the data to the model's grid (e.g. cdo remapbil) or train a model on this grid")
         }
     }
 

@@ -23,7 +23,7 @@ struct InfoCommand: ParsableCommand {
                 }
                 let text = FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) && isDirectory.boolValue
                     ? try ModelInfo.describe(directory: file)
-                    : try EnsembleInfo.inspect(paths: [file], variable: field.variable).text
+                    : try CompressedEnsembleInfo.describe(path: file) ?? EnsembleInfo.inspect(paths: [file], variable: field.variable).text
                 print((k > 0 ? "\n" : "") + text)
             } catch {
                 printError(error)

@@ -71,6 +71,10 @@ final class CompressCommandTests: XCTestCase {
             let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: compressed)[.size] as? Int)
             // Smaller than the float32 values by more than deflate ever manages on these fields (62%).
             XCTAssertLessThan(Double(size), Double(values * 4) * (bound < 0.1 ? 0.4 : 0.15), "\(bound): \(size) bytes")
+            let info = try ensemblegen(["info", compressed]).stdout
+            for text in ["written by ensemblegen compress", "3 members × 36 time steps × 32 × 64 cells", "max error  \(bound) K at every value"] {
+                XCTAssertTrue(info.contains(text), "'\(text)' missing from info:\n\(info)")
+            }
             try ensemblegen(["decompress", compressed, "--quiet", "--output", decompressed])
             try assertWithinBound(original, decompressed, bound: bound)
         }

@@ -133,7 +133,7 @@ final class VariationalAutoencoderTests: XCTestCase {
         for (a, b) in zip(vae.model.parameters, loaded.model.parameters) { XCTAssertEqual(a.value.values, b.value.values, a.name) }
         XCTAssertNoThrow(try loaded.checkGrid(grid, dataPath: "same.nc"))
         XCTAssertThrowsError(try loaded.checkGrid(Grid.regular(latitudeCount: 16, longitudeCount: 32), dataPath: "other.nc")) {
-            XCTAssertEqual("\($0)", "other.nc: grid 16x32 does not match the model's training grid 8x16 (coordinates must agree); regrid the data or train a model on this grid")
+            XCTAssertEqual("\($0)", "other.nc: grid 16x32 does not match the model's training grid 8x16 (coordinates must agree); regrid the data to the model's grid (e.g. cdo remapbil) or train a model on this grid")
         }
         try SafeTensors.write(["x": Tensor(shape: [1])], metadata: ["format": "something-else"], to: URL(fileURLWithPath: path))
         XCTAssertThrowsError(try TrainedVAE.load(path)) { XCTAssertTrue("\($0)".contains("not an EnsembleGen VAE checkpoint"), "\($0)") }
