@@ -52,18 +52,23 @@ def timed(f, *args):
 
 
 def sz3(x, bound):
+    # Singleton dimensions (one member) are dropped: they only pad the blocks.
+    shape = x.shape
+    x = np.ascontiguousarray(x.reshape([n for n in shape if n > 1]))
     config = pysz.szConfig()
     config.errorBoundMode = pysz.szErrorBoundMode.ABS
     config.absErrorBound = bound
     (packed, _), tc = timed(pysz.sz.compress, x, config)
     (y, _), td = timed(pysz.sz.decompress, packed, x.dtype, x.shape)
-    return packed.nbytes, y, tc, td
+    return packed.nbytes, y.reshape(shape), tc, td
 
 
 def zfp(x, bound):
+    shape = x.shape
+    x = np.ascontiguousarray(x.reshape([n for n in shape if n > 1]))
     packed, tc = timed(zfpy.compress_numpy, x, bound)
     y, td = timed(zfpy.decompress_numpy, packed)
-    return len(packed), y, tc, td
+    return len(packed), y.reshape(shape), tc, td
 
 
 def netcdf(x, work, **settings):

@@ -10,11 +10,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 
 def main():
     out, files = sys.argv[1], sys.argv[2:]
-    results = [json.load(open(f)) for f in files]
+    order = ["sim 32x64", "sim 96x192", "CMIP6 32x64", "CMIP6 20x20"]
+    results = sorted((json.load(open(f)) for f in files), key=lambda r: order.index(r["data"]) if r["data"] in order else len(order))
     lines = ["| data | method | max error bound (K) | ratio | ratio with model | max error (K) | RMS error (K) | compress MB/s | decompress MB/s | note |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
@@ -48,11 +50,16 @@ def main():
             ax.axhline(lossless[0]["ratio"], color="grey", linestyle=":", label="deflate (lossless)")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+            axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("max error bound (K)")
         ax.set_title(r["data"])
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel("compression ratio (float32 / compressed)")
-    axes[0][0].legend(fontsize=8)
+    # One legend for all panels, from the panel with the most methods.
+    handles, labels = max((ax.get_legend_handles_labels() for ax in axes[0]), key=lambda hl: len(hl[1]))
+    axes[0][0].legend(handles, labels, fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "compress.png"), dpi=110)
 

@@ -69,6 +69,8 @@ public enum CompressPipeline {
         let bound = o.maxError - CompressedEnsembleFormat.margin(maxError: o.maxError)
         let members = reader.memberCount, times = reader.timeCount, cells = reader.grid.cellCount
         let months = reader.time.monthsOfYear
+        // A member is compressed whole: its values, prediction, residual and codes (~9 float32 copies).
+        try reader.requireMemory(members: 1, copies: 9)
 
         // The latent step: searched on the first member's first decade unless given.
         let step = try o.latentStep ?? LatentStepSearch.best(vae: vae, fields: try reader.readMember(0, times: 0..<min(times, 120)),
