@@ -79,7 +79,7 @@ public enum CompressPipeline {
         let header = CompressedEnsembleHeader(
             variable: layout.variableName, variableIndex: Int(dataVariable.id), dimensions: layout.dimensionNames, dataType: dataType, layout: layout,
             maxError: o.maxError, quantiserBound: bound, latentStep: step, latentDimension: vae.latentDimension,
-            members: members, times: times, modelSHA256: sha, model: o.model)
+            members: members, times: times, modelSHA256: sha, model: EnsembleGenVersion.absolutePath(o.model))
 
         var maxError = 0.0, squares = 0.0, exact = 0
         try NetCDFOutput.write(o.output, inputs: [o.input, vaePath]) { f in

@@ -115,6 +115,12 @@ enum Cmd {
                                                           "--epochs", epochs, "--channels", channels]
             + vaeOptions + extra + ["-o", output]
     }
+    static func compress(_ data: String, output: String = "{d}/c.egc.nc") -> [String] {
+        ["compress", data, "--max-error", "0.1", "--model", "{vae}", "-q", "-o", output]
+    }
+    static func decompress(_ file: String, output: String = "{d}/d.nc") -> [String] {
+        ["decompress", file, "-q", "-o", output]
+    }
     static func reconstruct(_ data: String, output: String? = "{d}/rec.nc", _ extra: [String] = []) -> [String] {
         ["reconstruct", "--model", "{vae}", "--data", data, "--members", "2", "-q"] + extra + (output.map { ["-o", $0] } ?? [])
     }

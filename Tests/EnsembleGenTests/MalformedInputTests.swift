@@ -69,7 +69,7 @@ final class MalformedInputTests: XCTestCase {
         XCTAssertEqual(Set(cases.map(\.name)).count, cases.count, "case names must be unique")
         let commands = Set(cases.map(\.command))
         for c in ["info", "merge", "diagnose", "baseline", "evaluate", "train-vae", "reconstruct", "train-diffusion",
-                  "fit-unresolved", "calibrate-spread", "generate"] {
+                  "fit-unresolved", "calibrate-spread", "generate", "compress", "decompress"] {
             XCTAssertTrue(commands.contains(c), "no case runs \(c)")
         }
         XCTAssertTrue(cases.contains { $0.arguments.contains("--conditioning") }, "no generate --conditioning case")
