@@ -51,9 +51,9 @@ public enum CompressPipeline {
 
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
         guard o.maxError.isFinite, o.maxError >= CompressedEnsembleFormat.smallestMaxError else {
-            throw EnsembleGenError(String(format: "--max-error %g K is below float32's resolution at 300 K (%.4f K); store the file losslessly instead (e.g. nccopy -d 1 -s)", o.maxError, CompressedEnsembleFormat.smallestMaxError))
+            throw EnsembleGenError(String(format: "--max-error %g K is below float32's resolution of temperatures (%.4f K, 16 steps at 400 K); store the file losslessly instead (e.g. nccopy -d 1 -s)", o.maxError, CompressedEnsembleFormat.smallestMaxError))
         }
-        let vaePath = VAEModelFile.resolve(o.model)
+        let vaePath = try DefaultModel.vaePath(o.model)
         try OutputFile.checkDestination(o.output, inputs: [o.input, vaePath])
         let vae = try TrainedVAE.load(vaePath)
         let reader = try EnsembleReader(paths: [o.input], variable: o.variable, requirements: .models)
@@ -108,17 +108,6 @@ public enum CompressPipeline {
                       valueBytes: Int64(members) * Int64(times) * Int64(cells) * 4, outputBytes: outputBytes,
                       latentStep: step, maxError: maxError, rmsError: (squares / Double(members * times * cells)).squareRoot(),
                       exactValues: exact, output: o.output)
-    }
-}
-
-/// A VAE given as a file or as the model directory holding it.
-enum VAEModelFile {
-    static func resolve(_ path: String) -> String {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            return (path as NSString).appendingPathComponent(ModelDirectory.vaeFileName)
-        }
-        return path
     }
 }
 

@@ -51,8 +51,8 @@ enum CompressedEnsembleFormat {
 
     /// The guard between the requested bound and the one the quantiser uses: float32
     /// rounding of the output and of unit conversions (≤ 2 ulp at 400 K), and differences
-    /// in the VAE's decoding between machines and builds (measured 0 between thread counts;
-    /// different SIMD kernels change it by ~1e-6 K), with a wide margin.
+    /// in the VAE's decoding between machines and builds (measured none between thread
+    /// counts, nor between the native and portable builds), with room to spare.
     static func margin(maxError: Double) -> Double {
         max(maxError / 64, 4 * Double(Float(400).ulp))
     }

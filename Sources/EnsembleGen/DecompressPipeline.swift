@@ -46,7 +46,7 @@ public enum DecompressPipeline {
         defer { try? source.close() }
         let codes = try CompressedEnsembleReader(file: source)
         let header = codes.header
-        let modelPath = VAEModelFile.resolve(o.model ?? header.model)
+        let modelPath = try DefaultModel.vaePath(o.model ?? header.model)
         try OutputFile.checkDestination(o.output, inputs: [o.input, modelPath])
         guard FileManager.default.fileExists(atPath: modelPath) else {
             throw EnsembleGenError("\(o.input): compressed with the VAE \(header.model), which is not at \(modelPath); pass --model with that model (SHA-256 \(header.modelSHA256))")
@@ -139,7 +139,7 @@ public enum DecompressPipeline {
         let latentBytes = try codes.latentStream(member: m, times: times)
         var latentCodes = [Int32]()
         latentCodes.reserveCapacity(n * d)
-        try latentBytes.bytes.withUnsafeBufferPointer { all in
+        try latentBytes.values.withUnsafeBufferPointer { all in
             for range in latentBytes.ranges {
                 latentCodes += try books.latent.decode(UnsafeBufferPointer(rebasing: all[range]), count: d)
             }
@@ -149,7 +149,7 @@ public enum DecompressPipeline {
         let exceptions = try codes.exceptions(member: m, times: times)
         var failure: Error?
         let lock = NSLock()
-        residualBytes.bytes.withUnsafeBufferPointer { all in
+        residualBytes.values.withUnsafeBufferPointer { all in
             fields.withUnsafeMutableBufferPointer { out in
                 ComputeThreads.concurrently(jobs: n) { worker, workers in
                     var rebuilt = [Double](repeating: 0, count: cells), magnitudes = [Int32](repeating: 0, count: cells)
@@ -255,28 +255,27 @@ final class CompressedEnsembleReader {
         }
     }
 
-    /// The bytes of the streams of member `m` for `times`, and each time step's range in them.
-    private func stream(_ name: String, offsets: [[Int]], member m: Int, times: Range<Int>) throws -> (bytes: [UInt8], ranges: [Range<Int>]) {
+    /// The values of the concatenated per-field variable `name` for member `m` and `times`,
+    /// and each time step's range in them.
+    private func fields<T: NetCDFScalar>(_ name: String, _ type: T.Type, offsets: [[Int]], member m: Int, times: Range<Int>)
+        throws -> (values: [T], ranges: [Range<Int>]) {
         let row = offsets[m]
         let start = row[times.lowerBound], end = row[times.upperBound]
-        let bytes = end > start ? try file.variable(name)!.read(UInt8.self, start: [start], count: [end - start]) : []
-        return (bytes, times.map { (row[$0] - start)..<(row[$0 + 1] - start) })
+        let values = end > start ? try file.variable(name)!.read(T.self, start: [start], count: [end - start]) : []
+        return (values, times.map { (row[$0] - start)..<(row[$0 + 1] - start) })
     }
 
-    func latentStream(member m: Int, times: Range<Int>) throws -> (bytes: [UInt8], ranges: [Range<Int>]) {
-        try stream(F.latentStream, offsets: latentOffsets, member: m, times: times)
+    func latentStream(member m: Int, times: Range<Int>) throws -> (values: [UInt8], ranges: [Range<Int>]) {
+        try fields(F.latentStream, UInt8.self, offsets: latentOffsets, member: m, times: times)
     }
 
-    func residualStream(member m: Int, times: Range<Int>) throws -> (bytes: [UInt8], ranges: [Range<Int>]) {
-        try stream(F.residualStream, offsets: residualOffsets, member: m, times: times)
+    func residualStream(member m: Int, times: Range<Int>) throws -> (values: [UInt8], ranges: [Range<Int>]) {
+        try fields(F.residualStream, UInt8.self, offsets: residualOffsets, member: m, times: times)
     }
 
     /// Exactly stored values of member `m` for `times`, and each time step's range in them.
     func exceptions(member m: Int, times: Range<Int>) throws -> (values: [Float], ranges: [Range<Int>]) {
-        let row = exceptionOffsets[m]
-        let start = row[times.lowerBound], end = row[times.upperBound]
-        let values = end > start ? try file.variable(F.exceptions)!.read(Float.self, start: [start], count: [end - start]) : []
-        return (values, times.map { (row[$0] - start)..<(row[$0 + 1] - start) })
+        try fields(F.exceptions, Float.self, offsets: exceptionOffsets, member: m, times: times)
     }
 }
 
