@@ -32,8 +32,8 @@ let package = Package(
         // How every output file is written (checked destination, exclusive `.partial`, rename).
         .target(name: "OutputFiles"),
         .target(name: "NetCDF", dependencies: ["CNetCDF"]),
-        // Error-bounded entropy coding of residuals (rANS), independent of the models.
-        .target(name: "Compression", swiftSettings: fastRelease),
+        // Error-bounded coding of fields: EOF prediction, residual quantisation, rANS entropy coding.
+        .target(name: "Compression", dependencies: ["CBLAS"], swiftSettings: fastRelease),
         .target(name: "Tensor", dependencies: ["CBLAS", "RandomStreams", "OutputFiles"], swiftSettings: fastRelease),
         .target(name: "Climate", dependencies: ["NetCDF", "CProj", "OutputFiles"], swiftSettings: fastRelease),
         .target(name: "Simulator", dependencies: ["Climate", "RandomStreams"], swiftSettings: fastRelease),

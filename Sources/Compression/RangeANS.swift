@@ -103,6 +103,19 @@ public struct RANSEncoder {
         state = ((state / f) << UInt32(FrequencyTable.scaleBits)) &+ (state % f) &+ start
     }
 
+    /// Pushes `value` (0..<2^bits, bits 1…15) with equal probability for every value: raw
+    /// bits that no table would shrink.
+    @inline(__always)
+    public mutating func encodeUniform(_ value: Int, bits: Int) {
+        let f = UInt32(1) << UInt32(FrequencyTable.scaleBits - bits), start = UInt32(value) << UInt32(FrequencyTable.scaleBits - bits)
+        let limit = ((lowerBound >> UInt32(FrequencyTable.scaleBits)) << 8) &* f
+        while state >= limit {
+            reversed.append(UInt8(truncatingIfNeeded: state))
+            state >>= 8
+        }
+        state = ((state / f) << UInt32(FrequencyTable.scaleBits)) &+ (state % f) &+ start
+    }
+
     /// The stream: the final state (4 bytes) then the renormalisation bytes, decoder order.
     public mutating func finish() -> [UInt8] {
         for _ in 0..<4 {
@@ -140,6 +153,21 @@ public struct RANSDecoder {
             position += 1
         }
         return symbol
+    }
+
+    /// Reads a value `RANSEncoder.encodeUniform` pushed with `bits` (1…15).
+    @inline(__always)
+    public mutating func decodeUniform(bits: Int) throws -> Int {
+        let shift = UInt32(FrequencyTable.scaleBits - bits)
+        let slot = state & UInt32(FrequencyTable.total - 1)
+        let value = slot >> shift
+        state = (UInt32(1) << shift) &* (state >> UInt32(FrequencyTable.scaleBits)) &+ slot &- (value << shift)
+        while state < lowerBound {
+            guard position < bytes.count else { throw CompressionError.corrupt("a stream ends early") }
+            state = (state << 8) | UInt32(bytes[position])
+            position += 1
+        }
+        return Int(value)
     }
 
     /// True when every byte was consumed and the state returned to its start: the stream

@@ -1,28 +1,26 @@
 import Climate
 import Compression
 import Foundation
-import Models
 import NetCDF
 import OutputFiles
 import Tensor
 
 /// `ensemblegen compress`: stores an ensemble file with every value within `maxError` of
-/// the original, as VAE latents plus an entropy-coded residual (Docs/compression.md).
+/// the original, as codes of the file's own EOFs plus an entropy-coded residual
+/// (Docs/compression.md).
 public enum CompressPipeline {
     public struct Options: Sendable {
         public var input: String
         public var output: String
-        /// VAE file or model directory on the data's grid.
-        public var model: String
         public var variable: String?
         /// Largest allowed |original − decompressed| (K).
         public var maxError: Double
-        /// Latent quantisation step; nil searches it on the first member.
-        public var latentStep: Float?
+        /// Number of EOFs; nil searches it with the coefficient step.
+        public var modes: Int?
 
-        public init(input: String, output: String, model: String, variable: String? = nil, maxError: Double, latentStep: Float? = nil) {
-            self.input = input; self.output = output; self.model = model; self.variable = variable
-            self.maxError = maxError; self.latentStep = latentStep
+        public init(input: String, output: String, variable: String? = nil, maxError: Double, modes: Int? = nil) {
+            self.input = input; self.output = output; self.variable = variable
+            self.maxError = maxError; self.modes = modes
         }
     }
 
@@ -33,7 +31,8 @@ public enum CompressPipeline {
         /// Bytes of float32 values (members × time steps × cells × 4).
         public var valueBytes: Int64
         public var outputBytes: Int64
-        public var latentStep: Float
+        public var modes: Int
+        public var coefficientStep: Float
         /// Largest and root-mean-square |original − decompressed| (K) over every value.
         public var maxError: Double
         public var rmsError: Double
@@ -43,22 +42,23 @@ public enum CompressPipeline {
         public var output: String
 
         public var text: String {
-            String(format: "%d members × %d time steps: %.2f bits per value, ratio %.1f to float32 (%.1f to the input file); max error %.4f K, RMS %.4f K; latent step %g; %d values stored exactly\nwrote %@",
+            String(format: "%d members × %d time steps: %.2f bits per value, ratio %.1f to float32 (%.1f to the input file); max error %.4f K, RMS %.4f K; %d EOFs, coefficient step %g K; %d values stored exactly\nwrote %@",
                    members, timeSteps, bitsPerValue, Double(valueBytes) / Double(outputBytes), Double(inputBytes) / Double(outputBytes),
-                   maxError, rmsError, latentStep, exactValues, output)
+                   maxError, rmsError, modes, coefficientStep, exactValues, output)
         }
     }
+
+    /// Progress steps: reading every member for the means and the EOF sample, fitting and
+    /// searching the basis (one step), compressing every member.
+    public static func steps(members: Int) -> Int { 2 * members + 1 }
 
     public static func run(_ o: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
         guard o.maxError.isFinite, o.maxError >= CompressedEnsembleFormat.smallestMaxError else {
             throw EnsembleGenError(String(format: "--max-error %g K is below float32's resolution of temperatures (%.4f K, 16 steps at 400 K); store the file losslessly instead (e.g. nccopy -d 1 -s)", o.maxError, CompressedEnsembleFormat.smallestMaxError))
         }
-        let vaePath = try DefaultModel.vaePath(o.model)
-        try OutputFile.checkDestination(o.output, inputs: [o.input, vaePath])
-        let vae = try TrainedVAE.load(vaePath)
-        let reader = try EnsembleReader(paths: [o.input], variable: o.variable, requirements: .models)
+        try OutputFile.checkDestination(o.output, inputs: [o.input])
+        let reader = try EnsembleReader(paths: [o.input], variable: o.variable, requirements: .analysis)
         defer { try? reader.close() }
-        try vae.checkData(reader, dataPath: o.input)
         let layout = reader.storedLayouts[0]
         let source = try NetCDFFile.open(o.input)
         defer { try? source.close() }
@@ -68,27 +68,26 @@ public enum CompressPipeline {
         let dataType: DataType = dataVariable.dataType.isFloatingPoint && !layout.isPacked ? dataVariable.dataType : .float
         let bound = o.maxError - CompressedEnsembleFormat.margin(maxError: o.maxError)
         let members = reader.memberCount, times = reader.timeCount, cells = reader.grid.cellCount
+        let rows = reader.grid.latitudeCount, columns = reader.grid.longitudeCount
         let months = reader.time.monthsOfYear
         // A member is compressed whole: its values, prediction, residual and codes (~9 float32 copies).
         try reader.requireMemory(members: 1, copies: 9)
+        let total = steps(members: members)
 
-        // The latent step: searched on the first member's first decade unless given.
-        let step = try o.latentStep ?? LatentStepSearch.best(vae: vae, fields: try reader.readMember(0, times: 0..<min(times, 120)),
-                                                             months: Array(months.prefix(min(times, 120))), bound: bound)
-        let sha = try FileDigest.sha256(path: vaePath)
+        let survey = try FieldSurvey(reader: reader) { progress?($0, total) }
+        let plan = try BasisSearch.best(survey: survey, bound: bound, rows: rows, columns: columns, modes: o.modes)
+        progress?(members + 1, total)
         let header = CompressedEnsembleHeader(
             variable: layout.variableName, variableIndex: Int(dataVariable.id), dimensions: layout.dimensionNames, dataType: dataType, layout: layout,
-            maxError: o.maxError, quantiserBound: bound, latentStep: step, latentDimension: vae.latentDimension,
-            members: members, times: times, modelSHA256: sha, model: EnsembleGenVersion.absolutePath(o.model))
+            maxError: o.maxError, quantiserBound: bound, modes: plan.basis.modes, coefficientStep: plan.basis.step, members: members, times: times)
 
         var maxError = 0.0, squares = 0.0, exact = 0
-        try NetCDFOutput.write(o.output, inputs: [o.input, vaePath]) { f in
-            let writer = try CompressedEnsembleWriter(file: f, source: source, dataVariable: dataVariable, layout: layout, header: header)
+        try NetCDFOutput.write(o.output, inputs: [o.input]) { f in
+            let writer = try CompressedEnsembleWriter(file: f, source: source, dataVariable: dataVariable, layout: layout, header: header, plan: plan)
             for m in 0..<members {
                 let original = try reader.readMember(m)
-                let coded = try MemberCompressor.compress(original, vae: vae, months: months, step: step, bound: bound,
-                                                          rows: reader.grid.latitudeCount, columns: reader.grid.longitudeCount)
-                // The compressor's own check of what decompression will produce on this machine.
+                let coded = try MemberCompressor.compress(original, plan: plan, months: months, bound: bound, rows: rows, columns: columns)
+                // The compressor's own check of what decompression will produce.
                 for k in 0..<original.count {
                     let d = abs(Double(original[k]) - Double(coded.reconstruction[k]))
                     maxError = max(maxError, d)
@@ -99,43 +98,154 @@ public enum CompressPipeline {
                 }
                 exact += coded.exceptionCount
                 try writer.write(member: m, coded)
-                progress?(m + 1, members)
+                progress?(members + 2 + m, total)
             }
         }
         let inputBytes = ((try? FileManager.default.attributesOfItem(atPath: o.input))?[.size] as? Int64) ?? 0
         let outputBytes = ((try? FileManager.default.attributesOfItem(atPath: o.output))?[.size] as? Int64) ?? 0
         return Result(members: members, timeSteps: times, inputBytes: inputBytes,
                       valueBytes: Int64(members) * Int64(times) * Int64(cells) * 4, outputBytes: outputBytes,
-                      latentStep: step, maxError: maxError, rmsError: (squares / Double(members * times * cells)).squareRoot(),
-                      exactValues: exact, output: o.output)
+                      modes: plan.basis.modes, coefficientStep: plan.basis.step, maxError: maxError,
+                      rmsError: (squares / Double(members * times * cells)).squareRoot(), exactValues: exact, output: o.output)
     }
 }
 
-/// One member compressed: per time step, the latent and residual streams and the values
-/// stored exactly; the code books; and the reconstruction decompression will produce.
+/// What the compressor learns from a first pass over the file: the mean field of each month
+/// of year, and sample fields (evenly spread over members and time) for the EOFs and for
+/// choosing their number.
+struct FieldSurvey {
+    let cells: Int
+    let fieldCount: Int
+    /// [12 × cells] (K); months absent from the file stay 0.
+    let means: [Float]
+    /// Fields for the EOFs [fitCount × cells] and for the search [evaluationCount × cells] (K), with their months.
+    let fitFields: [Float], fitMonths: [Int]
+    let evaluationFields: [Float], evaluationMonths: [Int]
+
+    /// At most this many fields go into the EOFs (memory and time grow with its square).
+    static let largestFit = 2000
+
+    init(reader: EnsembleReader, progress: (Int) -> Void) throws {
+        let cells = reader.grid.cellCount, times = reader.timeCount, members = reader.memberCount
+        let months = reader.time.monthsOfYear
+        let n = members * times
+        let fitCount = min(n, FieldSurvey.largestFit)
+        let evaluationCount = min(n, max(48, min(240, 4_000_000 / cells)))
+        let fitIndices = Set((0..<fitCount).map { Int((Double($0) + 0.5) * Double(n) / Double(fitCount)) })
+        let evaluationIndices = Set((0..<evaluationCount).map { Int((Double($0) + 0.25) * Double(n) / Double(evaluationCount)) })
+        var sums = [Double](repeating: 0, count: 12 * cells), counts = [Int](repeating: 0, count: 12)
+        var fit: [Float] = [], fitMonths: [Int] = [], evaluation: [Float] = [], evaluationMonths: [Int] = []
+        for m in 0..<members {
+            let member = try reader.readMember(m)
+            for t in 0..<times {
+                let month = months[t] - 1, field = member[(t * cells)..<((t + 1) * cells)]
+                counts[month] += 1
+                for (p, v) in field.enumerated() { sums[month * cells + p] += Double(v) }
+                if fitIndices.contains(m * times + t) { fit += field; fitMonths.append(months[t]) }
+                if evaluationIndices.contains(m * times + t) { evaluation += field; evaluationMonths.append(months[t]) }
+            }
+            progress(m + 1)
+        }
+        self.cells = cells
+        fieldCount = n
+        means = (0..<(12 * cells)).map { counts[$0 / cells] > 0 ? Float(sums[$0] / Double(counts[$0 / cells])) : 0 }
+        fitFields = fit
+        self.fitMonths = fitMonths
+        evaluationFields = evaluation
+        self.evaluationMonths = evaluationMonths
+    }
+
+    /// Fields minus the mean of their month.
+    func anomalies(_ fields: [Float], months: [Int]) -> [Float] {
+        var a = fields
+        for (f, m) in months.enumerated() {
+            for p in 0..<cells { a[f * cells + p] -= means[(m - 1) * cells + p] }
+        }
+        return a
+    }
+}
+
+/// The basis a file is compressed with, and how its coefficient codes are coded.
+struct CompressionPlan {
+    let basis: FieldBasis
+    /// Per mode: raw low bits and table class of the coefficient codes.
+    let shifts: [UInt8]
+    let classes: [UInt8]
+}
+
+/// The number of EOFs and the coefficient step that give the smallest file: more modes
+/// and finer steps predict better (smaller residual codes) but cost more coefficient and
+/// basis bits. Estimated on the survey's evaluation fields with the real quantisers and
+/// code books' ideal code lengths.
+enum BasisSearch {
+    static let modeCandidates = [0, 4, 8, 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
+    /// Coefficient steps, in multiples of the residual's quantisation step 2·bound.
+    static let stepCandidates: [Double] = [0.5, 1, 2, 4, 8]
+
+    static func best(survey: FieldSurvey, bound: Double, rows: Int, columns: Int, modes: Int?) throws -> CompressionPlan {
+        let cells = survey.cells
+        let fitCount = survey.fitMonths.count
+        let largest = min(modes ?? modeCandidates.last!, fitCount / 2, cells)
+        let eofs = try FieldBasis.principalPatterns(survey.anomalies(survey.fitFields, months: survey.fitMonths), count: fitCount,
+                                                    cells: cells, maxModes: largest)
+        let available = eofs.variances.count
+        // Rounding the patterns may cost each prediction a small fraction of the residual step.
+        let tolerance = 2 * bound / (4 * Double(max(available, 1)).squareRoot())
+        let spreads = eofs.variances.map { $0.squareRoot() }
+        let stored = FieldBasis.quantise(patterns: eofs.patterns, spreads: spreads, cells: cells, tolerance: tolerance)
+        let basisBits = patternBits(stored.integers, modes: available, cells: cells)
+
+        func plan(modes k: Int, step: Double) throws -> CompressionPlan {
+            let basis = try FieldBasis(cells: cells, means: survey.means, integers: Array(stored.integers[0..<(k * cells)]),
+                                       scales: Array(stored.scales[0..<k]), step: Float(step))
+            let layout = CoefficientCodeBook.layout(spread: spreads[0..<k].map { $0 / Double(basis.step) })
+            return CompressionPlan(basis: basis, shifts: layout.shifts, classes: layout.classes)
+        }
+        let modeChoices = modes.map { [min($0, available)] } ?? modeCandidates.filter { $0 <= available }
+        var best: (plan: CompressionPlan, bits: Double)?
+        let scale = Double(survey.fieldCount) / Double(survey.evaluationMonths.count)
+        for k in modeChoices {
+            for multiple in k == 0 ? [1] : stepCandidates {
+                let candidate = try plan(modes: k, step: multiple * 2 * bound)
+                let sample = try MemberCompressor.compress(survey.evaluationFields, plan: candidate, months: survey.evaluationMonths,
+                                                           bound: bound, rows: rows, columns: columns, encode: false)
+                let bits = sample.idealBits * scale + (k > 0 ? basisBits[k - 1] : 0)
+                if best == nil || bits < best!.bits { best = (candidate, bits) }
+            }
+        }
+        return best!.plan
+    }
+
+    /// Cumulative bits of the stored patterns 0...i (zeroth-order entropy of each row's
+    /// integers plus 10%: what deflate gets from them, roughly).
+    static func patternBits(_ integers: [Int16], modes: Int, cells: Int) -> [Double] {
+        var total = 0.0
+        return (0..<modes).map { i in
+            var counts: [Int16: Int] = [:]
+            for v in integers[(i * cells)..<((i + 1) * cells)] { counts[v, default: 0] += 1 }
+            let n = Double(cells)
+            total += 1.1 * counts.values.reduce(0) { $0 - Double($1) * log2(Double($1) / n) }
+            return total
+        }
+    }
+}
+
+/// One member compressed: per time step, the coefficient and residual streams and the
+/// values stored exactly; the code books; and the reconstruction decompression will produce.
 struct CompressedMember {
-    var latentBook: LatentCodeBook
+    var coefficientBook: CoefficientCodeBook
     var residualBook: ResidualCodeBook
-    var latentStreams: [[UInt8]]
+    var coefficientStreams: [[UInt8]]
     var residualStreams: [[UInt8]]
     var exceptions: [[Float]]
     var reconstruction: [Float]
+    /// Ideal code length of the coefficient and residual codes under the member's tables,
+    /// plus 32 bits per exactly stored value (what the streams hold, within about 1%).
+    var idealBits: Double
     var exceptionCount: Int { exceptions.reduce(0) { $0 + $1.count } }
 }
 
 enum MemberCompressor {
-    /// The prediction x̂ [times, cells] (K) from latent codes [times, D].
-    static func prediction(vae: TrainedVAE, codes: [Int32], step: Float, months: [Int]) -> [Float] {
-        let latents = LatentCodeBook.values(codes, step: step)
-        return vae.normalization.denormalize(vae.decode(latents: latents, count: months.count), monthsOfYear: months)
-    }
-
-    /// Latent codes [times, D] of fields [times, cells] (K).
-    static func latentCodes(vae: TrainedVAE, fields: [Float], months: [Int], step: Float) -> [Int32] {
-        let normalized = vae.normalization.normalize(fields, monthsOfYear: months)
-        return LatentCodeBook.codes(vae.encode(normalizedFields: normalized, count: months.count), step: step)
-    }
-
     /// Residual symbols and contexts of every field, quantised in parallel; `reconstruction`
     /// receives r̃.
     static func quantise(residual: [Double], quantiser: ResidualQuantiser, classes: [UInt8], fields: Int, rows: Int, columns: Int,
@@ -165,11 +275,34 @@ enum MemberCompressor {
         }
     }
 
-    static func compress(_ original: [Float], vae: TrainedVAE, months: [Int], step: Float, bound: Double,
-                         rows: Int, columns: Int) throws -> CompressedMember {
-        let fields = months.count, cells = rows * columns, d = vae.latentDimension
-        let codes = latentCodes(vae: vae, fields: original, months: months, step: step)
-        let predicted = prediction(vae: vae, codes: codes, step: step, months: months)
+    /// The prediction x̂ [fields × cells] (K) of `codes` [fields × modes], in parallel over
+    /// fields (each field's arithmetic does not depend on the split).
+    static func predict(basis: FieldBasis, codes: [Int32], months: [Int]) -> [Float] {
+        let cells = basis.cells, k = basis.modes, n = months.count
+        var predicted = [Float](repeating: 0, count: n * cells)
+        codes.withUnsafeBufferPointer { codes in
+            predicted.withUnsafeMutableBufferPointer { out in
+                let chunk = 32
+                ComputeThreads.concurrently(jobs: (n + chunk - 1) / chunk) { worker, workers in
+                    for j in stride(from: worker, to: (n + chunk - 1) / chunk, by: workers) {
+                        let range = (j * chunk)..<min(n, (j + 1) * chunk)
+                        basis.predict(UnsafeBufferPointer(rebasing: codes[(range.lowerBound * k)..<(range.upperBound * k)]),
+                                      monthsOfYear: Array(months[range]),
+                                      into: UnsafeMutableBufferPointer(rebasing: out[(range.lowerBound * cells)..<(range.upperBound * cells)]))
+                    }
+                }
+            }
+        }
+        return predicted
+    }
+
+    /// Compresses fields [months.count × cells] (K); with `encode` false only the code
+    /// lengths and reconstruction are computed, not the streams.
+    static func compress(_ original: [Float], plan: CompressionPlan, months: [Int], bound: Double,
+                         rows: Int, columns: Int, encode: Bool = true) throws -> CompressedMember {
+        let fields = months.count, cells = rows * columns, k = plan.basis.modes
+        let codes = original.withUnsafeBufferPointer { plan.basis.codes($0, monthsOfYear: months) }
+        let predicted = predict(basis: plan.basis, codes: codes, months: months)
         let residual = (0..<original.count).map { Double(original[$0]) - Double(predicted[$0]) }
         let coefficients = residual.withUnsafeBufferPointer {
             ResidualQuantiser.fitCoefficients($0, fields: fields, rows: rows, columns: columns)
@@ -183,60 +316,44 @@ enum MemberCompressor {
         let cap = symbols.withUnsafeBufferPointer { quantiser.largestCode($0) }
         quantiser = try symbols.withUnsafeMutableBufferPointer { try quantiser.narrowed(to: cap, symbols: $0) }
         var counts = [[Int]](repeating: [Int](repeating: 0, count: quantiser.alphabet), count: ResidualQuantiser.contextCount)
-        for k in 0..<symbols.count { counts[Int(contexts[k])][Int(symbols[k])] += 1 }
+        for i in 0..<symbols.count { counts[Int(contexts[i])][Int(symbols[i])] += 1 }
         let residualBook = try ResidualCodeBook(quantiser: quantiser, classes: classes, counts: counts)
-        let latentBook = try LatentCodeBook(step: step, fittedTo: codes)
+        let coefficientBook = try CoefficientCodeBook(shifts: plan.shifts, classes: plan.classes, fittedTo: codes)
 
-        var residualStreams = [[UInt8]](repeating: [], count: fields)
-        var latentStreams = [[UInt8]](repeating: [], count: fields)
         let escape = UInt16(quantiser.escape)
         var exceptions = [[Float]](repeating: [], count: fields)
         var reconstruction = [Float](repeating: 0, count: original.count)
-        for t in 0..<fields {
-            latentStreams[t] = latentBook.encode(codes[(t * d)..<((t + 1) * d)])
+        for i in 0..<original.count {
+            if symbols[i] == escape {
+                exceptions[i / cells].append(original[i])
+                reconstruction[i] = original[i]
+            } else {
+                reconstruction[i] = Float(Double(predicted[i]) + rebuilt[i])
+            }
         }
-        symbols.withUnsafeBufferPointer { s in
-            contexts.withUnsafeBufferPointer { c in
-                residualStreams.withUnsafeMutableBufferPointer { streams in
-                    ComputeThreads.concurrently(jobs: fields) { worker, workers in
-                        for t in stride(from: worker, to: fields, by: workers) {
-                            let range = (t * cells)..<((t + 1) * cells)
-                            streams[t] = residualBook.encode(symbols: UnsafeBufferPointer(rebasing: s[range]),
-                                                             contexts: UnsafeBufferPointer(rebasing: c[range]))
+        var bits = 32 * Double(exceptions.reduce(0) { $0 + $1.count }) + coefficientBook.bits(codes)
+        for (context, row) in counts.enumerated() {
+            for (symbol, n) in row.enumerated() where n > 0 { bits += residualBook.tables[context].bits(symbol: symbol, count: n) }
+        }
+        var residualStreams = [[UInt8]](repeating: [], count: encode ? fields : 0)
+        var coefficientStreams = [[UInt8]](repeating: [], count: encode ? fields : 0)
+        if encode {
+            for t in 0..<fields { coefficientStreams[t] = coefficientBook.encode(codes[(t * k)..<((t + 1) * k)]) }
+            symbols.withUnsafeBufferPointer { s in
+                contexts.withUnsafeBufferPointer { c in
+                    residualStreams.withUnsafeMutableBufferPointer { streams in
+                        ComputeThreads.concurrently(jobs: fields) { worker, workers in
+                            for t in stride(from: worker, to: fields, by: workers) {
+                                let range = (t * cells)..<((t + 1) * cells)
+                                streams[t] = residualBook.encode(symbols: UnsafeBufferPointer(rebasing: s[range]),
+                                                                 contexts: UnsafeBufferPointer(rebasing: c[range]))
+                            }
                         }
                     }
                 }
             }
         }
-        for k in 0..<original.count {
-            if symbols[k] == escape {
-                exceptions[k / cells].append(original[k])
-                reconstruction[k] = original[k]
-            } else {
-                reconstruction[k] = Float(Double(predicted[k]) + rebuilt[k])
-            }
-        }
-        return CompressedMember(latentBook: latentBook, residualBook: residualBook, latentStreams: latentStreams,
-                                residualStreams: residualStreams, exceptions: exceptions, reconstruction: reconstruction)
-    }
-}
-
-/// The latent quantisation step that gives the smallest file for sample fields: coarser
-/// latents cost fewer bits but predict worse, so the residual costs more.
-enum LatentStepSearch {
-    static let candidates: [Float] = (-2...6).map { Float(pow(2, -Double($0))) }
-
-    static func best(vae: TrainedVAE, fields: [Float], months: [Int], bound: Double) throws -> Float {
-        let grid = vae.grid
-        let rows = grid.latitudeCount, columns = grid.longitudeCount
-        var best: (step: Float, bits: Double)?
-        for step in candidates {
-            let member = try MemberCompressor.compress(fields, vae: vae, months: months, step: step, bound: bound, rows: rows, columns: columns)
-            let bytes = member.latentStreams.reduce(0) { $0 + $1.count } + member.residualStreams.reduce(0) { $0 + $1.count }
-                + 4 * member.exceptionCount
-            let bits = Double(bytes) * 8
-            if best == nil || bits < best!.bits { best = (step, bits) }
-        }
-        return best!.step
+        return CompressedMember(coefficientBook: coefficientBook, residualBook: residualBook, coefficientStreams: coefficientStreams,
+                                residualStreams: residualStreams, exceptions: exceptions, reconstruction: reconstruction, idealBits: bits)
     }
 }

@@ -7,21 +7,27 @@ import NetCDF
 /// - the original's dimensions, coordinate and auxiliary variables and global attributes,
 ///   verbatim; its data variable's attributes on the scalar `ensemblegen_field`;
 /// - `ensemblegen_codec` (scalar) whose attributes describe the codec, the error bound,
-///   the data variable's name, dimensions and type, and the VAE's SHA-256;
-/// - per member (`egc_member`) and time step: the byte counts of the latent and residual
-///   streams and the number of exactly stored values; the streams themselves as unsigned
-///   bytes; the frequency tables, caps and predictor weights. See Docs/compression.md.
+///   the data variable's name, dimensions and type;
+/// - the basis: mean field per month of year, EOF patterns (int16 with a scale per mode)
+///   and how each mode's coefficient codes are coded;
+/// - per member (`egc_member`) and time step: the byte counts of the coefficient and
+///   residual streams and the number of exactly stored values; the streams themselves as
+///   unsigned bytes; per member the frequency tables, caps and predictor weights.
+///   See Docs/compression.md.
 enum CompressedEnsembleFormat {
-    static let format = "ensemblegen-compressed/1"
+    static let format = "ensemblegen-compressed/2"
 
     static let codec = "ensemblegen_codec"
     static let field = "ensemblegen_field"
     static let member = "egc_member"
     static let neighbour = "egc_neighbour"
     static let context = "egc_context"
-    static let latentSymbol = "egc_latent_symbol"
+    static let month = "egc_month"
+    static let mode = "egc_mode"
+    static let coefficientClass = "egc_coefficient_class"
+    static let coefficientSymbol = "egc_coefficient_symbol"
     static let residualSymbol = "egc_residual_symbol"
-    static let latentByte = "egc_latent_byte"
+    static let coefficientByte = "egc_coefficient_byte"
     static let residualByte = "egc_residual_byte"
     static let exception = "egc_exception"
     static let cell = "egc_cell"
@@ -29,30 +35,37 @@ enum CompressedEnsembleFormat {
     static let latitudeSource = "egc_latitude_source"
     static let longitudeSource = "egc_longitude_source"
 
-    static let latentCap = "egc_latent_cap"
+    static let mean = "egc_mean"
+    static let basis = "egc_basis"
+    static let basisScale = "egc_basis_scale"
+    static let modeShift = "egc_mode_shift"
+    static let modeClass = "egc_mode_class"
     static let residualCap = "egc_residual_cap"
     static let predictor = "egc_predictor"
-    static let latentFrequencies = "egc_latent_frequencies"
+    static let coefficientFrequencies = "egc_coefficient_frequencies"
     static let residualFrequencies = "egc_residual_frequencies"
-    static let latentBytes = "egc_latent_bytes"
+    static let coefficientBytes = "egc_coefficient_bytes"
     static let residualBytes = "egc_residual_bytes"
     static let exceptionCount = "egc_exception_count"
-    static let latentStream = "egc_latent_stream"
+    static let coefficientStream = "egc_coefficient_stream"
     static let residualStream = "egc_residual_stream"
     static let exceptions = "egc_exceptions"
 
     /// Every variable the codec adds (not copied to a decompressed file).
     static let codecVariables: Set<String> = [
-        codec, field, cellClass, latitudeSource, longitudeSource, latentCap, residualCap, predictor, latentFrequencies,
-        residualFrequencies, latentBytes, residualBytes, exceptionCount, latentStream, residualStream, exceptions,
+        codec, field, cellClass, latitudeSource, longitudeSource, mean, basis, basisScale, modeShift, modeClass, residualCap, predictor,
+        coefficientFrequencies, residualFrequencies, coefficientBytes, residualBytes, exceptionCount, coefficientStream, residualStream,
+        exceptions,
     ]
     /// Every dimension the codec adds.
-    static let codecDimensions: Set<String> = [cell, member, neighbour, context, latentSymbol, residualSymbol, latentByte, residualByte, exception]
+    static let codecDimensions: Set<String> = [
+        cell, member, neighbour, context, month, mode, coefficientClass, coefficientSymbol, residualSymbol, coefficientByte, residualByte,
+        exception,
+    ]
 
     /// The guard between the requested bound and the one the quantiser uses: float32
-    /// rounding of the output and of unit conversions (≤ 2 ulp at 400 K), and differences
-    /// in the VAE's decoding between machines and builds (measured none between thread
-    /// counts, nor between the native and portable builds), with room to spare.
+    /// rounding of the output and of unit conversions (≤ 2 ulp at 400 K), with room to
+    /// spare (the prediction itself is the same on every machine: `FieldBasis`).
     static func margin(maxError: Double) -> Double {
         max(maxError / 64, 4 * Double(Float(400).ulp))
     }
@@ -73,26 +86,24 @@ struct CompressedEnsembleHeader {
     var unit: TemperatureUnit
     var maxError: Double
     var quantiserBound: Double
-    var latentStep: Float
-    var latentDimension: Int
+    /// EOFs of the basis and the coefficient step (K).
+    var modes: Int
+    var coefficientStep: Float
     var members: Int
     var times: Int
-    var modelSHA256: String
-    var model: String
 
     func write(to v: Variable) throws {
         let text: [(String, String)] = [
             ("format", CompressedEnsembleFormat.format), ("variable", variable), ("dimensions", dimensions.joined(separator: " ")),
             ("data_type", dataType.description), ("units_written", unit.rawValue),
-            ("model", model), ("model_sha256", modelSHA256),
-            ("method", "VAE prediction of every field from quantised latents, then the residual predicted from its reconstructed neighbours, quantised to a multiple of 2 × quantiser_bound and entropy-coded (rANS, 7 contexts); values whose code exceeds the cap are stored exactly. Docs/compression.md"),
+            ("method", "every field predicted by the mean of its month of year plus the file's leading EOFs with quantised, entropy-coded coefficients; the residual predicted from its reconstructed neighbours, quantised to a multiple of 2 × quantiser_bound and entropy-coded (rANS, 28 contexts); values whose code exceeds the cap are stored exactly. Docs/compression.md"),
         ]
         for (name, value) in text { try v.setAttribute(name, .text(value)) }
         try v.setAttribute("max_error", .double([maxError]))
         try v.setAttribute("quantiser_bound", .double([quantiserBound]))
-        try v.setAttribute("latent_step", .float([latentStep]))
+        try v.setAttribute("coefficient_step", .float([coefficientStep]))
         try v.setAttribute("axes", .int32([Int32(timeAxis), Int32(latitudeAxis), Int32(longitudeAxis), Int32(memberAxis ?? -1)]))
-        try v.setAttribute("latent_dimension", .int32([Int32(latentDimension)]))
+        try v.setAttribute("modes", .int32([Int32(modes)]))
         try v.setAttribute("members", .int32([Int32(members)]))
         try v.setAttribute("variable_index", .int32([Int32(variableIndex)]))
         try v.setAttribute("time_steps", .int32([Int32(times)]))
@@ -128,20 +139,18 @@ struct CompressedEnsembleHeader {
             throw EnsembleGenError("\(path): \(CompressedEnsembleFormat.codec): units_written is not a temperature unit")
         }
         self.unit = unit
-        model = try text("model")
-        modelSHA256 = try text("model_sha256")
         maxError = try numbers("max_error", count: 1)[0]
         quantiserBound = try numbers("quantiser_bound", count: 1)[0]
-        latentStep = Float(try numbers("latent_step", count: 1)[0])
+        coefficientStep = Float(try numbers("coefficient_step", count: 1)[0])
         let axes = try numbers("axes", count: 4).map { Int($0) }
         (timeAxis, latitudeAxis, longitudeAxis) = (axes[0], axes[1], axes[2])
         memberAxis = axes[3] >= 0 ? axes[3] : nil
-        latentDimension = Int(try numbers("latent_dimension", count: 1)[0])
+        modes = Int(try numbers("modes", count: 1)[0])
         members = Int(try numbers("members", count: 1)[0])
         variableIndex = Int(try numbers("variable_index", count: 1)[0])
         times = Int(try numbers("time_steps", count: 1)[0])
         let rank = dimensions.count
-        guard variableIndex >= 0, maxError > 0, quantiserBound > 0, quantiserBound <= maxError, latentStep > 0, latentDimension > 0, members > 0, times > 0,
+        guard variableIndex >= 0, maxError > 0, quantiserBound > 0, quantiserBound <= maxError, coefficientStep > 0, modes >= 0, members > 0, times > 0,
               Set([timeAxis, latitudeAxis, longitudeAxis] + (memberAxis.map { [$0] } ?? [])).count == (memberAxis == nil ? 3 : 4),
               ([timeAxis, latitudeAxis, longitudeAxis] + (memberAxis.map { [$0] } ?? [])).allSatisfy({ (0..<rank).contains($0) }) else {
             throw EnsembleGenError("\(path): \(CompressedEnsembleFormat.codec): inconsistent header (bounds, axes or counts)")
@@ -149,13 +158,12 @@ struct CompressedEnsembleHeader {
     }
 
     init(variable: String, variableIndex: Int, dimensions: [String], dataType: DataType, layout: StoredFieldLayout, maxError: Double,
-         quantiserBound: Double, latentStep: Float, latentDimension: Int, members: Int, times: Int, modelSHA256: String, model: String) {
+         quantiserBound: Double, modes: Int, coefficientStep: Float, members: Int, times: Int) {
         self.variable = variable; self.variableIndex = variableIndex; self.dimensions = dimensions; self.dataType = dataType
         (timeAxis, latitudeAxis, longitudeAxis, memberAxis) = (layout.timeAxis, layout.latitudeAxis, layout.longitudeAxis, layout.memberAxis)
         unit = layout.unit
-        self.maxError = maxError; self.quantiserBound = quantiserBound; self.latentStep = latentStep
-        self.latentDimension = latentDimension; self.members = members; self.times = times
-        self.modelSHA256 = modelSHA256; self.model = model
+        self.maxError = maxError; self.quantiserBound = quantiserBound; self.modes = modes
+        self.coefficientStep = coefficientStep; self.members = members; self.times = times
     }
 }
 

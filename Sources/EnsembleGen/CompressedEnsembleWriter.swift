@@ -9,11 +9,12 @@ final class CompressedEnsembleWriter {
     typealias F = CompressedEnsembleFormat
     private let file: NetCDFFile
     private let header: CompressedEnsembleHeader
-    private var latentBytesWritten = 0, residualBytesWritten = 0, exceptionsWritten = 0
+    private var coefficientBytesWritten = 0, residualBytesWritten = 0, exceptionsWritten = 0
 
     /// Copies the original's dimensions, variables (all but the data variable) and global
-    /// attributes, and defines the codec's variables.
-    init(file: NetCDFFile, source: NetCDFFile, dataVariable: Variable, layout: StoredFieldLayout, header: CompressedEnsembleHeader) throws {
+    /// attributes, defines the codec's variables and writes the basis.
+    init(file: NetCDFFile, source: NetCDFFile, dataVariable: Variable, layout: StoredFieldLayout, header: CompressedEnsembleHeader,
+         plan: CompressionPlan) throws {
         self.file = file
         self.header = header
         for d in try source.dimensions() {
@@ -46,8 +47,11 @@ final class CompressedEnsembleWriter {
         let member = try dimension(F.member, header.members)
         let cell = try dimension(F.cell, layout.latitudeSource.count * layout.longitudeSource.count)
         let neighbour = try dimension(F.neighbour, 3), context = try dimension(F.context, ResidualQuantiser.contextCount)
-        let latentSymbol = try dimension(F.latentSymbol, nil), residualSymbol = try dimension(F.residualSymbol, nil)
-        let latentByte = try dimension(F.latentByte, nil), residualByte = try dimension(F.residualByte, nil)
+        let month = try dimension(F.month, 12), mode = try dimension(F.mode, nil)
+        let coefficientClass = try dimension(F.coefficientClass, CoefficientCodeBook.classCount)
+        let coefficientSymbol = try dimension(F.coefficientSymbol, CoefficientCodeBook.alphabet)
+        let residualSymbol = try dimension(F.residualSymbol, nil)
+        let coefficientByte = try dimension(F.coefficientByte, nil), residualByte = try dimension(F.residualByte, nil)
         let exception = try dimension(F.exception, nil)
         guard let time = try file.dimension(header.dimensions[header.timeAxis]),
               let lat = try file.dimension(header.dimensions[header.latitudeAxis]),
@@ -61,43 +65,57 @@ final class CompressedEnsembleWriter {
         }
         try variable(F.latitudeSource, .int32, [lat])
         try variable(F.longitudeSource, .int32, [lon])
-        try variable(F.latentCap, .int32, [member])
+        try variable(F.mean, .float, [month, cell])
+        try variable(F.basis, .int16, [mode, cell], chunks: [1, layout.latitudeSource.count * layout.longitudeSource.count])
+        try variable(F.basisScale, .float, [mode], chunks: [1024])
+        try variable(F.modeShift, .uint8, [mode], chunks: [1024])
+        try variable(F.modeClass, .uint8, [mode], chunks: [1024])
         try variable(F.residualCap, .int32, [member])
         try variable(F.predictor, .double, [member, neighbour], deflate: false)
         try variable(F.cellClass, .uint8, [member, cell])
-        try variable(F.latentFrequencies, .int32, [member, latentSymbol], chunks: [1, 4096])
+        try variable(F.coefficientFrequencies, .int32, [member, coefficientClass, coefficientSymbol])
         try variable(F.residualFrequencies, .int32, [member, context, residualSymbol], chunks: [1, ResidualQuantiser.contextCount, 4096])
-        for name in [F.latentBytes, F.residualBytes, F.exceptionCount] {
+        for name in [F.coefficientBytes, F.residualBytes, F.exceptionCount] {
             try variable(name, .uint32, [member, time], chunks: [1, header.times])
         }
         // Entropy-coded bytes: deflate cannot shrink them.
-        try variable(F.latentStream, .uint8, [latentByte], chunks: [1 << 14], deflate: false)
+        try variable(F.coefficientStream, .uint8, [coefficientByte], chunks: [1 << 14], deflate: false)
         try variable(F.residualStream, .uint8, [residualByte], chunks: [1 << 14], deflate: false)
         try variable(F.exceptions, .float, [exception], chunks: [1 << 12])
         try file.variable(F.latitudeSource)!.write(layout.latitudeSource.map(Int32.init))
         try file.variable(F.longitudeSource)!.write(layout.longitudeSource.map(Int32.init))
+        let basis = plan.basis
+        try file.variable(F.mean)!.write(basis.means)
+        if basis.modes > 0 {
+            try file.variable(F.basis)!.write(basis.integers, start: [0, 0], count: [basis.modes, basis.cells])
+            try file.variable(F.basisScale)!.write(basis.scales, start: [0], count: [basis.modes])
+            try file.variable(F.modeShift)!.write(plan.shifts, start: [0], count: [basis.modes])
+            try file.variable(F.modeClass)!.write(plan.classes, start: [0], count: [basis.modes])
+        }
     }
 
     func write(member m: Int, _ coded: CompressedMember) throws {
         func v(_ name: String) throws -> Variable { try file.variable(name)! }
         let times = header.times
-        try v(F.latentCap).write([Int32(coded.latentBook.cap)], start: [m], count: [1])
         try v(F.residualCap).write([Int32(coded.residualBook.quantiser.cap)], start: [m], count: [1])
         try v(F.predictor).write(coded.residualBook.quantiser.coefficients, start: [m, 0], count: [1, 3])
         let classes = coded.residualBook.classes
         try v(F.cellClass).write(classes, start: [m, 0], count: [1, classes.count])
-        let latentTable = coded.latentBook.table.frequencies.map { Int32($0) }
-        try v(F.latentFrequencies).write(latentTable, start: [m, 0], count: [1, latentTable.count])
+        let coefficientTables = coded.coefficientBook.tables.flatMap { $0.frequencies.map { Int32($0) } }
+        try v(F.coefficientFrequencies).write(coefficientTables, start: [m, 0, 0],
+                                              count: [1, CoefficientCodeBook.classCount, CoefficientCodeBook.alphabet])
         let residualTables = coded.residualBook.tables.flatMap { $0.frequencies.map { Int32($0) } }
         try v(F.residualFrequencies).write(residualTables, start: [m, 0, 0],
                                            count: [1, ResidualQuantiser.contextCount, coded.residualBook.quantiser.alphabet])
-        try v(F.latentBytes).write(coded.latentStreams.map { UInt32($0.count) }, start: [m, 0], count: [1, times])
+        try v(F.coefficientBytes).write(coded.coefficientStreams.map { UInt32($0.count) }, start: [m, 0], count: [1, times])
         try v(F.residualBytes).write(coded.residualStreams.map { UInt32($0.count) }, start: [m, 0], count: [1, times])
         try v(F.exceptionCount).write(coded.exceptions.map { UInt32($0.count) }, start: [m, 0], count: [1, times])
-        let latent = coded.latentStreams.flatMap { $0 }, residual = coded.residualStreams.flatMap { $0 }
+        let coefficients = coded.coefficientStreams.flatMap { $0 }, residual = coded.residualStreams.flatMap { $0 }
         let exceptions = coded.exceptions.flatMap { $0 }
-        try v(F.latentStream).write(latent, start: [latentBytesWritten], count: [latent.count])
-        latentBytesWritten += latent.count
+        if !coefficients.isEmpty {
+            try v(F.coefficientStream).write(coefficients, start: [coefficientBytesWritten], count: [coefficients.count])
+            coefficientBytesWritten += coefficients.count
+        }
         try v(F.residualStream).write(residual, start: [residualBytesWritten], count: [residual.count])
         residualBytesWritten += residual.count
         if !exceptions.isEmpty {

@@ -1,7 +1,6 @@
 import Climate
 import Compression
 import Foundation
-import Models
 import NetCDF
 import OutputFiles
 import Tensor
@@ -12,8 +11,6 @@ public enum DecompressPipeline {
     public struct Options: Sendable {
         public var input: String
         public var output: String
-        /// VAE file or model directory; nil: the one recorded in the file.
-        public var model: String?
         /// Member indices from 0 ("0-9,12"); nil: all.
         public var members: String?
         /// Years to keep (inclusive); nil: from the first / to the last.
@@ -21,9 +18,9 @@ public enum DecompressPipeline {
         public var endYear: Int?
         public var storage: OutputStorage
 
-        public init(input: String, output: String, model: String? = nil, members: String? = nil, startYear: Int? = nil,
+        public init(input: String, output: String, members: String? = nil, startYear: Int? = nil,
                     endYear: Int? = nil, storage: OutputStorage = OutputStorage()) {
-            self.input = input; self.output = output; self.model = model; self.members = members
+            self.input = input; self.output = output; self.members = members
             self.startYear = startYear; self.endYear = endYear; self.storage = storage
         }
     }
@@ -46,19 +43,8 @@ public enum DecompressPipeline {
         defer { try? source.close() }
         let codes = try CompressedEnsembleReader(file: source)
         let header = codes.header
-        let modelPath = try DefaultModel.vaePath(o.model ?? header.model)
-        try OutputFile.checkDestination(o.output, inputs: [o.input, modelPath])
-        guard FileManager.default.fileExists(atPath: modelPath) else {
-            throw EnsembleGenError("\(o.input): compressed with the VAE \(header.model), which is not at \(modelPath); pass --model with that model (SHA-256 \(header.modelSHA256))")
-        }
-        let sha = try FileDigest.sha256(path: modelPath)
-        guard sha == header.modelSHA256 else {
-            throw EnsembleGenError("\(o.input): compressed with a VAE of SHA-256 \(header.modelSHA256) (\(header.model)), but \(modelPath) has \(sha); pass --model with the model it was compressed with")
-        }
-        let vae = try TrainedVAE.load(modelPath)
-        guard vae.latentDimension == header.latentDimension else {
-            throw EnsembleGenError("\(o.input): latent dimension \(header.latentDimension) differs from the VAE's \(vae.latentDimension)")
-        }
+        try OutputFile.checkDestination(o.output, inputs: [o.input])
+        let basis = try codes.basis()
         let members = try o.members.map { try MemberSelection.parse($0, count: header.members, file: o.input) } ?? Array(0..<header.members)
         let timeName = header.dimensions[header.timeAxis]
         let time = try TimeAxis.read(from: source, dimension: timeName)
@@ -70,12 +56,9 @@ public enum DecompressPipeline {
         }
         let selectedTimes = first..<(last + 1)
         let months = time.monthsOfYear
-        let grid = vae.grid, rows = grid.latitudeCount, columns = grid.longitudeCount
-        guard codes.latitudeSource.count == rows, codes.longitudeSource.count == columns else {
-            throw EnsembleGenError("\(o.input): grid \(codes.latitudeSource.count) × \(codes.longitudeSource.count) differs from the VAE's \(rows) × \(columns)")
-        }
+        let rows = codes.latitudeSource.count, columns = codes.longitudeSource.count
 
-        try NetCDFOutput.write(o.output, inputs: [o.input, modelPath]) { f in
+        try NetCDFOutput.write(o.output, inputs: [o.input]) { f in
             let memberName = header.memberAxis.map { header.dimensions[$0] }
             var selecting = [timeName: Array(selectedTimes)]
             if let memberName { selecting[memberName] = members }
@@ -119,7 +102,7 @@ public enum DecompressPipeline {
                 for b in 0..<blocks {
                     let start = selectedTimes.lowerBound + b * block
                     let range = start..<min(selectedTimes.upperBound, start + block)
-                    let fields = try decode(codes: codes, books: books, member: m, times: range, vae: vae,
+                    let fields = try decode(codes: codes, books: books, member: m, times: range, basis: basis,
                                             months: Array(months[range]), rows: rows, columns: columns)
                     try fields.withUnsafeBufferPointer {
                         try layout.write($0, member: i, timeStart: range.lowerBound - selectedTimes.lowerBound, timeCount: range.count, to: data)
@@ -131,20 +114,26 @@ public enum DecompressPipeline {
         return Result(members: members.count, timeSteps: selectedTimes.count, maxError: header.maxError, output: o.output)
     }
 
-    /// Fields [times, cells] (K) of member `m`: VAE prediction plus the decoded residual,
-    /// exactly stored values where the codes escape.
-    static func decode(codes: CompressedEnsembleReader, books: (latent: LatentCodeBook, residual: ResidualCodeBook), member m: Int,
-                       times: Range<Int>, vae: TrainedVAE, months: [Int], rows: Int, columns: Int) throws -> [Float] {
-        let cells = rows * columns, d = vae.latentDimension, n = times.count
-        let latentBytes = try codes.latentStream(member: m, times: times)
-        var latentCodes = [Int32]()
-        latentCodes.reserveCapacity(n * d)
-        try latentBytes.values.withUnsafeBufferPointer { all in
-            for range in latentBytes.ranges {
-                latentCodes += try books.latent.decode(UnsafeBufferPointer(rebasing: all[range]), count: d)
+    /// Fields [times, cells] (K) of member `m`: the basis's prediction plus the decoded
+    /// residual, exactly stored values where the codes escape.
+    static func decode(codes: CompressedEnsembleReader, books: (coefficient: CoefficientCodeBook, residual: ResidualCodeBook), member m: Int,
+                       times: Range<Int>, basis: FieldBasis, months: [Int], rows: Int, columns: Int) throws -> [Float] {
+        let cells = rows * columns, k = basis.modes, n = times.count
+        let coefficientBytes = try codes.coefficientStream(member: m, times: times)
+        var coefficientCodes = [Int32](repeating: 0, count: n * k)
+        do {
+            try coefficientBytes.values.withUnsafeBufferPointer { all in
+                try coefficientCodes.withUnsafeMutableBufferPointer { out in
+                    for (t, range) in coefficientBytes.ranges.enumerated() {
+                        try books.coefficient.decode(UnsafeBufferPointer(rebasing: all[range]),
+                                                     into: UnsafeMutableBufferPointer(rebasing: out[(t * k)..<((t + 1) * k)]))
+                    }
+                }
             }
+        } catch {
+            throw EnsembleGenError("\(codes.file.path): member \(m): \(error)")
         }
-        var fields = MemberCompressor.prediction(vae: vae, codes: latentCodes, step: books.latent.step, months: months)
+        var fields = MemberCompressor.predict(basis: basis, codes: coefficientCodes, months: months)
         let residualBytes = try codes.residualStream(member: m, times: times)
         let exceptions = try codes.exceptions(member: m, times: times)
         var failure: Error?
@@ -188,7 +177,7 @@ final class CompressedEnsembleReader {
     let field: NetCDF.Variable
     let latitudeSource: [Int], longitudeSource: [Int]
     /// Offsets into the byte streams and exception list, [member][time + 1], cumulative.
-    private let latentOffsets: [[Int]], residualOffsets: [[Int]], exceptionOffsets: [[Int]]
+    private let coefficientOffsets: [[Int]], residualOffsets: [[Int]], exceptionOffsets: [[Int]]
 
     init(file: NetCDFFile) throws {
         self.file = file
@@ -219,20 +208,41 @@ final class CompressedEnsembleReader {
             guard running == length else { throw EnsembleGenError("\(path): \(name) adds up to \(running), but \(total) holds \(length)") }
             return result
         }
-        latentOffsets = try offsets(F.latentBytes, total: F.latentStream)
+        coefficientOffsets = try offsets(F.coefficientBytes, total: F.coefficientStream)
         residualOffsets = try offsets(F.residualBytes, total: F.residualStream)
         exceptionOffsets = try offsets(F.exceptionCount, total: F.exceptions)
     }
 
-    /// The code books of member `m`, checked.
-    func codeBooks(member m: Int) throws -> (latent: LatentCodeBook, residual: ResidualCodeBook) {
+    /// The basis the fields are predicted with, checked.
+    func basis() throws -> FieldBasis {
+        let cells = latitudeSource.count * longitudeSource.count, k = header.modes
         do {
-            let latentCap = Int(try file.variable(F.latentCap)!.read(Int32.self, start: [m], count: [1])[0])
-            let residualCap = Int(try file.variable(F.residualCap)!.read(Int32.self, start: [m], count: [1])[0])
-            guard (0...LatentCodeBook.maximumCap).contains(latentCap), (0...ResidualQuantiser.maximumCap).contains(residualCap) else {
-                throw CompressionError.corrupt("caps \(latentCap), \(residualCap) out of range")
+            guard try file.variable(F.basis)!.shape() == [k, cells], try file.variable(F.mean)!.shape() == [12, cells] else {
+                throw CompressionError.corrupt("\(F.basis) or \(F.mean) does not hold \(k) modes and 12 means of \(cells) cells")
             }
-            let latentTable = try file.variable(F.latentFrequencies)!.read(Int32.self, start: [m, 0], count: [1, 2 * latentCap + 1])
+            let means = try file.variable(F.mean)!.read(Float.self)
+            let integers = k > 0 ? try file.variable(F.basis)!.read(Int16.self) : []
+            let scales = k > 0 ? try file.variable(F.basisScale)!.read(Float.self, start: [0], count: [k]) : []
+            return try FieldBasis(cells: cells, means: means, integers: integers, scales: scales, step: header.coefficientStep)
+        } catch let error as CompressionError {
+            throw EnsembleGenError("\(file.path): \(error)")
+        } catch let error as NetCDFError {
+            throw EnsembleGenError("\(file.path): the basis is unreadable (\(error.message))")
+        }
+    }
+
+    /// The code books of member `m`, checked.
+    func codeBooks(member m: Int) throws -> (coefficient: CoefficientCodeBook, residual: ResidualCodeBook) {
+        do {
+            let residualCap = Int(try file.variable(F.residualCap)!.read(Int32.self, start: [m], count: [1])[0])
+            guard (0...ResidualQuantiser.maximumCap).contains(residualCap) else {
+                throw CompressionError.corrupt("cap \(residualCap) out of range")
+            }
+            let k = header.modes
+            let shifts = k > 0 ? try file.variable(F.modeShift)!.read(UInt8.self, start: [0], count: [k]) : []
+            let modeClasses = k > 0 ? try file.variable(F.modeClass)!.read(UInt8.self, start: [0], count: [k]) : []
+            let classCount = CoefficientCodeBook.classCount, symbols = CoefficientCodeBook.alphabet
+            let coefficientTables = try file.variable(F.coefficientFrequencies)!.read(Int32.self, start: [m, 0, 0], count: [1, classCount, symbols])
             let coefficients = try file.variable(F.predictor)!.read(Double.self, start: [m, 0], count: [1, 3])
             let quantiser = try ResidualQuantiser(bound: header.quantiserBound, coefficients: coefficients, cap: residualCap)
             let contexts = ResidualQuantiser.contextCount, alphabet = quantiser.alphabet
@@ -241,13 +251,15 @@ final class CompressedEnsembleReader {
                 guard values.allSatisfy({ $0 >= 0 }) else { throw CompressionError.corrupt("negative frequency") }
                 return try FrequencyTable(frequencies: values.map { UInt32($0) })
             }
-            let latent = try LatentCodeBook(step: header.latentStep, cap: latentCap, table: table(latentTable[...]))
+            let coefficient = try CoefficientCodeBook(shifts: shifts, classes: modeClasses, tables: (0..<classCount).map {
+                try table(coefficientTables[($0 * symbols)..<(($0 + 1) * symbols)])
+            })
             let cells = latitudeSource.count * longitudeSource.count
             let classes = try file.variable(F.cellClass)!.read(UInt8.self, start: [m, 0], count: [1, cells])
             let residual = try ResidualCodeBook(quantiser: quantiser, classes: classes, tables: (0..<contexts).map {
                 try table(residualTables[($0 * alphabet)..<(($0 + 1) * alphabet)])
             })
-            return (latent, residual)
+            return (coefficient, residual)
         } catch let error as CompressionError {
             throw EnsembleGenError("\(file.path): member \(m): \(error)")
         } catch let error as NetCDFError {
@@ -265,8 +277,8 @@ final class CompressedEnsembleReader {
         return (values, times.map { (row[$0] - start)..<(row[$0 + 1] - start) })
     }
 
-    func latentStream(member m: Int, times: Range<Int>) throws -> (values: [UInt8], ranges: [Range<Int>]) {
-        try fields(F.latentStream, UInt8.self, offsets: latentOffsets, member: m, times: times)
+    func coefficientStream(member m: Int, times: Range<Int>) throws -> (values: [UInt8], ranges: [Range<Int>]) {
+        try fields(F.coefficientStream, UInt8.self, offsets: coefficientOffsets, member: m, times: times)
     }
 
     func residualStream(member m: Int, times: Range<Int>) throws -> (values: [UInt8], ranges: [Range<Int>]) {
@@ -298,7 +310,7 @@ public enum CompressedEnsembleInfo {
             "  holds      \(h.members) members × \(h.times) time steps × \(codes.latitudeSource.count) × \(codes.longitudeSource.count) cells",
             String(format: "  max error  %g K at every value (quantiser bound %.6g K)", h.maxError, h.quantiserBound),
             String(format: "  size       %.1f MB: %.2f bits per value, %.1f× smaller than float32", bytes / 1e6, bytes * 8 / values, values * 4 / bytes),
-            "  model      VAE \(h.model) (sha256 \(h.modelSHA256.prefix(12))…), latent step \(h.latentStep)",
+            "  basis      \(h.modes) EOFs of the file, coefficient step \(h.coefficientStep) K",
             "  decompress ensemblegen decompress \(path) --output <file>.nc",
         ].joined(separator: "\n")
     }

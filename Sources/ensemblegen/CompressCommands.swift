@@ -9,11 +9,12 @@ struct CompressCommand: ParsableCommand {
         commandName: "compress",
         abstract: "Store an ensemble file with every value within --max-error of the original, in a fraction of the space.",
         discussion: """
-            Each field is predicted by the VAE from quantised latents; the rest is quantised so \
-            that |original − decompressed| ≤ --max-error at every value, and entropy-coded. The \
-            output is a NetCDF-4 file holding the original's coordinates, attributes and time axis \
-            verbatim, the codes, and the VAE's SHA-256. `ensemblegen decompress` rebuilds the CF \
-            file; it needs the same VAE. The data must be complete fields on the VAE's grid. See \
+            Each field is predicted by the mean of its month of year plus the file's own leading \
+            EOFs (their number and the coefficients' step are searched per file); the rest is \
+            quantised so that |original − decompressed| ≤ --max-error at every value, and \
+            entropy-coded. The output is a NetCDF-4 file holding the original's coordinates, \
+            attributes and time axis verbatim, the basis and the codes; `ensemblegen decompress` \
+            rebuilds the CF file. Any grid; complete monthly or annual fields. See \
             Docs/compression.md.
 
             Example: ensemblegen compress ens.nc --max-error 0.05 --output ens.egc.nc
@@ -25,13 +26,10 @@ struct CompressCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Largest allowed |original − decompressed| at any value, in K.", valueName: "kelvin"))
     var maxError: Double
 
-    @Option(name: .long, help: ArgumentHelp("VAE file or model directory on the data's grid (default: Data/default).", valueName: "file-or-dir"))
-    var model: String?
-
     @OptionGroup var field: VariableOption
 
-    @Option(name: .long, help: ArgumentHelp("Latent quantisation step (default: searched on the first member).", valueName: "step"))
-    var latentStep: Float?
+    @Option(name: .long, help: ArgumentHelp("Number of EOFs in the prediction, 0 for none (default: searched, at most 1024).", valueName: "n"))
+    var modes: Int?
 
     @Option(name: [.short, .long], help: ArgumentHelp("Compressed file to write (via <file>.partial).", valueName: "file"))
     var output: String
@@ -41,15 +39,14 @@ struct CompressCommand: ParsableCommand {
 
     func validate() throws {
         try OptionCheck.requirePositive(maxError, "--max-error")
-        if let latentStep { try OptionCheck.requirePositive(latentStep, "--latent-step") }
+        if let modes, modes < 0 { throw ValidationError("--modes must be 0 or more (got \(modes))") }
         try OptionCheck.requirePath(output, "--output")
     }
 
     func run() throws {
         try reportingErrors {
             try compute.configure()
-            let options = CompressPipeline.Options(input: input, output: output, model: try model ?? DefaultModel.locate(), variable: field.variable,
-                                                   maxError: maxError, latentStep: latentStep)
+            let options = CompressPipeline.Options(input: input, output: output, variable: field.variable, maxError: maxError, modes: modes)
             let bar = CountProgress("compress", quiet: progress.quiet)
             let result = try CompressPipeline.run(options, progress: bar.update)
             bar.finish()
@@ -66,17 +63,13 @@ struct DecompressCommand: ParsableCommand {
         discussion: """
             Writes the original's dimensions, coordinates and attributes verbatim and the data \
             variable with every value within the recorded --max-error of the original. Only the \
-            selected members and years are decoded. The VAE must be the one the file was compressed \
-            with (checked by SHA-256). See Docs/compression.md.
+            selected members and years are decoded. See Docs/compression.md.
 
             Example: ensemblegen decompress ens.egc.nc --members 0-9 --start 1950 --end 2000 --output part.nc
             """)
 
     @Argument(help: ArgumentHelp("File written by `ensemblegen compress`.", valueName: "file"))
     var input: String
-
-    @Option(name: .long, help: ArgumentHelp("VAE file or model directory (default: the one recorded in the file).", valueName: "file-or-dir"))
-    var model: String?
 
     @Option(name: .long, help: ArgumentHelp("Member indices from 0, e.g. 0-9,12 (default: all).", valueName: "list"))
     var members: String?
@@ -105,7 +98,7 @@ struct DecompressCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try compute.configure()
-            let options = DecompressPipeline.Options(input: input, output: output, model: model, members: members, startYear: start,
+            let options = DecompressPipeline.Options(input: input, output: output, members: members, startYear: start,
                                                      endYear: end, storage: OutputStorage(chunking: .fields, deflateLevel: deflateLevel))
             let bar = CountProgress("decompress", quiet: progress.quiet)
             let result = try DecompressPipeline.run(options, progress: bar.update)
