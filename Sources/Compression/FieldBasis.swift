@@ -90,6 +90,16 @@ public struct FieldBasis: Sendable {
         }
     }
 
+    /// Mean fields rounded to multiples of `step` (K): the integer multiples, and the means
+    /// they stand for, `Float(code) · step` (exact on every machine).
+    public static func quantise(means: [Double], step: Float) -> (codes: [Int32], means: [Float]) {
+        let codes = means.map { m -> Int32 in
+            let q = (m / Double(step)).rounded()
+            return q.isFinite ? Int32(max(-Double(Int32.max), min(Double(Int32.max), q))) : 0
+        }
+        return (codes, codes.map { Float($0) * step })
+    }
+
     /// The leading `maxModes` EOFs of `anomalies` [n × cells] (K) as unit vectors
     /// [modes × cells] with the mean square of the data along each (K²), largest first;
     /// modes that carry nothing are left out. From the eigenvectors of the n × n Gram

@@ -79,7 +79,7 @@ public enum CompressPipeline {
         progress?(members + 1, total)
         let header = CompressedEnsembleHeader(
             variable: layout.variableName, variableIndex: Int(dataVariable.id), dimensions: layout.dimensionNames, dataType: dataType, layout: layout,
-            maxError: o.maxError, quantiserBound: bound, modes: plan.basis.modes, coefficientStep: plan.basis.step, members: members, times: times)
+            maxError: o.maxError, quantiserBound: bound, modes: plan.basis.modes, coefficientStep: plan.basis.step, meanStep: plan.meanStep, members: members, times: times)
 
         var maxError = 0.0, squares = 0.0, exact = 0
         try NetCDFOutput.write(o.output, inputs: [o.input]) { f in
@@ -117,7 +117,7 @@ struct FieldSurvey {
     let cells: Int
     let fieldCount: Int
     /// [12 × cells] (K); months absent from the file stay 0.
-    let means: [Float]
+    let means: [Double]
     /// Fields for the EOFs [fitCount × cells] and for the search [evaluationCount × cells] (K), with their months.
     let fitFields: [Float], fitMonths: [Int]
     let evaluationFields: [Float], evaluationMonths: [Int]
@@ -148,15 +148,15 @@ struct FieldSurvey {
         }
         self.cells = cells
         fieldCount = n
-        means = (0..<(12 * cells)).map { counts[$0 / cells] > 0 ? Float(sums[$0] / Double(counts[$0 / cells])) : 0 }
+        means = (0..<(12 * cells)).map { counts[$0 / cells] > 0 ? sums[$0] / Double(counts[$0 / cells]) : 0 }
         fitFields = fit
         self.fitMonths = fitMonths
         evaluationFields = evaluation
         self.evaluationMonths = evaluationMonths
     }
 
-    /// Fields minus the mean of their month.
-    func anomalies(_ fields: [Float], months: [Int]) -> [Float] {
+    /// Fields minus `means` [12 × cells] of their month.
+    func anomalies(_ fields: [Float], months: [Int], means: [Float]) -> [Float] {
         var a = fields
         for (f, m) in months.enumerated() {
             for p in 0..<cells { a[f * cells + p] -= means[(m - 1) * cells + p] }
@@ -168,6 +168,9 @@ struct FieldSurvey {
 /// The basis a file is compressed with, and how its coefficient codes are coded.
 struct CompressionPlan {
     let basis: FieldBasis
+    /// The basis's means as multiples of `meanStep` (K).
+    let meanCodes: [Int32]
+    let meanStep: Float
     /// Per mode: raw low bits and table class of the coefficient codes.
     let shifts: [UInt8]
     let classes: [UInt8]
@@ -185,8 +188,11 @@ enum BasisSearch {
     static func best(survey: FieldSurvey, bound: Double, rows: Int, columns: Int, modes: Int?) throws -> CompressionPlan {
         let cells = survey.cells
         let fitCount = survey.fitMonths.count
+        // Rounding the means to a quarter of the bound adds little to the residual.
+        let meanStep = Float(bound / 2)
+        let means = FieldBasis.quantise(means: survey.means, step: meanStep)
         let largest = min(modes ?? modeCandidates.last!, fitCount / 2, cells)
-        let eofs = try FieldBasis.principalPatterns(survey.anomalies(survey.fitFields, months: survey.fitMonths), count: fitCount,
+        let eofs = try FieldBasis.principalPatterns(survey.anomalies(survey.fitFields, months: survey.fitMonths, means: means.means), count: fitCount,
                                                     cells: cells, maxModes: largest)
         let available = eofs.variances.count
         // Rounding the patterns may cost each prediction a small fraction of the residual step.
@@ -196,10 +202,10 @@ enum BasisSearch {
         let basisBits = patternBits(stored.integers, modes: available, cells: cells)
 
         func plan(modes k: Int, step: Double) throws -> CompressionPlan {
-            let basis = try FieldBasis(cells: cells, means: survey.means, integers: Array(stored.integers[0..<(k * cells)]),
+            let basis = try FieldBasis(cells: cells, means: means.means, integers: Array(stored.integers[0..<(k * cells)]),
                                        scales: Array(stored.scales[0..<k]), step: Float(step))
             let layout = CoefficientCodeBook.layout(spread: spreads[0..<k].map { $0 / Double(basis.step) })
-            return CompressionPlan(basis: basis, shifts: layout.shifts, classes: layout.classes)
+            return CompressionPlan(basis: basis, meanCodes: means.codes, meanStep: meanStep, shifts: layout.shifts, classes: layout.classes)
         }
         let modeChoices = modes.map { [min($0, available)] } ?? modeCandidates.filter { $0 <= available }
         var best: (plan: CompressionPlan, bits: Double)?

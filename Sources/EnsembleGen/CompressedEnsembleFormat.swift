@@ -70,6 +70,18 @@ enum CompressedEnsembleFormat {
         max(maxError / 64, 4 * Double(Float(400).ulp))
     }
 
+    /// Mean codes [12 × cells] as stored: each minus the one before it in storage order
+    /// (neighbouring cells differ by little, so deflate shrinks the differences).
+    static func differences(_ codes: [Int32]) -> [Int32] {
+        codes.indices.map { $0 == 0 ? codes[0] : codes[$0] &- codes[$0 - 1] }
+    }
+
+    /// Inverse of `differences`.
+    static func sums(_ differences: [Int32]) -> [Int32] {
+        var running: Int32 = 0
+        return differences.map { running = running &+ $0; return running }
+    }
+
     /// The smallest bound accepted: finer bounds are below float32's resolution at 300 K.
     static let smallestMaxError = 16 * Double(Float(400).ulp)
 }
@@ -89,6 +101,8 @@ struct CompressedEnsembleHeader {
     /// EOFs of the basis and the coefficient step (K).
     var modes: Int
     var coefficientStep: Float
+    /// The means are stored as multiples of this step (K).
+    var meanStep: Float
     var members: Int
     var times: Int
 
@@ -102,6 +116,7 @@ struct CompressedEnsembleHeader {
         try v.setAttribute("max_error", .double([maxError]))
         try v.setAttribute("quantiser_bound", .double([quantiserBound]))
         try v.setAttribute("coefficient_step", .float([coefficientStep]))
+        try v.setAttribute("mean_step", .float([meanStep]))
         try v.setAttribute("axes", .int32([Int32(timeAxis), Int32(latitudeAxis), Int32(longitudeAxis), Int32(memberAxis ?? -1)]))
         try v.setAttribute("modes", .int32([Int32(modes)]))
         try v.setAttribute("members", .int32([Int32(members)]))
@@ -142,6 +157,7 @@ struct CompressedEnsembleHeader {
         maxError = try numbers("max_error", count: 1)[0]
         quantiserBound = try numbers("quantiser_bound", count: 1)[0]
         coefficientStep = Float(try numbers("coefficient_step", count: 1)[0])
+        meanStep = Float(try numbers("mean_step", count: 1)[0])
         let axes = try numbers("axes", count: 4).map { Int($0) }
         (timeAxis, latitudeAxis, longitudeAxis) = (axes[0], axes[1], axes[2])
         memberAxis = axes[3] >= 0 ? axes[3] : nil
@@ -150,7 +166,7 @@ struct CompressedEnsembleHeader {
         variableIndex = Int(try numbers("variable_index", count: 1)[0])
         times = Int(try numbers("time_steps", count: 1)[0])
         let rank = dimensions.count
-        guard variableIndex >= 0, maxError > 0, quantiserBound > 0, quantiserBound <= maxError, coefficientStep > 0, modes >= 0, members > 0, times > 0,
+        guard variableIndex >= 0, maxError > 0, quantiserBound > 0, quantiserBound <= maxError, coefficientStep > 0, meanStep > 0, modes >= 0, members > 0, times > 0,
               Set([timeAxis, latitudeAxis, longitudeAxis] + (memberAxis.map { [$0] } ?? [])).count == (memberAxis == nil ? 3 : 4),
               ([timeAxis, latitudeAxis, longitudeAxis] + (memberAxis.map { [$0] } ?? [])).allSatisfy({ (0..<rank).contains($0) }) else {
             throw EnsembleGenError("\(path): \(CompressedEnsembleFormat.codec): inconsistent header (bounds, axes or counts)")
@@ -158,12 +174,12 @@ struct CompressedEnsembleHeader {
     }
 
     init(variable: String, variableIndex: Int, dimensions: [String], dataType: DataType, layout: StoredFieldLayout, maxError: Double,
-         quantiserBound: Double, modes: Int, coefficientStep: Float, members: Int, times: Int) {
+         quantiserBound: Double, modes: Int, coefficientStep: Float, meanStep: Float, members: Int, times: Int) {
         self.variable = variable; self.variableIndex = variableIndex; self.dimensions = dimensions; self.dataType = dataType
         (timeAxis, latitudeAxis, longitudeAxis, memberAxis) = (layout.timeAxis, layout.latitudeAxis, layout.longitudeAxis, layout.memberAxis)
         unit = layout.unit
         self.maxError = maxError; self.quantiserBound = quantiserBound; self.modes = modes
-        self.coefficientStep = coefficientStep; self.members = members; self.times = times
+        self.coefficientStep = coefficientStep; self.meanStep = meanStep; self.members = members; self.times = times
     }
 }
 

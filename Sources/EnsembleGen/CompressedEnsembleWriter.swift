@@ -65,7 +65,7 @@ final class CompressedEnsembleWriter {
         }
         try variable(F.latitudeSource, .int32, [lat])
         try variable(F.longitudeSource, .int32, [lon])
-        try variable(F.mean, .float, [month, cell])
+        try variable(F.mean, .int32, [month, cell])
         try variable(F.basis, .int16, [mode, cell], chunks: [1, layout.latitudeSource.count * layout.longitudeSource.count])
         try variable(F.basisScale, .float, [mode], chunks: [1024])
         try variable(F.modeShift, .uint8, [mode], chunks: [1024])
@@ -85,7 +85,7 @@ final class CompressedEnsembleWriter {
         try file.variable(F.latitudeSource)!.write(layout.latitudeSource.map(Int32.init))
         try file.variable(F.longitudeSource)!.write(layout.longitudeSource.map(Int32.init))
         let basis = plan.basis
-        try file.variable(F.mean)!.write(basis.means)
+        try file.variable(F.mean)!.write(F.differences(plan.meanCodes))
         if basis.modes > 0 {
             try file.variable(F.basis)!.write(basis.integers, start: [0, 0], count: [basis.modes, basis.cells])
             try file.variable(F.basisScale)!.write(basis.scales, start: [0], count: [basis.modes])

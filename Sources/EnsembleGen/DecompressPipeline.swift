@@ -220,7 +220,7 @@ final class CompressedEnsembleReader {
             guard try file.variable(F.basis)!.shape() == [k, cells], try file.variable(F.mean)!.shape() == [12, cells] else {
                 throw CompressionError.corrupt("\(F.basis) or \(F.mean) does not hold \(k) modes and 12 means of \(cells) cells")
             }
-            let means = try file.variable(F.mean)!.read(Float.self)
+            let means = F.sums(try file.variable(F.mean)!.read(Int32.self)).map { Float($0) * header.meanStep }
             let integers = k > 0 ? try file.variable(F.basis)!.read(Int16.self) : []
             let scales = k > 0 ? try file.variable(F.basisScale)!.read(Float.self, start: [0], count: [k]) : []
             return try FieldBasis(cells: cells, means: means, integers: integers, scales: scales, step: header.coefficientStep)

@@ -167,14 +167,178 @@ final class ResidualQuantiserTests: XCTestCase {
         XCTAssertEqual(zero, [0, 0, 0])
     }
 
-    func testLatentCodesRoundTrip() throws {
-        let latents: [Float] = [0.26, -1.9, 3.0, 0, -0.74]
-        let codes = LatentCodeBook.codes(latents, step: 0.5)
-        XCTAssertEqual(codes, [1, -4, 6, 0, -1])
-        XCTAssertEqual(LatentCodeBook.values(codes, step: 0.5), [0.5, -2, 3, 0, -0.5])
-        let book = try LatentCodeBook(step: 0.5, fittedTo: codes)
-        let stream = book.encode(codes[...])
-        XCTAssertEqual(try stream.withUnsafeBufferPointer { try book.decode($0, count: codes.count) }, codes)
-        XCTAssertThrowsError(try stream.withUnsafeBufferPointer { try book.decode($0, count: codes.count + 1) })
+    /// Raw uniform bits interleaved with table-coded symbols decode exactly.
+    func testUniformBitsRoundTrip() throws {
+        var random = RandomStream(seed: 8)
+        let table = FrequencyTable(counts: [5, 1, 3])
+        var items: [(symbol: Int, bits: Int, value: Int)] = []
+        for _ in 0..<5000 {
+            let bits = 1 + Int(random.uniform() * 15)
+            items.append((Int(random.uniform() * 3), bits, Int(random.uniform() * Double(1 << bits))))
+        }
+        var encoder = RANSEncoder()
+        for item in items.reversed() {
+            encoder.encodeUniform(item.value, bits: item.bits)
+            encoder.encode(item.symbol, table)
+        }
+        let stream = encoder.finish()
+        try stream.withUnsafeBufferPointer { bytes in
+            var decoder = try RANSDecoder(bytes)
+            for item in items {
+                XCTAssertEqual(try decoder.decode(table), item.symbol)
+                XCTAssertEqual(try decoder.decodeUniform(bits: item.bits), item.value)
+            }
+            XCTAssertTrue(decoder.isComplete)
+        }
+    }
+}
+
+final class CoefficientCodeBookTests: XCTestCase {
+    /// Codes of modes with spreads from 0.01 to 10⁶ steps, and a few far beyond any shift
+    /// (escapes): decoded exactly, the stream within 1% + 5 bytes per field of `bits`.
+    func testRoundTripAcrossSpreadsAndEscapes() throws {
+        var random = RandomStream(seed: 12)
+        let spreads: [Double] = [1e6, 3e4, 700, 40, 9, 2.5, 1, 0.4, 0.1, 0.01]
+        let layout = CoefficientCodeBook.layout(spread: spreads)
+        XCTAssertEqual(layout.shifts.map(Int.init), [15, 12, 7, 3, 1, 0, 0, 0, 0, 0])
+        let fields = 400, modes = spreads.count
+        var codes = [Int32]()
+        for f in 0..<fields {
+            for s in spreads { codes.append(Int32((random.gaussian() * s).rounded())) }
+            if f % 97 == 0 { codes[f * modes + 4] = f % 2 == 0 ? Int32.max : Int32.min + 1 }
+        }
+        let book = try CoefficientCodeBook(shifts: layout.shifts, classes: layout.classes, fittedTo: codes)
+        var bytes = 0
+        for f in 0..<fields {
+            let stream = book.encode(codes[(f * modes)..<((f + 1) * modes)])
+            bytes += stream.count
+            var decoded = [Int32](repeating: 0, count: modes)
+            try stream.withUnsafeBufferPointer { s in try decoded.withUnsafeMutableBufferPointer { try book.decode(s, into: $0) } }
+            XCTAssertEqual(decoded, Array(codes[(f * modes)..<((f + 1) * modes)]), "field \(f)")
+        }
+        let ideal = book.bits(codes) / 8
+        XCTAssertLessThan(Double(bytes), ideal * 1.01 + Double(5 * fields))
+        XCTAssertGreaterThan(Double(bytes), ideal * 0.99)
+        // A stream decoded as a field of another length is refused.
+        let stream = book.encode(codes[0..<modes])
+        var short = [Int32](repeating: 0, count: modes - 1)
+        XCTAssertThrowsError(try stream.withUnsafeBufferPointer { s in try short.withUnsafeMutableBufferPointer { try book.decode(s, into: $0) } })
+        // A book expecting one more mode reads past the end of the stream.
+        let more = try CoefficientCodeBook(shifts: layout.shifts + [0], classes: layout.classes + [layout.classes[5]], tables: book.tables)
+        var long = [Int32](repeating: 0, count: modes + 1)
+        XCTAssertThrowsError(try stream.withUnsafeBufferPointer { s in try long.withUnsafeMutableBufferPointer { try more.decode(s, into: $0) } })
+    }
+}
+
+final class FieldBasisTests: XCTestCase {
+    /// A random basis of 6 modes on 37 cells.
+    func basis(step: Float = 0.05) throws -> FieldBasis {
+        var random = RandomStream(seed: 21)
+        let cells = 37, modes = 6
+        let means = (0..<(12 * cells)).map { _ in Float(250 + 40 * random.uniform()) }
+        let integers = (0..<(modes * cells)).map { _ in Int16((random.gaussian() * 3000).rounded()) }
+        let scales = (0..<modes).map { Float(1e-4 * Double($0 + 1)) }
+        return try FieldBasis(cells: cells, means: means, integers: integers, scales: scales, step: step)
+    }
+
+    /// The prediction against the formula in double precision (float32 rounding of a sum of
+    /// 7 terms apart), and the same bits whatever the split of the fields into calls.
+    func testPredictionMatchesReferenceAndDoesNotDependOnTheSplit() throws {
+        let b = try basis()
+        var random = RandomStream(seed: 5)
+        let fields = 19, months = (0..<fields).map { 1 + $0 % 12 }
+        let codes = (0..<(fields * b.modes)).map { k in k % 5 == 0 ? 0 : Int32((random.gaussian() * 400).rounded()) }
+        var whole = [Float](repeating: 0, count: fields * b.cells)
+        codes.withUnsafeBufferPointer { c in whole.withUnsafeMutableBufferPointer { b.predict(c, monthsOfYear: months, into: $0) } }
+        for f in 0..<fields {
+            for p in 0..<b.cells {
+                var x = Double(b.means[(months[f] - 1) * b.cells + p])
+                for i in 0..<b.modes {
+                    x += Double(codes[f * b.modes + i]) * Double(b.step) * Double(b.integers[i * b.cells + p]) * Double(b.scales[i])
+                }
+                XCTAssertEqual(Double(whole[f * b.cells + p]), x, accuracy: 8 * Double(Float(300).ulp), "field \(f), cell \(p)")
+            }
+        }
+        for split in [1, 7, 11] {
+            var first = [Float](repeating: 0, count: split * b.cells), rest = [Float](repeating: 0, count: (fields - split) * b.cells)
+            codes.withUnsafeBufferPointer { c in
+                first.withUnsafeMutableBufferPointer {
+                    b.predict(UnsafeBufferPointer(rebasing: c[0..<(split * b.modes)]), monthsOfYear: Array(months[0..<split]), into: $0)
+                }
+                rest.withUnsafeMutableBufferPointer {
+                    b.predict(UnsafeBufferPointer(rebasing: c[(split * b.modes)...]), monthsOfYear: Array(months[split...]), into: $0)
+                }
+            }
+            XCTAssertEqual(first + rest, whole, "split after \(split)")
+        }
+    }
+
+    /// Codes are the anomalies' projections on the patterns in steps, rounded (reference:
+    /// the sums in double precision; a tie within float rounding may go either way).
+    func testCodesAreRoundedProjections() throws {
+        let b = try basis(step: 0.01)
+        var random = RandomStream(seed: 6)
+        let fields = 9, months = (0..<fields).map { 12 - $0 }
+        let values = (0..<(fields * b.cells)).map { k in b.means[(months[k / b.cells] - 1) * b.cells + k % b.cells] + Float(random.gaussian() * 2) }
+        let codes = values.withUnsafeBufferPointer { b.codes($0, monthsOfYear: months) }
+        XCTAssertEqual(codes.count, fields * b.modes)
+        for f in 0..<fields {
+            for i in 0..<b.modes {
+                var projection = 0.0
+                for p in 0..<b.cells {
+                    projection += Double(values[f * b.cells + p] - b.means[(months[f] - 1) * b.cells + p]) * Double(b.patterns[i * b.cells + p])
+                }
+                XCTAssertEqual(Double(codes[f * b.modes + i]), projection / 0.01, accuracy: 0.5 + 1e-3 * abs(projection / 0.01))
+            }
+        }
+    }
+
+    /// Data made of three known orthonormal patterns with variances 9, 4 and 1 plus noise of
+    /// variance 10⁻⁴: the EOFs are those patterns (|cosine| ≈ 1), orthonormal, with those
+    /// variances within their sampling error (√(2/n) relative, n = 600: 6%, tested at 4σ).
+    func testPrincipalPatternsRecoverKnownPatterns() throws {
+        var random = RandomStream(seed: 30)
+        let cells = 50, n = 600
+        // Orthonormal patterns: discrete cosines.
+        let known = (1...3).map { m in (0..<cells).map { p in cos(Double.pi * Double(m) * (Double(p) + 0.5) / Double(cells)) * (2 / Double(cells)).squareRoot() } }
+        let sigmas = [3.0, 2.0, 1.0]
+        var data = [Float]()
+        for _ in 0..<n {
+            let a = sigmas.map { $0 * random.gaussian() }
+            for p in 0..<cells { data.append(Float((0..<3).reduce(0) { $0 + a[$1] * known[$1][p] } + 0.01 * random.gaussian())) }
+        }
+        let eofs = try FieldBasis.principalPatterns(data, count: n, cells: cells, maxModes: 5)
+        XCTAssertEqual(eofs.variances.count, 5)
+        for i in 0..<5 {
+            let e = Array(eofs.patterns[(i * cells)..<((i + 1) * cells)])
+            for j in 0..<5 {
+                let other = eofs.patterns[(j * cells)..<((j + 1) * cells)]
+                XCTAssertEqual(zip(e, other).reduce(0) { $0 + $1.0 * $1.1 }, i == j ? 1 : 0, accuracy: 1e-9)
+            }
+            if i < 3 {
+                XCTAssertEqual(abs(zip(e, known[i]).reduce(0) { $0 + $1.0 * $1.1 }), 1, accuracy: 1e-3, "mode \(i)")
+                XCTAssertEqual(eofs.variances[i], sigmas[i] * sigmas[i], accuracy: 4 * (2 / Double(n)).squareRoot() * sigmas[i] * sigmas[i])
+            } else {
+                XCTAssertLessThan(eofs.variances[i], 1e-3)
+            }
+        }
+    }
+
+    /// Quantised patterns stay within half a scale step of the originals, within 8 to 16 bits.
+    func testQuantisedPatternsWithinHalfAStep() {
+        let cells = 40
+        let patterns = (0..<(3 * cells)).map { k in sin(Double(k) * 0.37) * 0.2 }
+        let stored = FieldBasis.quantise(patterns: patterns, spreads: [100, 1, 1e-9], cells: cells, tolerance: 0.01)
+        for i in 0..<3 {
+            let largest = patterns[(i * cells)..<((i + 1) * cells)].map(abs).max()!
+            XCTAssertGreaterThanOrEqual(Double(stored.scales[i]), largest / 32767 * 0.999)
+            XCTAssertLessThanOrEqual(Double(stored.scales[i]), largest / 127 * 1.001)
+            for p in 0..<cells {
+                let k = i * cells + p
+                XCTAssertEqual(Double(stored.integers[k]) * Double(stored.scales[i]), patterns[k], accuracy: Double(stored.scales[i]) * 0.5001)
+            }
+        }
+        // The tolerance sets the step where the 8–16-bit limits allow: 0.01 / 100.
+        XCTAssertEqual(Double(stored.scales[0]), 1e-4, accuracy: 1e-9)
     }
 }

@@ -4,8 +4,8 @@ import NetCDF
 import TestEnvironment
 import XCTest
 
-/// `compress` and `decompress` through the release binary with the shipped 32×64 VAE, on a
-/// 3-member ensemble of 1850–1852 from `simulate`. The error bound and the metadata are
+/// `compress` and `decompress` through the release binary, on a 3-member 32×64 ensemble of
+/// 1850–1852 from `simulate` and regional and annual cuts of it. The error bound and the metadata are
 /// checked by Scripts/check-error-bound.py (netCDF4 and numpy, not EnsembleGen's code).
 final class CompressCommandTests: XCTestCase {
     static var directory: URL!
@@ -15,8 +15,6 @@ final class CompressCommandTests: XCTestCase {
     }
     override class func tearDown() { try? FileManager.default.removeItem(at: directory) }
     func path(_ name: String) -> String { Self.directory.appendingPathComponent(name).path }
-
-    var defaultModel: String { repositoryRoot.appendingPathComponent("Data/default").path }
 
     @discardableResult
     func ensemblegen(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> ProcessOutput {
@@ -51,7 +49,7 @@ final class CompressCommandTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("metadata identical"), r.stdout, file: file, line: line)
     }
 
-    /// A simulated 3-member ensemble on the shipped VAE's grid, made once.
+    /// A simulated 3-member ensemble, made once.
     func simulation() throws -> String {
         let file = path("sim.nc")
         if !FileManager.default.fileExists(atPath: file) {
@@ -65,7 +63,7 @@ final class CompressCommandTests: XCTestCase {
         let original = try simulation()
         for bound in [0.01, 0.5] {
             let compressed = path("sim-\(bound).egc.nc"), decompressed = path("sim-\(bound).nc")
-            let c = try ensemblegen(["compress", original, "--max-error", String(bound), "--model", defaultModel, "--quiet", "--output", compressed])
+            let c = try ensemblegen(["compress", original, "--max-error", String(bound), "--quiet", "--output", compressed])
             XCTAssertTrue(c.stdout.contains("3 members × 36 time steps"), c.stdout)
             let values = 3 * 36 * 32 * 64
             let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: compressed)[.size] as? Int)
@@ -86,7 +84,7 @@ final class CompressCommandTests: XCTestCase {
     /// changes nothing.
     func testSubsetAndThreadCountGiveTheSameValues() throws {
         let original = try simulation(), compressed = path("subset.egc.nc")
-        try ensemblegen(["compress", original, "--max-error", "0.1", "--model", defaultModel, "--quiet", "--output", compressed])
+        try ensemblegen(["compress", original, "--max-error", "0.1", "--quiet", "--output", compressed])
         try ensemblegen(["decompress", compressed, "--threads", "2", "--quiet", "--output", path("whole-2.nc")])
         try ensemblegen(["decompress", compressed, "--threads", "1", "--quiet", "--output", path("whole-1.nc")])
         try ensemblegen(["decompress", compressed, "--members", "1-2", "--start", "1851", "--end", "1851", "--quiet", "--output", path("part.nc")])
@@ -110,21 +108,19 @@ final class CompressCommandTests: XCTestCase {
         let r = try runProcess(cdo, ["-s", "-O", "-setattribute,tas@units=degC", "-subc,273.15", "-sellonlatbox,-180,180,-90,90",
                                      "-invertlat", try simulation(), celsius])
         XCTAssertEqual(r.status, 0, r.stderr)
-        try ensemblegen(["compress", celsius, "--max-error", "0.05", "--model", defaultModel, "--quiet", "--output", path("celsius.egc.nc")])
+        try ensemblegen(["compress", celsius, "--max-error", "0.05", "--quiet", "--output", path("celsius.egc.nc")])
         try ensemblegen(["decompress", path("celsius.egc.nc"), "--quiet", "--output", path("celsius-back.nc")])
         try assertWithinBound(celsius, path("celsius-back.nc"), bound: 0.05)
     }
 
     func testRefusals() throws {
         let original = try simulation(), compressed = path("refusals.egc.nc")
-        try ensemblegen(["compress", original, "--max-error", "0.2", "--model", defaultModel, "--quiet", "--output", compressed])
-        // Another VAE.
-        try assertRefused(["decompress", compressed, "--model", repositoryRoot.appendingPathComponent("Data/t63").path, "--output", path("x.nc")],
-                          message: "pass --model with the model it was compressed with", output: path("x.nc"))
+        // Eight EOFs, so that there are coefficient codes to damage.
+        try ensemblegen(["compress", original, "--max-error", "0.2", "--modes", "8", "--quiet", "--output", compressed])
         // A bound below float32's resolution, and an existing output.
-        try assertRefused(["compress", original, "--max-error", "0.00001", "--model", defaultModel, "--quiet", "--output", path("y.nc")],
+        try assertRefused(["compress", original, "--max-error", "0.00001", "--quiet", "--output", path("y.nc")],
                           message: "below float32's resolution", output: path("y.nc"))
-        // Missing values: the VAE needs complete fields; nothing is written.
+        // Missing values: compress needs complete fields; nothing is written.
         let python = try validatorPython(importing: ["netCDF4"])
         let gappy = path("gappy.nc")
         try FileManager.default.copyItem(atPath: original, toPath: gappy)
@@ -133,7 +129,7 @@ final class CompressCommandTests: XCTestCase {
             f = netCDF4.Dataset(sys.argv[1], 'a'); f['tas'][5, 1, 10, 20] = 1e20; f.close()
             """, gappy])
         XCTAssertEqual(gap.status, 0, gap.stderr)
-        try assertRefused(["compress", gappy, "--max-error", "0.2", "--model", defaultModel, "--quiet", "--output", path("v.nc")],
+        try assertRefused(["compress", gappy, "--max-error", "0.2", "--quiet", "--output", path("v.nc")],
                           message: "missing values", output: path("v.nc"))
         // A file that is not a compressed ensemble.
         try assertRefused(["decompress", original, "--output", path("z.nc")], message: "not a file written by `ensemblegen compress`", output: path("z.nc"))
@@ -147,5 +143,30 @@ final class CompressCommandTests: XCTestCase {
             """, damaged])
         XCTAssertEqual(edit.status, 0, edit.stderr)
         try assertRefused(["decompress", damaged, "--quiet", "--output", path("w.nc")], message: "damaged", output: path("w.nc"))
+        // Damaged coefficient codes.
+        let damagedCoefficients = path("damaged-coefficients.egc.nc")
+        try FileManager.default.copyItem(atPath: compressed, toPath: damagedCoefficients)
+        let cut = try runProcess(python, ["-c", """
+            import netCDF4, sys
+            f = netCDF4.Dataset(sys.argv[1], 'a'); v = f['egc_coefficient_stream']; k = v.shape[0] // 3
+            v[k] = (int(v[k]) + 77) % 256; f.close()
+            """, damagedCoefficients])
+        XCTAssertEqual(cut.status, 0, cut.stderr)
+        try assertRefused(["decompress", damagedCoefficients, "--quiet", "--output", path("u.nc")], message: "damaged", output: path("u.nc"))
+    }
+
+    /// Any grid and annual data: a regional box (not global) of annual means, with the
+    /// searched basis and without EOFs.
+    func testRegionalAnnualDataWithAndWithoutEOFs() throws {
+        let cdo = try validatorTool("cdo", debianPackage: "cdo")
+        let region = path("region.nc")
+        let r = try runProcess(cdo, ["-s", "-O", "-yearmean", "-sellonlatbox,100,300,-40,40", try simulation(), region])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for modes in [nil, "0"] as [String?] {
+            let compressed = path("region-\(modes ?? "searched").egc.nc"), back = path("region-\(modes ?? "searched").nc")
+            try ensemblegen(["compress", region, "--max-error", "0.02", "--quiet", "--output", compressed] + (modes.map { ["--modes", $0] } ?? []))
+            try ensemblegen(["decompress", compressed, "--quiet", "--output", back])
+            try assertWithinBound(region, back, bound: 0.02)
+        }
     }
 }

@@ -116,7 +116,7 @@ enum Cmd {
             + vaeOptions + extra + ["-o", output]
     }
     static func compress(_ data: String, output: String = "{d}/c.egc.nc") -> [String] {
-        ["compress", data, "--max-error", "0.1", "--model", "{vae}", "-q", "-o", output]
+        ["compress", data, "--max-error", "0.1", "-q", "-o", output]
     }
     static func decompress(_ file: String, output: String = "{d}/d.nc") -> [String] {
         ["decompress", file, "-q", "-o", output]
