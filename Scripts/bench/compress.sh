@@ -2,16 +2,17 @@
 # Error-bounded compression side by side (Docs/compression.md): ensemblegen compress /
 # decompress against SZ3, ZFP fixed-accuracy, netCDF-4 BitRound + deflate and lossless
 # deflate + shuffle, at max errors 0.01, 0.05, 0.1 and 0.5 K, on
-#   1. a 40-member 32×64 simulation of 1850–2005 the shipped VAE never saw (seed 2026),
-#   2. a 96×192 simulation of 1850–2005 (MEMBERS_T63 members, default 10) with Data/t63,
-#   3. real CMIP6 monthly tas (IPSL-CM6A-LR ssp126 r1, ../shared/data) bilinearly regridded
-#      by CDO to 32×64, and the other methods alone on its native 20×20 grid;
+#   1. a 40-member 32×64 simulation of 1850–2005 (seed 2026),
+#   2. a 96×192 simulation of 1850–2005 (MEMBERS_T63 members, default 20: the comparison
+#      holds the original, a decompressed copy and temporaries in memory, ~4 copies),
+#   3. real CMIP6 monthly tas (IPSL-CM6A-LR ssp126 r1, ../shared/data) on its native 20×20
+#      grid and bilinearly regridded by CDO to 32×64;
 # then writes the table (OUT/compress.md) and the ratio-against-bound plot (OUT/compress.png);
 # "diagnostics" evaluates the decompressed 32×64 simulation at 0.05 and 0.5 K against the
 # original (OUT/diagnostics.md).
 # Usage: Scripts/bench/compress.sh [OUT] (default out/bench-compress)
 # Environment: PYTHON (.venv-bench/bin/python with pysz, zfpy, netCDF4, matplotlib),
-#              DATASETS ("sim32 sim96 cmip diagnostics"), BOUNDS ("0.01 0.05 0.1 0.5"), MEMBERS_T63 (10).
+#              DATASETS ("sim32 sim96 cmip diagnostics"), BOUNDS ("0.01 0.05 0.1 0.5"), MEMBERS_T63 (20).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-out/bench-compress}
@@ -30,19 +31,19 @@ for data in ${DATASETS:-sim32 sim96 cmip diagnostics}; do
     case $data in
     sim32)
         [ -f "$out/sim32.nc" ] || "$bin" simulate --members 40 --start 1850 --end 2005 --grid 32x64 --seed 2026 -q --output "$out/sim32.nc" >/dev/null
-        "$python" Scripts/bench/compress_bench.py "$bin" Data/default "$out/sim32.nc" "sim 32x64" "$out/sim32.json" "${bounds[@]}" ;;
+        "$python" Scripts/bench/compress_bench.py "$bin" "$out/sim32.nc" "sim 32x64" "$out/sim32.json" "${bounds[@]}" ;;
     sim96)
-        [ -f "$out/sim96.nc" ] || "$bin" simulate --members "${MEMBERS_T63:-10}" --start 1850 --end 2005 --grid 96x192 \
+        [ -f "$out/sim96.nc" ] || "$bin" simulate --members "${MEMBERS_T63:-20}" --start 1850 --end 2005 --grid 96x192 \
             --seed 2026 -q --output "$out/sim96.nc" >/dev/null
-        "$python" Scripts/bench/compress_bench.py "$bin" Data/t63 "$out/sim96.nc" "sim 96x192" "$out/sim96.json" "${bounds[@]}" ;;
+        "$python" Scripts/bench/compress_bench.py "$bin" "$out/sim96.nc" "sim 96x192" "$out/sim96.json" "${bounds[@]}" ;;
     cmip)
         source=../shared/data/cmip6-ng/tas_mon_IPSL-CM6A-LR_ssp126_r1i1p1f1_g025.nc
         [ -f "$source" ] || { echo "no $source: skipping the CMIP6 runs"; continue; }
-        # The shipped VAE's grid (cell-centred 32×64, longitudes from 2.8125°), as CDO's target.
+        # The simulator's 32×64 grid (cell-centred, longitudes from 2.8125°), as CDO's target.
         [ -f "$out/grid32.nc" ] || "$bin" simulate --members 1 --start 1850 --end 1850 --grid 32x64 -q --output "$out/grid32.nc" >/dev/null
         [ -f "$out/cmip32.nc" ] || cdo -s -O remapbil,"$out/grid32.nc" "$source" "$out/cmip32.nc"
-        "$python" Scripts/bench/compress_bench.py "$bin" Data/default "$out/cmip32.nc" "CMIP6 32x64" "$out/cmip32.json" "${bounds[@]}"
-        "$python" Scripts/bench/compress_bench.py - Data/default "$source" "CMIP6 20x20" "$out/cmip20.json" "${bounds[@]}" ;;
+        "$python" Scripts/bench/compress_bench.py "$bin" "$out/cmip32.nc" "CMIP6 32x64" "$out/cmip32.json" "${bounds[@]}"
+        "$python" Scripts/bench/compress_bench.py "$bin" "$source" "CMIP6 20x20" "$out/cmip20.json" "${bounds[@]}" ;;
     esac
 done
 "$python" Scripts/bench/compress_report.py "$out" "$out"/*.json

@@ -2,11 +2,11 @@
 ZFP fixed-accuracy (zfpy), netCDF-4 BitRound quantisation + deflate, and lossless
 deflate + shuffle, on one NetCDF file at several absolute error bounds.
 
-Usage: compress_bench.py BIN MODEL FILE LABEL OUT.json [BOUND ...]   (driven by compress.sh;
+Usage: compress_bench.py BIN FILE LABEL OUT.json [BOUND ...]   (driven by compress.sh;
 BIN '-' runs the other methods only)
 
-Ratios are float32 bytes (values × 4) over compressed bytes; "ratio with model" adds the
-VAE file's size to ours. Errors of every method are measured here with numpy against the
+Ratios are float32 bytes (values × 4) over compressed bytes; ours hold their basis (EOFs
+and means) inside the file, so nothing else needs counting. Errors of every method are measured here with numpy against the
 original (ours through Scripts/check-error-bound.py's reading, not the tool's own check).
 Throughput is float32 megabytes per second of wall time; ours includes reading and writing
 NetCDF files (decompression writes without deflate), the others work on arrays in memory.
@@ -41,8 +41,12 @@ def load(path, variable):
 
 
 def errors(x, y):
-    d = np.abs(x.astype(np.float64) - y.astype(np.float64))
-    return float(d.max()), float(np.sqrt((d * d).mean()))
+    """Largest and RMS |x − y|, member by member (memory: one member in double)."""
+    largest, squares = 0.0, 0.0
+    for k in range(x.shape[0]):
+        d = np.abs(x[k].astype(np.float64) - y[k].astype(np.float64))
+        largest, squares = max(largest, float(d.max())), squares + float((d * d).sum())
+    return largest, float(np.sqrt(squares / x.size))
 
 
 def timed(f, *args):
@@ -105,13 +109,13 @@ def bitround(x, bound, work):
     raise RuntimeError("no BitRound precision meets the bound")
 
 
-def ours(binary, model, path, variable, bound, work):
+def ours(binary, path, variable, bound, work):
     compressed, decompressed = os.path.join(work, "x.egc.nc"), os.path.join(work, "x.nc")
     for p in (compressed, decompressed):
         if os.path.exists(p):
             os.remove(p)
     t = time.perf_counter()
-    subprocess.run([binary, "compress", path, "--max-error", str(bound), "--model", model, "--quiet", "--output", compressed],
+    subprocess.run([binary, "compress", path, "--max-error", str(bound), "--quiet", "--output", compressed],
                    check=True, stdout=subprocess.DEVNULL)
     tc = time.perf_counter() - t
     t = time.perf_counter()
@@ -126,14 +130,12 @@ def ours(binary, model, path, variable, bound, work):
 
 
 def main():
-    binary, model, path, label, out = sys.argv[1:6]
-    bounds = [float(b) for b in sys.argv[6:]] or [0.01, 0.05, 0.1, 0.5]
+    binary, path, label, out = sys.argv[1:5]
+    bounds = [float(b) for b in sys.argv[5:]] or [0.01, 0.05, 0.1, 0.5]
     variable = "tas"
     x = load(path, variable)
     raw = x.size * 4
     mb = raw / 1e6
-    vae = os.path.join(model, "vae.safetensors") if os.path.isdir(model) else model
-    model_bytes = os.path.getsize(vae) if binary != "-" else 0
     rows = []
     work = tempfile.mkdtemp(dir=os.environ.get("TMPDIR"))
 
@@ -141,8 +143,6 @@ def main():
         largest, rms = errors(x, y)
         row = dict(data=label, method=method, bound=bound, bytes=size, ratio=raw / size, max_error=largest, rms_error=rms,
                    compress_mb_s=mb / tc, decompress_mb_s=mb / td, note=note)
-        if method == "ensemblegen":
-            row["ratio_with_model"] = raw / (size + model_bytes)
         rows.append(row)
         print(f"{label:>14} {method:>12} {bound:>6g}  ratio {row['ratio']:7.2f}  max {largest:.4g}  rms {rms:.4g}  "
               f"compress {row['compress_mb_s']:7.1f} MB/s  decompress {row['decompress_mb_s']:7.1f} MB/s {note}", flush=True)
@@ -150,14 +150,14 @@ def main():
     record("deflate", 0, *netcdf(x, work, zlib=True, complevel=1, shuffle=True), note="lossless, level 1 + shuffle")
     for bound in bounds:
         if binary != "-":
-            record("ensemblegen", bound, *ours(binary, model, path, variable, bound, work))
+            record("ensemblegen", bound, *ours(binary, path, variable, bound, work))
         record("SZ3", bound, *sz3(x, bound))
         record("ZFP", bound, *zfp(x, bound))
         size, y, tc, td, bits = bitround(x, bound, work)
         record("BitRound", bound, size, y, tc, td, note=f"{bits} mantissa bits + deflate")
     os.rmdir(work)
     with open(out, "w") as f:
-        json.dump(dict(data=label, file=os.path.basename(path), shape=list(x.shape), model_bytes=model_bytes, rows=rows), f, indent=1)
+        json.dump(dict(data=label, file=os.path.basename(path), shape=list(x.shape), rows=rows), f, indent=1)
 
 
 if __name__ == "__main__":

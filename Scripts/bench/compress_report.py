@@ -17,13 +17,12 @@ def main():
     out, files = sys.argv[1], sys.argv[2:]
     order = ["sim 32x64", "sim 96x192", "CMIP6 32x64", "CMIP6 20x20"]
     results = sorted((json.load(open(f)) for f in files), key=lambda r: order.index(r["data"]) if r["data"] in order else len(order))
-    lines = ["| data | method | max error bound (K) | ratio | ratio with model | max error (K) | RMS error (K) | compress MB/s | decompress MB/s | note |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| data | method | max error bound (K) | ratio | max error (K) | RMS error (K) | compress MB/s | decompress MB/s | note |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
         for row in r["rows"]:
-            with_model = f"{row['ratio_with_model']:.1f}" if "ratio_with_model" in row else ""
             bound = "lossless" if row["bound"] == 0 else f"{row['bound']:g}"
-            lines.append(f"| {row['data']} | {row['method']} | {bound} | {row['ratio']:.1f} | {with_model} | {row['max_error']:.4f} | "
+            lines.append(f"| {row['data']} | {row['method']} | {bound} | {row['ratio']:.1f} | {row['max_error']:.4f} | "
                          f"{row['rms_error']:.4f} | {row['compress_mb_s']:.0f} | {row['decompress_mb_s']:.0f} | {row['note']} |")
     # Our ratio over SZ3's at each bound.
     lines += ["", "| data | bound (K) | ensemblegen / SZ3 | ensemblegen / ZFP | ensemblegen / BitRound | decompress time / SZ3's |", "| --- | --- | --- | --- | --- | --- |"]

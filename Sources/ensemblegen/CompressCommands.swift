@@ -47,7 +47,7 @@ struct CompressCommand: ParsableCommand {
         try reportingErrors {
             try compute.configure()
             let options = CompressPipeline.Options(input: input, output: output, variable: field.variable, maxError: maxError, modes: modes)
-            let bar = CountProgress("compress", quiet: progress.quiet)
+            let bar = CountProgress("compress", unit: "steps", quiet: progress.quiet)
             let result = try CompressPipeline.run(options, progress: bar.update)
             bar.finish()
             print(result.text)
