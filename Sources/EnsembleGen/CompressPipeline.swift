@@ -188,8 +188,9 @@ enum BasisSearch {
     static func best(survey: FieldSurvey, bound: Double, rows: Int, columns: Int, modes: Int?) throws -> CompressionPlan {
         let cells = survey.cells
         let fitCount = survey.fitMonths.count
-        // Rounding the means to a quarter of the bound adds little to the residual.
-        let meanStep = Float(bound / 2)
+        // Means rounded to 1/16 of the bound: an error of RMS 0.018·bound, small beside the
+        // residual even where the EOFs leave little (coarser means measured worse).
+        let meanStep = Float(bound / 8)
         let means = FieldBasis.quantise(means: survey.means, step: meanStep)
         let largest = min(modes ?? modeCandidates.last!, fitCount / 2, cells)
         let eofs = try FieldBasis.principalPatterns(survey.anomalies(survey.fitFields, months: survey.fitMonths, means: means.means), count: fitCount,

@@ -133,26 +133,18 @@ final class CompressCommandTests: XCTestCase {
                           message: "missing values", output: path("v.nc"))
         // A file that is not a compressed ensemble.
         try assertRefused(["decompress", original, "--output", path("z.nc")], message: "not a file written by `ensemblegen compress`", output: path("z.nc"))
-        // Damaged codes: one residual byte changed.
-        let damaged = path("damaged.egc.nc")
-        try FileManager.default.copyItem(atPath: compressed, toPath: damaged)
-        let edit = try runProcess(python, ["-c", """
-            import netCDF4, sys
-            f = netCDF4.Dataset(sys.argv[1], 'a'); v = f['egc_residual_stream']; k = v.shape[0] // 2
-            v[k] = (int(v[k]) + 77) % 256; f.close()
-            """, damaged])
-        XCTAssertEqual(edit.status, 0, edit.stderr)
-        try assertRefused(["decompress", damaged, "--quiet", "--output", path("w.nc")], message: "damaged", output: path("w.nc"))
-        // Damaged coefficient codes.
-        let damagedCoefficients = path("damaged-coefficients.egc.nc")
-        try FileManager.default.copyItem(atPath: compressed, toPath: damagedCoefficients)
-        let cut = try runProcess(python, ["-c", """
-            import netCDF4, sys
-            f = netCDF4.Dataset(sys.argv[1], 'a'); v = f['egc_coefficient_stream']; k = v.shape[0] // 3
-            v[k] = (int(v[k]) + 77) % 256; f.close()
-            """, damagedCoefficients])
-        XCTAssertEqual(cut.status, 0, cut.stderr)
-        try assertRefused(["decompress", damagedCoefficients, "--quiet", "--output", path("u.nc")], message: "damaged", output: path("u.nc"))
+        // Damaged codes: one byte changed in the residual or the coefficient streams.
+        for stream in ["egc_residual_stream", "egc_coefficient_stream"] {
+            let damaged = path("damaged-\(stream).egc.nc"), output = path("damaged-\(stream).nc")
+            try FileManager.default.copyItem(atPath: compressed, toPath: damaged)
+            let edit = try runProcess(python, ["-c", """
+                import netCDF4, sys
+                f = netCDF4.Dataset(sys.argv[1], 'a'); v = f[sys.argv[2]]; k = v.shape[0] // 2
+                v[k] = (int(v[k]) + 77) % 256; f.close()
+                """, damaged, stream])
+            XCTAssertEqual(edit.status, 0, edit.stderr)
+            try assertRefused(["decompress", damaged, "--quiet", "--output", output], message: "damaged", output: output)
+        }
     }
 
     /// Any grid and annual data: a regional box (not global) of annual means, with the
