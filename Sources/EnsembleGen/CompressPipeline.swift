@@ -100,6 +100,7 @@ public enum CompressPipeline {
                 try writer.write(member: m, coded)
                 progress?(members + 2 + m, total)
             }
+            try writer.finish()
         }
         let inputBytes = ((try? FileManager.default.attributesOfItem(atPath: o.input))?[.size] as? Int64) ?? 0
         let outputBytes = ((try? FileManager.default.attributesOfItem(atPath: o.output))?[.size] as? Int64) ?? 0
@@ -174,6 +175,8 @@ struct CompressionPlan {
     /// Per mode: raw low bits and table class of the coefficient codes.
     let shifts: [UInt8]
     let classes: [UInt8]
+    /// The search's estimate of the codes' size (bytes; 0 when not searched).
+    var estimatedBytes = 0.0
 }
 
 /// The number of EOFs and the coefficient step that give the smallest file: more modes
@@ -220,7 +223,9 @@ enum BasisSearch {
                 if best == nil || bits < best!.bits { best = (candidate, bits) }
             }
         }
-        return best!.plan
+        var plan = best!.plan
+        plan.estimatedBytes = best!.bits / 8
+        return plan
     }
 
     /// Cumulative bits of the stored patterns 0...i (zeroth-order entropy of each row's

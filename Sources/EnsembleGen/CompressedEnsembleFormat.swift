@@ -10,10 +10,11 @@ import NetCDF
 ///   the data variable's name, dimensions and type;
 /// - the basis: mean field per month of year, EOF patterns (int16 with a scale per mode)
 ///   and how each mode's coefficient codes are coded;
-/// - per member (`egc_member`) and time step: the byte counts of the coefficient and
-///   residual streams and the number of exactly stored values; the streams themselves as
-///   unsigned bytes; per member the frequency tables, caps and predictor weights.
-///   See Docs/compression.md.
+/// - per member (`egc_member`): frequency tables, code cap, predictor weights, cell
+///   classes; per member and time step the sizes of the field's three parts (coefficient
+///   codes, residual codes, exactly stored values), which follow each other in one byte
+///   stream. Only the stream has an unlimited dimension: each adds kilobytes of HDF5
+///   index. See Docs/compression.md.
 enum CompressedEnsembleFormat {
     static let format = "ensemblegen-compressed/2"
 
@@ -27,9 +28,9 @@ enum CompressedEnsembleFormat {
     static let coefficientClass = "egc_coefficient_class"
     static let coefficientSymbol = "egc_coefficient_symbol"
     static let residualSymbol = "egc_residual_symbol"
-    static let coefficientByte = "egc_coefficient_byte"
-    static let residualByte = "egc_residual_byte"
-    static let exception = "egc_exception"
+    static let part = "egc_part"
+    static let time = "egc_time"
+    static let byte = "egc_byte"
     static let cell = "egc_cell"
     static let cellClass = "egc_cell_class"
     static let latitudeSource = "egc_latitude_source"
@@ -44,23 +45,19 @@ enum CompressedEnsembleFormat {
     static let predictor = "egc_predictor"
     static let coefficientFrequencies = "egc_coefficient_frequencies"
     static let residualFrequencies = "egc_residual_frequencies"
-    static let coefficientBytes = "egc_coefficient_bytes"
-    static let residualBytes = "egc_residual_bytes"
-    static let exceptionCount = "egc_exception_count"
-    static let coefficientStream = "egc_coefficient_stream"
-    static let residualStream = "egc_residual_stream"
-    static let exceptions = "egc_exceptions"
+    /// Per member and time step: bytes of coefficient codes, bytes of residual codes,
+    /// exactly stored values (float32, 4 bytes each), in that order in `stream`.
+    static let fieldParts = "egc_field_parts"
+    static let stream = "egc_stream"
 
     /// Every variable the codec adds (not copied to a decompressed file).
     static let codecVariables: Set<String> = [
         codec, field, cellClass, latitudeSource, longitudeSource, mean, basis, basisScale, modeShift, modeClass, residualCap, predictor,
-        coefficientFrequencies, residualFrequencies, coefficientBytes, residualBytes, exceptionCount, coefficientStream, residualStream,
-        exceptions,
+        coefficientFrequencies, residualFrequencies, fieldParts, stream,
     ]
     /// Every dimension the codec adds.
     static let codecDimensions: Set<String> = [
-        cell, member, neighbour, context, month, mode, coefficientClass, coefficientSymbol, residualSymbol, coefficientByte, residualByte,
-        exception,
+        cell, member, neighbour, context, month, mode, coefficientClass, coefficientSymbol, residualSymbol, part, time, byte,
     ]
 
     /// The guard between the requested bound and the one the quantiser uses: float32
@@ -81,6 +78,9 @@ enum CompressedEnsembleFormat {
         var running: Int32 = 0
         return differences.map { running = running &+ $0; return running }
     }
+
+    /// Attribute of `codec` holding the `SideInformationDigest`.
+    static let sideInformationAttribute = "side_information_sha256"
 
     /// The smallest bound accepted: finer bounds are below float32's resolution at 300 K.
     static let smallestMaxError = 16 * Double(Float(400).ulp)
@@ -105,6 +105,8 @@ struct CompressedEnsembleHeader {
     var meanStep: Float
     var members: Int
     var times: Int
+    /// `SideInformationDigest` of the file, written when every member is (read back only).
+    var sideInformationSHA256 = ""
 
     func write(to v: Variable) throws {
         let text: [(String, String)] = [
@@ -165,6 +167,7 @@ struct CompressedEnsembleHeader {
         members = Int(try numbers("members", count: 1)[0])
         variableIndex = Int(try numbers("variable_index", count: 1)[0])
         times = Int(try numbers("time_steps", count: 1)[0])
+        sideInformationSHA256 = try text(CompressedEnsembleFormat.sideInformationAttribute)
         let rank = dimensions.count
         guard variableIndex >= 0, maxError > 0, quantiserBound > 0, quantiserBound <= maxError, coefficientStep > 0, meanStep > 0, modes >= 0, members > 0, times > 0,
               Set([timeAxis, latitudeAxis, longitudeAxis] + (memberAxis.map { [$0] } ?? [])).count == (memberAxis == nil ? 3 : 4),
@@ -185,4 +188,40 @@ struct CompressedEnsembleHeader {
 
 extension DataType {
     var isFloatingPoint: Bool { self == .float || self == .double }
+}
+
+/// The SHA-256 of everything the streams are decoded with besides themselves (the bound,
+/// the steps, the basis, every member's weights, classes and tables), in file order, as
+/// little-endian bytes: damage there would decode into wrong values that the streams'
+/// own checks cannot notice.
+struct SideInformationDigest {
+    private var hasher = SHA256()
+
+    init(header: CompressedEnsembleHeader, basis: FieldBasis) {
+        add([header.maxError.bitPattern, header.quantiserBound.bitPattern])
+        add([header.coefficientStep.bitPattern, header.meanStep.bitPattern])
+        add(basis.means.map(\.bitPattern))
+        add(basis.integers)
+        add(basis.scales.map(\.bitPattern))
+    }
+
+    mutating func add(member coefficient: CoefficientCodeBook, _ residual: ResidualCodeBook) {
+        add(coefficient.shifts)
+        add(coefficient.classes)
+        for table in coefficient.tables { add(table.frequencies) }
+        add([Int64(residual.quantiser.cap)])
+        add(residual.quantiser.coefficients.map(\.bitPattern))
+        add(residual.classes)
+        for table in residual.tables { add(table.frequencies) }
+    }
+
+    private mutating func add<T: FixedWidthInteger>(_ values: [T]) {
+        values.map(\.littleEndian).withUnsafeBytes { hasher.update(Data($0)) }
+    }
+
+    /// 64 hex digits.
+    func finalize() -> String {
+        var copy = hasher
+        return copy.finalize()
+    }
 }

@@ -9,7 +9,8 @@ final class CompressedEnsembleWriter {
     typealias F = CompressedEnsembleFormat
     private let file: NetCDFFile
     private let header: CompressedEnsembleHeader
-    private var coefficientBytesWritten = 0, residualBytesWritten = 0, exceptionsWritten = 0
+    private var digest: SideInformationDigest
+    private var bytesWritten = 0
 
     /// Copies the original's dimensions, variables (all but the data variable) and global
     /// attributes, defines the codec's variables and writes the basis.
@@ -17,6 +18,7 @@ final class CompressedEnsembleWriter {
          plan: CompressionPlan) throws {
         self.file = file
         self.header = header
+        digest = SideInformationDigest(header: header, basis: plan.basis)
         for d in try source.dimensions() {
             try file.addDimension(d.name, length: d.isUnlimited ? nil : d.length)
         }
@@ -44,44 +46,49 @@ final class CompressedEnsembleWriter {
             }
             return try file.addDimension(name, length: length)
         }
-        let member = try dimension(F.member, header.members)
-        let cell = try dimension(F.cell, layout.latitudeSource.count * layout.longitudeSource.count)
+        let cells = layout.latitudeSource.count * layout.longitudeSource.count
+        let member = try dimension(F.member, header.members), cell = try dimension(F.cell, cells)
         let neighbour = try dimension(F.neighbour, 3), context = try dimension(F.context, ResidualQuantiser.contextCount)
-        let month = try dimension(F.month, 12), mode = try dimension(F.mode, nil)
+        let month = try dimension(F.month, 12), part = try dimension(F.part, 3), time = try dimension(F.time, header.times)
         let coefficientClass = try dimension(F.coefficientClass, CoefficientCodeBook.classCount)
         let coefficientSymbol = try dimension(F.coefficientSymbol, CoefficientCodeBook.alphabet)
-        let residualSymbol = try dimension(F.residualSymbol, nil)
-        let coefficientByte = try dimension(F.coefficientByte, nil), residualByte = try dimension(F.residualByte, nil)
-        let exception = try dimension(F.exception, nil)
-        guard let time = try file.dimension(header.dimensions[header.timeAxis]),
-              let lat = try file.dimension(header.dimensions[header.latitudeAxis]),
+        let residualSymbol = try dimension(F.residualSymbol, 2 * ResidualQuantiser.maximumCap + 2)
+        let byte = try dimension(F.byte, nil)
+        guard let lat = try file.dimension(header.dimensions[header.latitudeAxis]),
               let lon = try file.dimension(header.dimensions[header.longitudeAxis]) else {
             throw EnsembleGenError("\(source.path): the data variable's dimensions are missing")
         }
-        func variable(_ name: String, _ type: DataType, _ dims: [NetCDF.Dimension], chunks: [Int]? = nil, deflate: Bool = true) throws {
+        /// Small variables are contiguous: a chunked one costs kilobytes of HDF5 index.
+        func variable(_ name: String, _ type: DataType, _ dims: [NetCDF.Dimension], chunks: [Int]? = nil) throws {
             let v = try file.addVariable(name, type: type, dimensions: dims)
-            if let chunks { try v.setChunking(chunks) }
-            if deflate { try v.setCompression(deflateLevel: 6, shuffle: true) }
+            if let chunks {
+                try v.setChunking(chunks)
+                if name != F.stream { try v.setCompression(deflateLevel: 6, shuffle: true) }
+            }
         }
         try variable(F.latitudeSource, .int32, [lat])
         try variable(F.longitudeSource, .int32, [lon])
-        try variable(F.mean, .int32, [month, cell])
-        try variable(F.basis, .int16, [mode, cell], chunks: [1, layout.latitudeSource.count * layout.longitudeSource.count])
-        try variable(F.basisScale, .float, [mode], chunks: [1024])
-        try variable(F.modeShift, .uint8, [mode], chunks: [1024])
-        try variable(F.modeClass, .uint8, [mode], chunks: [1024])
-        try variable(F.residualCap, .int32, [member])
-        try variable(F.predictor, .double, [member, neighbour], deflate: false)
-        try variable(F.cellClass, .uint8, [member, cell])
-        try variable(F.coefficientFrequencies, .int32, [member, coefficientClass, coefficientSymbol])
-        try variable(F.residualFrequencies, .int32, [member, context, residualSymbol], chunks: [1, ResidualQuantiser.contextCount, 4096])
-        for name in [F.coefficientBytes, F.residualBytes, F.exceptionCount] {
-            try variable(name, .uint32, [member, time], chunks: [1, header.times])
+        try variable(F.mean, .int32, [month, cell], chunks: [12, cells])
+        if plan.basis.modes > 0 {
+            let mode = try dimension(F.mode, plan.basis.modes)
+            try variable(F.basis, .int16, [mode, cell], chunks: [min(plan.basis.modes, max(1, (1 << 20) / cells)), cells])
+            try variable(F.basisScale, .float, [mode])
+            try variable(F.modeShift, .uint8, [mode])
+            try variable(F.modeClass, .uint8, [mode])
         }
-        // Entropy-coded bytes: deflate cannot shrink them.
-        try variable(F.coefficientStream, .uint8, [coefficientByte], chunks: [1 << 14], deflate: false)
-        try variable(F.residualStream, .uint8, [residualByte], chunks: [1 << 14], deflate: false)
-        try variable(F.exceptions, .float, [exception], chunks: [1 << 12])
+        try variable(F.residualCap, .int32, [member])
+        try variable(F.predictor, .double, [member, neighbour])
+        try variable(F.cellClass, .uint8, [member, cell], chunks: [1, cells])
+        try variable(F.coefficientFrequencies, .int32, [member, coefficientClass, coefficientSymbol],
+                     chunks: [1, CoefficientCodeBook.classCount, CoefficientCodeBook.alphabet])
+        // Tables as wide as the largest alphabet; deflate stores the unused zeros in a few bytes.
+        try variable(F.residualFrequencies, .int32, [member, context, residualSymbol],
+                     chunks: [1, ResidualQuantiser.contextCount, 2 * ResidualQuantiser.maximumCap + 2])
+        try variable(F.fieldParts, .uint32, [member, time, part], chunks: [1, header.times, 3])
+        // Entropy-coded bytes: deflate cannot shrink them. About 64 chunks: the last one,
+        // partly filled, costs at most 1.6% of the file.
+        let chunk = 1 << min(20, max(10, Int(log2(max(plan.estimatedBytes, 1) / 64).rounded())))
+        try variable(F.stream, .uint8, [byte], chunks: [chunk])
         try file.variable(F.latitudeSource)!.write(layout.latitudeSource.map(Int32.init))
         try file.variable(F.longitudeSource)!.write(layout.longitudeSource.map(Int32.init))
         let basis = plan.basis
@@ -94,7 +101,14 @@ final class CompressedEnsembleWriter {
         }
     }
 
+    /// Writes the digest of the side information: call after the last member.
+    func finish() throws {
+        try file.variable(F.codec)!.setAttribute(F.sideInformationAttribute, .text(digest.finalize()))
+    }
+
+    /// Writes member `m`; members go in order 0, 1, ….
     func write(member m: Int, _ coded: CompressedMember) throws {
+        digest.add(member: coded.coefficientBook, coded.residualBook)
         func v(_ name: String) throws -> Variable { try file.variable(name)! }
         let times = header.times
         try v(F.residualCap).write([Int32(coded.residualBook.quantiser.cap)], start: [m], count: [1])
@@ -107,21 +121,17 @@ final class CompressedEnsembleWriter {
         let residualTables = coded.residualBook.tables.flatMap { $0.frequencies.map { Int32($0) } }
         try v(F.residualFrequencies).write(residualTables, start: [m, 0, 0],
                                            count: [1, ResidualQuantiser.contextCount, coded.residualBook.quantiser.alphabet])
-        try v(F.coefficientBytes).write(coded.coefficientStreams.map { UInt32($0.count) }, start: [m, 0], count: [1, times])
-        try v(F.residualBytes).write(coded.residualStreams.map { UInt32($0.count) }, start: [m, 0], count: [1, times])
-        try v(F.exceptionCount).write(coded.exceptions.map { UInt32($0.count) }, start: [m, 0], count: [1, times])
-        let coefficients = coded.coefficientStreams.flatMap { $0 }, residual = coded.residualStreams.flatMap { $0 }
-        let exceptions = coded.exceptions.flatMap { $0 }
-        if !coefficients.isEmpty {
-            try v(F.coefficientStream).write(coefficients, start: [coefficientBytesWritten], count: [coefficients.count])
-            coefficientBytesWritten += coefficients.count
+        var parts: [UInt32] = [], bytes: [UInt8] = []
+        for t in 0..<times {
+            let exact = coded.exceptions[t].flatMap { value in
+                withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) }
+            }
+            parts += [UInt32(coded.coefficientStreams[t].count), UInt32(coded.residualStreams[t].count), UInt32(coded.exceptions[t].count)]
+            bytes += coded.coefficientStreams[t] + coded.residualStreams[t] + exact
         }
-        try v(F.residualStream).write(residual, start: [residualBytesWritten], count: [residual.count])
-        residualBytesWritten += residual.count
-        if !exceptions.isEmpty {
-            try v(F.exceptions).write(exceptions, start: [exceptionsWritten], count: [exceptions.count])
-            exceptionsWritten += exceptions.count
-        }
+        try v(F.fieldParts).write(parts, start: [m, 0, 0], count: [1, times, 3])
+        try v(F.stream).write(bytes, start: [bytesWritten], count: [bytes.count])
+        bytesWritten += bytes.count
     }
 }
 

@@ -45,6 +45,7 @@ public enum DecompressPipeline {
         let header = codes.header
         try OutputFile.checkDestination(o.output, inputs: [o.input])
         let basis = try codes.basis()
+        try codes.checkSideInformation(basis: basis)
         let members = try o.members.map { try MemberSelection.parse($0, count: header.members, file: o.input) } ?? Array(0..<header.members)
         let timeName = header.dimensions[header.timeAxis]
         let time = try TimeAxis.read(from: source, dimension: timeName)
@@ -119,48 +120,44 @@ public enum DecompressPipeline {
     static func decode(codes: CompressedEnsembleReader, books: (coefficient: CoefficientCodeBook, residual: ResidualCodeBook), member m: Int,
                        times: Range<Int>, basis: FieldBasis, months: [Int], rows: Int, columns: Int) throws -> [Float] {
         let cells = rows * columns, k = basis.modes, n = times.count
-        let coefficientBytes = try codes.coefficientStream(member: m, times: times)
-        var coefficientCodes = [Int32](repeating: 0, count: n * k)
-        do {
-            try coefficientBytes.values.withUnsafeBufferPointer { all in
-                try coefficientCodes.withUnsafeMutableBufferPointer { out in
-                    for (t, range) in coefficientBytes.ranges.enumerated() {
-                        try books.coefficient.decode(UnsafeBufferPointer(rebasing: all[range]),
-                                                     into: UnsafeMutableBufferPointer(rebasing: out[(t * k)..<((t + 1) * k)]))
-                    }
-                }
-            }
-        } catch {
-            throw EnsembleGenError("\(codes.file.path): member \(m): \(error)")
-        }
-        var fields = MemberCompressor.predict(basis: basis, codes: coefficientCodes, months: months)
-        let residualBytes = try codes.residualStream(member: m, times: times)
-        let exceptions = try codes.exceptions(member: m, times: times)
+        let fieldCodes = try codes.fieldCodes(member: m, times: times)
         var failure: Error?
         let lock = NSLock()
-        residualBytes.values.withUnsafeBufferPointer { all in
-            fields.withUnsafeMutableBufferPointer { out in
-                ComputeThreads.concurrently(jobs: n) { worker, workers in
-                    var rebuilt = [Double](repeating: 0, count: cells), magnitudes = [Int32](repeating: 0, count: cells)
-                    for t in stride(from: worker, to: n, by: workers) {
-                        do {
-                            let escapes = try rebuilt.withUnsafeMutableBufferPointer { r in
-                                try magnitudes.withUnsafeMutableBufferPointer { mags in
-                                    try books.residual.decode(UnsafeBufferPointer(rebasing: all[residualBytes.ranges[t]]), rows: rows, columns: columns,
-                                                              reconstruction: r, magnitudes: mags)
+        func record(_ error: Error) { lock.lock(); failure = failure ?? error; lock.unlock() }
+        var coefficientCodes = [Int32](repeating: 0, count: n * k)
+        coefficientCodes.withUnsafeMutableBufferPointer { out in
+            ComputeThreads.concurrently(jobs: n) { worker, workers in
+                for t in stride(from: worker, to: n, by: workers) {
+                    do {
+                        try fieldCodes[t].coefficients.withUnsafeBufferPointer {
+                            try books.coefficient.decode($0, into: UnsafeMutableBufferPointer(rebasing: out[(t * k)..<((t + 1) * k)]))
+                        }
+                    } catch { record(error) }
+                }
+            }
+        }
+        if let failure { throw EnsembleGenError("\(codes.file.path): member \(m): \(failure)") }
+        var fields = MemberCompressor.predict(basis: basis, codes: coefficientCodes, months: months)
+        fields.withUnsafeMutableBufferPointer { out in
+            ComputeThreads.concurrently(jobs: n) { worker, workers in
+                var rebuilt = [Double](repeating: 0, count: cells), magnitudes = [Int32](repeating: 0, count: cells)
+                for t in stride(from: worker, to: n, by: workers) {
+                    do {
+                        let field = fieldCodes[t]
+                        let escapes = try rebuilt.withUnsafeMutableBufferPointer { r in
+                            try magnitudes.withUnsafeMutableBufferPointer { mags in
+                                try field.residuals.withUnsafeBufferPointer {
+                                    try books.residual.decode($0, rows: rows, columns: columns, reconstruction: r, magnitudes: mags)
                                 }
                             }
-                            let exact = exceptions.ranges[t]
-                            guard escapes.count == exact.count else {
-                                throw CompressionError.corrupt("member \(m), time step \(times.lowerBound + t): \(escapes.count) escapes but \(exact.count) stored values")
-                            }
-                            let base = t * cells
-                            for c in 0..<cells { out[base + c] = Float(Double(out[base + c]) + rebuilt[c]) }
-                            for (e, c) in zip(exact, escapes) { out[base + c] = exceptions.values[e] }
-                        } catch {
-                            lock.lock(); failure = failure ?? error; lock.unlock()
                         }
-                    }
+                        guard escapes.count == field.exact.count else {
+                            throw CompressionError.corrupt("member \(m), time step \(times.lowerBound + t): \(escapes.count) escapes but \(field.exact.count) stored values")
+                        }
+                        let base = t * cells
+                        for c in 0..<cells { out[base + c] = Float(Double(out[base + c]) + rebuilt[c]) }
+                        for (value, c) in zip(field.exact, escapes) { out[base + c] = value }
+                    } catch { record(error) }
                 }
             }
         }
@@ -176,17 +173,15 @@ final class CompressedEnsembleReader {
     let header: CompressedEnsembleHeader
     let field: NetCDF.Variable
     let latitudeSource: [Int], longitudeSource: [Int]
-    /// Offsets into the byte streams and exception list, [member][time + 1], cumulative.
-    private let coefficientOffsets: [[Int]], residualOffsets: [[Int]], exceptionOffsets: [[Int]]
+    /// Where each field's bytes start in the stream, [member][time + 1], and the sizes of
+    /// its parts, [member][time][coefficient bytes, residual bytes, exact values].
+    private let offsets: [[Int]], parts: [[[Int]]]
 
     init(file: NetCDFFile) throws {
         self.file = file
         header = try CompressedEnsembleHeader(file: file)
         let path = file.path
-        func variable(_ name: String) throws -> NetCDF.Variable {
-            guard let v = try file.variable(name) else { throw EnsembleGenError("\(path): variable \(name) of the compressed format is missing") }
-            return v
-        }
+        func variable(_ name: String) throws -> NetCDF.Variable { try CompressedEnsembleReader.required(name, in: file) }
         field = try variable(F.field)
         latitudeSource = try variable(F.latitudeSource).read(Int32.self).map(Int.init)
         longitudeSource = try variable(F.longitudeSource).read(Int32.self).map(Int.init)
@@ -194,35 +189,45 @@ final class CompressedEnsembleReader {
             throw EnsembleGenError("\(path): \(F.latitudeSource)/\(F.longitudeSource) are not permutations")
         }
         let (m, t) = (header.members, header.times)
-        func offsets(_ name: String, total: String) throws -> [[Int]] {
-            let v = try variable(name)
-            guard try v.shape() == [m, t] else { throw EnsembleGenError("\(path): \(name) is not \(m) × \(t)") }
-            let counts = try v.read(UInt32.self)
-            var running = 0, result: [[Int]] = []
-            for member in 0..<m {
-                var row = [running]
-                for k in 0..<t { running += Int(counts[member * t + k]); row.append(running) }
-                result.append(row)
+        let counts = try variable(F.fieldParts)
+        guard try counts.shape() == [m, t, 3] else { throw EnsembleGenError("\(path): \(F.fieldParts) is not \(m) × \(t) × 3") }
+        let sizes = try counts.read(UInt32.self).map(Int.init)
+        var running = 0, offsets: [[Int]] = [], parts: [[[Int]]] = []
+        for member in 0..<m {
+            var row = [running], memberParts: [[Int]] = []
+            for k in 0..<t {
+                let p = Array(sizes[(3 * (member * t + k))..<(3 * (member * t + k) + 3)])
+                running += p[0] + p[1] + 4 * p[2]
+                row.append(running)
+                memberParts.append(p)
             }
-            let length = try variable(total).shape().first ?? 0
-            guard running == length else { throw EnsembleGenError("\(path): \(name) adds up to \(running), but \(total) holds \(length)") }
-            return result
+            offsets.append(row)
+            parts.append(memberParts)
         }
-        coefficientOffsets = try offsets(F.coefficientBytes, total: F.coefficientStream)
-        residualOffsets = try offsets(F.residualBytes, total: F.residualStream)
-        exceptionOffsets = try offsets(F.exceptionCount, total: F.exceptions)
+        let length = try variable(F.stream).shape().first ?? 0
+        guard running == length else { throw EnsembleGenError("\(path): \(F.fieldParts) adds up to \(running) bytes, but \(F.stream) holds \(length)") }
+        self.offsets = offsets
+        self.parts = parts
     }
+
+    /// Variable `name` of the format, or an error naming the file.
+    static func required(_ name: String, in file: NetCDFFile) throws -> NetCDF.Variable {
+        guard let v = try file.variable(name) else { throw EnsembleGenError("\(file.path): variable \(name) of the compressed format is missing") }
+        return v
+    }
+
+    private func required(_ name: String) throws -> NetCDF.Variable { try CompressedEnsembleReader.required(name, in: file) }
 
     /// The basis the fields are predicted with, checked.
     func basis() throws -> FieldBasis {
         let cells = latitudeSource.count * longitudeSource.count, k = header.modes
         do {
-            guard try file.variable(F.basis)!.shape() == [k, cells], try file.variable(F.mean)!.shape() == [12, cells] else {
+            guard try required(F.mean).shape() == [12, cells], try k == 0 || required(F.basis).shape() == [k, cells] else {
                 throw CompressionError.corrupt("\(F.basis) or \(F.mean) does not hold \(k) modes and 12 means of \(cells) cells")
             }
-            let means = F.sums(try file.variable(F.mean)!.read(Int32.self)).map { Float($0) * header.meanStep }
-            let integers = k > 0 ? try file.variable(F.basis)!.read(Int16.self) : []
-            let scales = k > 0 ? try file.variable(F.basisScale)!.read(Float.self, start: [0], count: [k]) : []
+            let means = F.sums(try required(F.mean).read(Int32.self)).map { Float($0) * header.meanStep }
+            let integers = k > 0 ? try required(F.basis).read(Int16.self) : []
+            let scales = k > 0 ? try required(F.basisScale).read(Float.self, start: [0], count: [k]) : []
             return try FieldBasis(cells: cells, means: means, integers: integers, scales: scales, step: header.coefficientStep)
         } catch let error as CompressionError {
             throw EnsembleGenError("\(file.path): \(error)")
@@ -231,22 +236,34 @@ final class CompressedEnsembleReader {
         }
     }
 
+    /// Throws unless the basis and every member's code books are those `compress` wrote.
+    func checkSideInformation(basis: FieldBasis) throws {
+        var digest = SideInformationDigest(header: header, basis: basis)
+        for m in 0..<header.members {
+            let books = try codeBooks(member: m)
+            digest.add(member: books.coefficient, books.residual)
+        }
+        guard digest.finalize() == header.sideInformationSHA256 else {
+            throw EnsembleGenError("\(file.path): compressed data are damaged: the basis, predictor weights or code tables differ from what compress wrote (SHA-256 mismatch); use an intact copy")
+        }
+    }
+
     /// The code books of member `m`, checked.
     func codeBooks(member m: Int) throws -> (coefficient: CoefficientCodeBook, residual: ResidualCodeBook) {
         do {
-            let residualCap = Int(try file.variable(F.residualCap)!.read(Int32.self, start: [m], count: [1])[0])
+            let residualCap = Int(try required(F.residualCap).read(Int32.self, start: [m], count: [1])[0])
             guard (0...ResidualQuantiser.maximumCap).contains(residualCap) else {
                 throw CompressionError.corrupt("cap \(residualCap) out of range")
             }
             let k = header.modes
-            let shifts = k > 0 ? try file.variable(F.modeShift)!.read(UInt8.self, start: [0], count: [k]) : []
-            let modeClasses = k > 0 ? try file.variable(F.modeClass)!.read(UInt8.self, start: [0], count: [k]) : []
+            let shifts = k > 0 ? try required(F.modeShift).read(UInt8.self, start: [0], count: [k]) : []
+            let modeClasses = k > 0 ? try required(F.modeClass).read(UInt8.self, start: [0], count: [k]) : []
             let classCount = CoefficientCodeBook.classCount, symbols = CoefficientCodeBook.alphabet
-            let coefficientTables = try file.variable(F.coefficientFrequencies)!.read(Int32.self, start: [m, 0, 0], count: [1, classCount, symbols])
-            let coefficients = try file.variable(F.predictor)!.read(Double.self, start: [m, 0], count: [1, 3])
+            let coefficientTables = try required(F.coefficientFrequencies).read(Int32.self, start: [m, 0, 0], count: [1, classCount, symbols])
+            let coefficients = try required(F.predictor).read(Double.self, start: [m, 0], count: [1, 3])
             let quantiser = try ResidualQuantiser(bound: header.quantiserBound, coefficients: coefficients, cap: residualCap)
             let contexts = ResidualQuantiser.contextCount, alphabet = quantiser.alphabet
-            let residualTables = try file.variable(F.residualFrequencies)!.read(Int32.self, start: [m, 0, 0], count: [1, contexts, alphabet])
+            let residualTables = try required(F.residualFrequencies).read(Int32.self, start: [m, 0, 0], count: [1, contexts, alphabet])
             func table(_ values: ArraySlice<Int32>) throws -> FrequencyTable {
                 guard values.allSatisfy({ $0 >= 0 }) else { throw CompressionError.corrupt("negative frequency") }
                 return try FrequencyTable(frequencies: values.map { UInt32($0) })
@@ -255,7 +272,7 @@ final class CompressedEnsembleReader {
                 try table(coefficientTables[($0 * symbols)..<(($0 + 1) * symbols)])
             })
             let cells = latitudeSource.count * longitudeSource.count
-            let classes = try file.variable(F.cellClass)!.read(UInt8.self, start: [m, 0], count: [1, cells])
+            let classes = try required(F.cellClass).read(UInt8.self, start: [m, 0], count: [1, cells])
             let residual = try ResidualCodeBook(quantiser: quantiser, classes: classes, tables: (0..<contexts).map {
                 try table(residualTables[($0 * alphabet)..<(($0 + 1) * alphabet)])
             })
@@ -267,27 +284,27 @@ final class CompressedEnsembleReader {
         }
     }
 
-    /// The values of the concatenated per-field variable `name` for member `m` and `times`,
-    /// and each time step's range in them.
-    private func fields<T: NetCDFScalar>(_ name: String, _ type: T.Type, offsets: [[Int]], member m: Int, times: Range<Int>)
-        throws -> (values: [T], ranges: [Range<Int>]) {
+    /// One field's codes: coefficient and residual streams, exactly stored values.
+    struct FieldCodes {
+        var coefficients: ArraySlice<UInt8>
+        var residuals: ArraySlice<UInt8>
+        var exact: [Float]
+    }
+
+    /// The codes of member `m` for `times`, read in one piece.
+    func fieldCodes(member m: Int, times: Range<Int>) throws -> [FieldCodes] {
         let row = offsets[m]
         let start = row[times.lowerBound], end = row[times.upperBound]
-        let values = end > start ? try file.variable(name)!.read(T.self, start: [start], count: [end - start]) : []
-        return (values, times.map { (row[$0] - start)..<(row[$0 + 1] - start) })
-    }
-
-    func coefficientStream(member m: Int, times: Range<Int>) throws -> (values: [UInt8], ranges: [Range<Int>]) {
-        try fields(F.coefficientStream, UInt8.self, offsets: coefficientOffsets, member: m, times: times)
-    }
-
-    func residualStream(member m: Int, times: Range<Int>) throws -> (values: [UInt8], ranges: [Range<Int>]) {
-        try fields(F.residualStream, UInt8.self, offsets: residualOffsets, member: m, times: times)
-    }
-
-    /// Exactly stored values of member `m` for `times`, and each time step's range in them.
-    func exceptions(member m: Int, times: Range<Int>) throws -> (values: [Float], ranges: [Range<Int>]) {
-        try fields(F.exceptions, Float.self, offsets: exceptionOffsets, member: m, times: times)
+        let bytes = end > start ? try required(F.stream).read(UInt8.self, start: [start], count: [end - start]) : []
+        return times.map { t in
+            let p = parts[m][t], base = row[t] - start
+            let residualStart = base + p[0], exactStart = residualStart + p[1]
+            let exact = (0..<p[2]).map { k -> Float in
+                let b = bytes[(exactStart + 4 * k)..<(exactStart + 4 * k + 4)].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                return Float(bitPattern: b)
+            }
+            return FieldCodes(coefficients: bytes[base..<residualStart], residuals: bytes[residualStart..<exactStart], exact: exact)
+        }
     }
 }
 

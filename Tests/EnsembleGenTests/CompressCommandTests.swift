@@ -133,15 +133,20 @@ final class CompressCommandTests: XCTestCase {
                           message: "missing values", output: path("v.nc"))
         // A file that is not a compressed ensemble.
         try assertRefused(["decompress", original, "--output", path("z.nc")], message: "not a file written by `ensemblegen compress`", output: path("z.nc"))
-        // Damaged codes: one byte changed in the residual or the coefficient streams.
-        for stream in ["egc_residual_stream", "egc_coefficient_stream"] {
-            let damaged = path("damaged-\(stream).egc.nc"), output = path("damaged-\(stream).nc")
+        // Damage: one value changed in the code streams, the basis, the means or a member's
+        // predictor weights (the last three decode without a stream error: the side
+        // information's SHA-256 catches them).
+        // The stream's first byte belongs to the first field's coefficient codes, its middle
+        // to some field's residual codes.
+        for (variable, position) in [("egc_stream", "0"), ("egc_stream", "0.5"), ("egc_basis", "0.5"), ("egc_mean", "0.5"), ("egc_predictor", "0.5")] {
+            let damaged = path("damaged-\(variable)-\(position).egc.nc"), output = path("damaged-\(variable)-\(position).nc")
             try FileManager.default.copyItem(atPath: compressed, toPath: damaged)
             let edit = try runProcess(python, ["-c", """
                 import netCDF4, sys
-                f = netCDF4.Dataset(sys.argv[1], 'a'); v = f[sys.argv[2]]; k = v.shape[0] // 2
-                v[k] = (int(v[k]) + 77) % 256; f.close()
-                """, damaged, stream])
+                f = netCDF4.Dataset(sys.argv[1], 'a'); v = f[sys.argv[2]]; a = v[:]; k = int(a.size * float(sys.argv[3]))
+                a.flat[k] = a.flat[k] + 0.25 if a.dtype.kind == 'f' else (int(a.flat[k]) + 77) % 256
+                v[:] = a; f.close()
+                """, damaged, variable, position])
             XCTAssertEqual(edit.status, 0, edit.stderr)
             try assertRefused(["decompress", damaged, "--quiet", "--output", output], message: "damaged", output: output)
         }
