@@ -4,6 +4,31 @@ import RandomStreams
 import XCTest
 
 final class RangeANSTests: XCTestCase {
+    /// Raw uniform bits interleaved with table-coded symbols decode exactly.
+    func testUniformBitsRoundTrip() throws {
+        var random = RandomStream(seed: 8)
+        let table = FrequencyTable(counts: [5, 1, 3])
+        var items: [(symbol: Int, bits: Int, value: Int)] = []
+        for _ in 0..<5000 {
+            let bits = 1 + Int(random.uniform() * 15)
+            items.append((Int(random.uniform() * 3), bits, Int(random.uniform() * Double(1 << bits))))
+        }
+        var encoder = RANSEncoder()
+        for item in items.reversed() {
+            encoder.encodeUniform(item.value, bits: item.bits)
+            encoder.encode(item.symbol, table)
+        }
+        let stream = encoder.finish()
+        try stream.withUnsafeBufferPointer { bytes in
+            var decoder = try RANSDecoder(bytes)
+            for item in items {
+                XCTAssertEqual(try decoder.decode(table), item.symbol)
+                XCTAssertEqual(try decoder.decodeUniform(bits: item.bits), item.value)
+            }
+            XCTAssertTrue(decoder.isComplete)
+        }
+    }
+
     /// Symbols drawn from a skewed distribution, coded with per-context tables: decoded
     /// exactly, in at most the ideal code length (−Σ log₂ f/total) plus the 4-byte state
     /// and 0.1%, which is what the scaled integer frequencies allow.
@@ -165,31 +190,6 @@ final class ResidualQuantiserTests: XCTestCase {
         XCTAssertEqual(fitted[2], c, accuracy: 0.015)
         let zero = [Double](repeating: 0, count: 100).withUnsafeBufferPointer { ResidualQuantiser.fitCoefficients($0, fields: 1, rows: 10, columns: 10) }
         XCTAssertEqual(zero, [0, 0, 0])
-    }
-
-    /// Raw uniform bits interleaved with table-coded symbols decode exactly.
-    func testUniformBitsRoundTrip() throws {
-        var random = RandomStream(seed: 8)
-        let table = FrequencyTable(counts: [5, 1, 3])
-        var items: [(symbol: Int, bits: Int, value: Int)] = []
-        for _ in 0..<5000 {
-            let bits = 1 + Int(random.uniform() * 15)
-            items.append((Int(random.uniform() * 3), bits, Int(random.uniform() * Double(1 << bits))))
-        }
-        var encoder = RANSEncoder()
-        for item in items.reversed() {
-            encoder.encodeUniform(item.value, bits: item.bits)
-            encoder.encode(item.symbol, table)
-        }
-        let stream = encoder.finish()
-        try stream.withUnsafeBufferPointer { bytes in
-            var decoder = try RANSDecoder(bytes)
-            for item in items {
-                XCTAssertEqual(try decoder.decode(table), item.symbol)
-                XCTAssertEqual(try decoder.decodeUniform(bits: item.bits), item.value)
-            }
-            XCTAssertTrue(decoder.isComplete)
-        }
     }
 }
 
