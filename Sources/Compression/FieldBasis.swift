@@ -48,6 +48,11 @@ public struct FieldBasis: Sendable {
     /// Codes [n × modes] of fields [n × cells] (K): their anomalies projected on the
     /// patterns, in steps, rounded.
     public func codes(_ fields: UnsafeBufferPointer<Float>, monthsOfYear: [Int]) -> [Int32] {
+        FieldBasis.codes(projections: projections(fields, monthsOfYear: monthsOfYear), step: step)
+    }
+
+    /// Projections [n × modes] (K) of the anomalies of fields [n × cells] (K) on the patterns.
+    public func projections(_ fields: UnsafeBufferPointer<Float>, monthsOfYear: [Int]) -> [Float] {
         let n = monthsOfYear.count, k = modes
         guard k > 0, n > 0 else { return [] }
         var anomalies = [Float](repeating: 0, count: n * cells)
@@ -57,7 +62,12 @@ public struct FieldBasis: Sendable {
         var projections = [Float](repeating: 0, count: n * k)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(k), Int32(cells), 1, anomalies, Int32(cells),
                     patterns, Int32(cells), 0, &projections, Int32(k))
-        let limit = FieldBasis.largestCode
+        return projections
+    }
+
+    /// Projections (K) in steps, rounded and clipped to ±`largestCode`.
+    public static func codes(projections: [Float], step: Float) -> [Int32] {
+        let limit = largestCode
         return projections.map { c in
             let q = (c / step).rounded()
             return q.isFinite ? Int32(min(limit, max(-limit, q))) : 0

@@ -1,5 +1,5 @@
-/// Error-bounded coding of a field's residual r = x − x̂ after a prediction x̂ (the VAE's
-/// decoding), on a grid [rows, columns] visited row by row.
+/// Error-bounded coding of a field's residual r = x − x̂ after a prediction x̂ (a
+/// `FieldBasis`), on a grid [rows, columns] visited row by row.
 ///
 /// Each value is predicted from its already reconstructed neighbours,
 /// p = a·r̃(left) + b·r̃(up) + c·r̃(up-left), and the difference quantised to a multiple of
@@ -7,8 +7,7 @@
 /// with |q| > `cap` are escaped: the value is stored exactly and its r̃ taken as 0.
 ///
 /// r̃ depends only on the codes and the coefficients, in double precision with a fixed
-/// order of operations, so it is the same on every machine and thread count; only x̂ may
-/// differ between machines, which the caller's margin covers.
+/// order of operations, so it is the same on every machine and thread count.
 public struct ResidualQuantiser: Equatable, Sendable {
     /// Half the quantisation step: |r − r̃| ≤ bound for every coded value.
     public let bound: Double

@@ -213,12 +213,20 @@ enum BasisSearch {
         }
         let modeChoices = modes.map { [min($0, available)] } ?? modeCandidates.filter { $0 <= available }
         var best: (plan: CompressionPlan, bits: Double)?
-        let scale = Double(survey.fieldCount) / Double(survey.evaluationMonths.count)
+        let evaluated = survey.evaluationMonths.count
+        let scale = Double(survey.fieldCount) / Double(evaluated)
+        // The projections on all patterns, once: those on the first k are their first k columns.
+        let projections = try survey.evaluationFields.withUnsafeBufferPointer {
+            try plan(modes: available, step: 1).basis.projections($0, monthsOfYear: survey.evaluationMonths)
+        }
         for k in modeChoices {
+            let leading = (0..<(evaluated * k)).map { projections[($0 / k) * available + $0 % k] }
             for multiple in k == 0 ? [1] : stepCandidates {
                 let candidate = try plan(modes: k, step: multiple * 2 * bound)
                 let sample = try MemberCompressor.compress(survey.evaluationFields, plan: candidate, months: survey.evaluationMonths,
-                                                           bound: bound, rows: rows, columns: columns, encode: false)
+                                                           bound: bound, rows: rows, columns: columns,
+                                                           codes: FieldBasis.codes(projections: leading, step: candidate.basis.step),
+                                                           encode: false)
                 let bits = sample.idealBits * scale + (k > 0 ? basisBits[k - 1] : 0)
                 if best == nil || bits < best!.bits { best = (candidate, bits) }
             }
@@ -308,12 +316,13 @@ enum MemberCompressor {
         return predicted
     }
 
-    /// Compresses fields [months.count × cells] (K); with `encode` false only the code
-    /// lengths and reconstruction are computed, not the streams.
+    /// Compresses fields [months.count × cells] (K) with their coefficient `codes` (nil:
+    /// computed here); with `encode` false only the code lengths and reconstruction are
+    /// computed, not the streams.
     static func compress(_ original: [Float], plan: CompressionPlan, months: [Int], bound: Double,
-                         rows: Int, columns: Int, encode: Bool = true) throws -> CompressedMember {
+                         rows: Int, columns: Int, codes: [Int32]? = nil, encode: Bool = true) throws -> CompressedMember {
         let fields = months.count, cells = rows * columns, k = plan.basis.modes
-        let codes = original.withUnsafeBufferPointer { plan.basis.codes($0, monthsOfYear: months) }
+        let codes = codes ?? original.withUnsafeBufferPointer { plan.basis.codes($0, monthsOfYear: months) }
         let predicted = predict(basis: plan.basis, codes: codes, months: months)
         let residual = (0..<original.count).map { Double(original[$0]) - Double(predicted[$0]) }
         let coefficients = residual.withUnsafeBufferPointer {
